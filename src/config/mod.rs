@@ -1,0 +1,110 @@
+//! feeds.toml: the typed, validated configuration (server, fetch defaults, sources,
+//! compiled topics) and `load`, which reports every problem with file:line:col.
+
+mod error;
+mod raw;
+mod sites;
+pub mod units;
+mod validate;
+
+pub use error::{line_column, ConfigError, ConfigErrors};
+pub use sites::SourceKind;
+
+use crate::select::Topic;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use url::Url;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this was loaded from (for messages and reload).
+    pub path: PathBuf,
+    pub server: ServerConfig,
+    pub defaults: Defaults,
+    pub sources: Vec<SourceConfig>,
+    pub topics: Vec<Topic>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Public address of the server, for self links and OPML; never ends with `/`.
+    pub base_url: String,
+    /// Relative paths in the file are resolved against the file's own directory.
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct Defaults {
+    pub poll: Duration,
+    pub timeout: Duration,
+    pub max_body: u64,
+    pub user_agent: String,
+    pub summary_words: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceConfig {
+    pub id: String,
+    pub kind: SourceKind,
+    /// The endpoint polled: the configured `url`, or the kind's default endpoint.
+    pub url: Url,
+    pub poll: Duration,
+    /// Display name used for plain feeds' sightings (defaults to the id).
+    pub name: String,
+}
+
+impl Config {
+    /// Reads and validates `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigErrors(vec![ConfigError::at(
+                path,
+                "",
+                None,
+                None,
+                format!("cannot read config: {e}"),
+            )])
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Validates `text` as if read from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
+        validate::validate(path, text)
+    }
+
+    pub fn source(&self, id: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|s| s.id == id)
+    }
+
+    pub fn topic(&self, slug: &str) -> Option<&Topic> {
+        self.topics.iter().find(|t| t.slug == slug)
+    }
+
+    /// How long stories are worth keeping: the longest topic window.
+    pub fn longest_window(&self) -> Duration {
+        self.topics
+            .iter()
+            .map(|t| t.window)
+            .max()
+            .unwrap_or(Duration::from_secs(30 * 86_400))
+    }
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_POLL: Duration = Duration::from_secs(15 * 60);
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+pub const DEFAULT_MAX_BODY: u64 = 15 * 1024 * 1024;
+pub const DEFAULT_WINDOW: Duration = Duration::from_secs(30 * 86_400);
+pub const DEFAULT_LIMIT: usize = 30;
+/// Polling faster than this is refused: it is impolite to the sites polled.
+pub const MIN_POLL: Duration = Duration::from_secs(60);
+
+pub fn default_user_agent() -> String {
+    format!(
+        "feedsift/{} (+https://github.com/feedsift/feedsift)",
+        env!("CARGO_PKG_VERSION")
+    )
+}

@@ -1,0 +1,142 @@
+//! The owned data model: a `Sighting` (one story seen on one site) and a `Story`
+//! (the merged record, one per canonical article URL). Only source adapters build
+//! sightings; only the store merges them into stories.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Stable id of a story: the first 16 bytes of SHA-256 over its canonical URL.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct StoryId(pub [u8; 16]);
+
+impl StoryId {
+    pub fn from_canonical_url(canonical: &str) -> StoryId {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(canonical.as_bytes());
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        StoryId(bytes)
+    }
+
+    pub fn to_hex(self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// A `urn:uuid:` form usable as RSS guid, Atom id and JSON Feed id: a UUID
+    /// (version 8, "custom") whose bits come from the story id, so it never changes.
+    pub fn to_urn(self) -> String {
+        let mut b = self.0;
+        b[6] = (b[6] & 0x0f) | 0x80;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        format!(
+            "urn:uuid:{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
+    }
+}
+
+impl fmt::Debug for StoryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StoryId({})", self.to_hex())
+    }
+}
+
+/// One story as one site presented it, straight out of a source adapter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sighting {
+    /// Id of the configured source that reported it.
+    pub source: String,
+    /// Where it was seen: `feed:<source id>` for feeds, or a site key such as
+    /// `hackernews` or `reddit:/r/programming`. One story keeps one sighting per site.
+    pub site: String,
+    /// Human name of the site, e.g. "Hacker News" or "/r/programming".
+    pub site_name: String,
+    /// The site's own id for the item, when it has one.
+    pub item_id: Option<String>,
+    /// The article URL as the site gave it (before canonicalization).
+    pub url: String,
+    pub title: String,
+    /// Plain text describing the item (already stripped of markup).
+    pub text: String,
+    pub author: Option<String>,
+    pub tags: Vec<String>,
+    pub points: Option<i64>,
+    pub comments: Option<i64>,
+    pub discussion_url: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub fetched_at: DateTime<Utc>,
+    /// The discussion page is the article itself (Ask HN, Reddit self posts).
+    #[serde(default)]
+    pub is_self_post: bool,
+}
+
+/// A sighting as kept inside a story: the latest figures from one site.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredSighting {
+    pub site: String,
+    pub site_name: String,
+    pub item_id: Option<String>,
+    pub points: Option<i64>,
+    pub comments: Option<i64>,
+    pub discussion_url: Option<String>,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+}
+
+impl StoredSighting {
+    /// The kind of site (`hackernews`, `reddit`, `lobsters`, `devto`, `feed`): the key
+    /// per-site rules such as `min_points` use.
+    pub fn kind(&self) -> &str {
+        site_kind(&self.site)
+    }
+}
+
+/// The kind part of a site key: `reddit:/r/rust` -> `reddit`.
+pub fn site_kind(site: &str) -> &str {
+    site.split(':').next().unwrap_or(site)
+}
+
+/// The merged record for one article.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Story {
+    pub id: StoryId,
+    pub canonical_url: String,
+    /// The link readers follow: the first-seen article URL without tracking parameters.
+    pub url: String,
+    pub title: String,
+    pub summary: String,
+    pub author: Option<String>,
+    /// Earliest publication time over all sightings (or first fetch when none had one).
+    pub published: DateTime<Utc>,
+    /// Last time anything about the story changed (title, summary, points, sightings).
+    pub updated: DateTime<Utc>,
+    pub tags: Vec<String>,
+    /// Ids of the configured sources that reported the story (topics filter on these).
+    pub sources: Vec<String>,
+    pub sightings: Vec<StoredSighting>,
+}
+
+impl Story {
+    /// Highest points over all sightings, 0 when no site scores it.
+    pub fn top_points(&self) -> i64 {
+        self.sightings
+            .iter()
+            .filter_map(|s| s.points)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The sighting with the most points: its discussion is the one to point readers at.
+    pub fn top_discussion(&self) -> Option<&StoredSighting> {
+        self.sightings
+            .iter()
+            .filter(|s| s.discussion_url.is_some())
+            .max_by_key(|s| (s.points.unwrap_or(-1), s.comments.unwrap_or(-1)))
+    }
+}

@@ -1,0 +1,61 @@
+//! Selection: a topic's compiled rules applied to stored stories (sources, window, match,
+//! exclusions, thresholds), then ranked and limited. Pure: stories in, stories out.
+
+pub mod matcher;
+pub mod rank;
+pub mod rules;
+
+use crate::model::Story;
+use chrono::{DateTime, Utc};
+pub use matcher::{Field, Term};
+pub use rank::Sort;
+pub use rules::{MatchedTerm, MinPoints, TopicRules, Verdict};
+use std::time::Duration;
+
+/// One curated topic, validated and compiled from the config.
+#[derive(Debug, Clone)]
+pub struct Topic {
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    /// Source ids this topic draws from; `None` means every source.
+    pub sources: Option<Vec<String>>,
+    pub window: Duration,
+    pub limit: usize,
+    pub sort: Sort,
+    pub rules: TopicRules,
+}
+
+impl Topic {
+    /// Oldest publication time a story may have to be in the window at `now`.
+    pub fn window_start(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let window = chrono::Duration::from_std(self.window).unwrap_or(chrono::Duration::MAX);
+        now.checked_sub_signed(window)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
+    /// True when one of the story's sources feeds this topic.
+    pub fn draws_from(&self, story: &Story) -> bool {
+        match &self.sources {
+            None => true,
+            Some(ids) => story.sources.iter().any(|s| ids.contains(s)),
+        }
+    }
+}
+
+/// The topic's feed at `now`: stories in the window that pass the rules, best first,
+/// at most `limit` of them.
+pub fn select(
+    topic: &Topic,
+    candidates: impl IntoIterator<Item = Story>,
+    now: DateTime<Utc>,
+) -> Vec<Story> {
+    let start = topic.window_start(now);
+    let mut kept: Vec<Story> = candidates
+        .into_iter()
+        .filter(|s| s.published >= start && topic.draws_from(s) && topic.rules.evaluate(s).passes)
+        .collect();
+    rank::rank(&mut kept, topic.sort, now);
+    kept.truncate(topic.limit);
+    kept
+}

@@ -1,0 +1,117 @@
+//! Adapter for any RSS 0.9x/1.0/2.0, Atom 1.0 or JSON Feed 1.0/1.1 document (via feed-rs).
+//! Entries without a usable http(s) link are skipped with a reason.
+
+use super::{Parsed, SourceContext, SourceError};
+use crate::model::Sighting;
+use crate::normalize::{clean_title, collapse_whitespace, html_to_text, parse_http_url};
+use feed_rs::model::{Entry, Link, Text};
+use url::Url;
+
+pub fn parse(ctx: &SourceContext, body: &[u8]) -> Result<Parsed, SourceError> {
+    let base = ctx.url.as_str();
+    let feed = feed_rs::parser::Builder::new()
+        .base_uri(Some(base))
+        .build()
+        .parse(body)
+        .map_err(|e| SourceError::NotAFeed(e.to_string()))?;
+    let mut parsed = Parsed::default();
+    for entry in &feed.entries {
+        match sighting(ctx, entry) {
+            Ok(s) => parsed.sightings.push(s),
+            Err(reason) => parsed.skipped.push(reason),
+        }
+    }
+    Ok(parsed)
+}
+
+fn sighting(ctx: &SourceContext, entry: &Entry) -> Result<Sighting, String> {
+    let base = entry
+        .base
+        .as_deref()
+        .and_then(|b| ctx.url.join(b).ok())
+        .unwrap_or_else(|| ctx.url.clone());
+    let url = article_link(entry, &base)
+        .ok_or_else(|| format!("entry {:?} has no http(s) link", entry.id))?;
+    let text = entry_text(entry);
+    let title = entry
+        .title
+        .as_ref()
+        .map(text_of)
+        .map(|t| clean_title(&t))
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| fallback_title(&text, &url));
+    Ok(Sighting {
+        source: ctx.source.id.clone(),
+        site: format!("feed:{}", ctx.source.id),
+        site_name: ctx.source.name.clone(),
+        item_id: Some(entry.id.clone()).filter(|id| !id.is_empty()),
+        url: url.to_string(),
+        title,
+        text,
+        author: entry
+            .authors
+            .first()
+            .and_then(|a| a.name.as_deref())
+            .map(collapse_whitespace)
+            .filter(|a| !a.is_empty()),
+        tags: entry
+            .categories
+            .iter()
+            .map(|c| collapse_whitespace(c.label.as_deref().unwrap_or(&c.term)))
+            .filter(|t| !t.is_empty())
+            .collect(),
+        points: None,
+        comments: None,
+        discussion_url: None,
+        published: entry.published.or(entry.updated),
+        fetched_at: ctx.fetched_at,
+        is_self_post: false,
+    })
+}
+
+/// The alternate (HTML) link, else the first link, else an http(s) entry id.
+fn article_link(entry: &Entry, base: &Url) -> Option<Url> {
+    let is_alternate = |l: &&Link| matches!(l.rel.as_deref(), None | Some("alternate"));
+    let candidates = entry
+        .links
+        .iter()
+        .filter(is_alternate)
+        .chain(entry.links.iter())
+        .map(|l| l.href.as_str())
+        .chain(std::iter::once(entry.id.as_str()));
+    candidates
+        .filter(|href| !href.trim().is_empty())
+        .find_map(|href| parse_http_url(href, Some(base)).ok())
+}
+
+/// Plain text of the richest body: content, then summary.
+fn entry_text(entry: &Entry) -> String {
+    let content = entry
+        .content
+        .as_ref()
+        .and_then(|c| c.body.as_deref())
+        .map(html_to_text)
+        .unwrap_or_default();
+    if !content.is_empty() {
+        return content;
+    }
+    entry.summary.as_ref().map(text_of).unwrap_or_default()
+}
+
+/// Text constructs may be plain text or HTML; both come out as plain text.
+fn text_of(text: &Text) -> String {
+    if text.content_type.subty() == "plain" && !text.content.contains('<') {
+        text.content.clone()
+    } else {
+        html_to_text(&text.content)
+    }
+}
+
+fn fallback_title(text: &str, url: &Url) -> String {
+    let words: Vec<&str> = text.split_whitespace().take(12).collect();
+    if words.is_empty() {
+        url.to_string()
+    } else {
+        format!("{}…", words.join(" "))
+    }
+}

@@ -1,0 +1,50 @@
+//! Source adapters: one file per kind, each a pure `bytes -> Vec<Sighting>` over that
+//! site's wire format. Only adapters see wire types; nothing here touches the network.
+
+pub mod devto;
+pub mod feed;
+pub mod hackernews;
+pub mod lobsters;
+pub mod reddit;
+
+use crate::config::{SourceConfig, SourceKind};
+use crate::model::Sighting;
+use chrono::{DateTime, Utc};
+
+/// What an adapter knows about the fetch it parses.
+#[derive(Debug, Clone)]
+pub struct SourceContext<'a> {
+    pub source: &'a SourceConfig,
+    /// The URL the bytes came from (after redirects): the base for relative links.
+    pub url: &'a url::Url,
+    pub fetched_at: DateTime<Utc>,
+}
+
+/// Sightings out of one response, plus entries that could not be used and why.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub sightings: Vec<Sighting>,
+    pub skipped: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("not a feed: {0}")]
+    NotAFeed(String),
+    #[error("invalid {format}: {message}")]
+    Invalid {
+        format: &'static str,
+        message: String,
+    },
+}
+
+/// Parses a response body according to the source's kind.
+pub fn parse(ctx: &SourceContext, body: &[u8]) -> Result<Parsed, SourceError> {
+    match &ctx.source.kind {
+        SourceKind::Feed => feed::parse(ctx, body),
+        SourceKind::HackerNews => hackernews::parse(ctx, body),
+        SourceKind::Reddit { .. } => reddit::parse(ctx, body),
+        SourceKind::Lobsters { .. } => lobsters::parse(ctx, body),
+        SourceKind::Devto { .. } => devto::parse(ctx, body),
+    }
+}

@@ -1,0 +1,10 @@
+//! Adapter for the reddit listing (placeholder until the site adapters land).
+
+use super::{Parsed, SourceContext, SourceError};
+
+pub fn parse(_ctx: &SourceContext, _body: &[u8]) -> Result<Parsed, SourceError> {
+    Err(SourceError::Invalid {
+        format: "reddit",
+        message: "not supported yet".into(),
+    })
+}
