@@ -86,7 +86,6 @@ pub struct StoredSighting {
     pub comments: Option<i64>,
     pub discussion_url: Option<String>,
     pub first_seen: DateTime<Utc>,
-    pub last_seen: DateTime<Utc>,
 }
 
 impl StoredSighting {

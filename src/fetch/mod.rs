@@ -1,0 +1,210 @@
+//! The HTTP client: conditional GET with stored validators, connect and total timeouts, a
+//! body cap counted after decompression, bounded redirects that never downgrade https.
+//! Knows nothing of formats: bytes in, bytes out.
+
+pub mod state;
+
+pub use state::SourceState;
+
+use reqwest::header::{
+    HeaderMap, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
+};
+use reqwest::{redirect, StatusCode};
+use std::time::Duration;
+use url::Url;
+
+pub const MAX_REDIRECTS: usize = 10;
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    pub user_agent: String,
+    pub timeout: Duration,
+    pub max_body: u64,
+}
+
+/// A successful exchange.
+#[derive(Debug)]
+pub enum Fetched {
+    /// 304: nothing changed since the validators we sent.
+    NotModified {
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+    Body(Body),
+}
+
+#[derive(Debug)]
+pub struct Body {
+    pub bytes: Vec<u8>,
+    /// Where the bytes came from after redirects.
+    pub final_url: Url,
+    pub status: u16,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub content_type: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    #[error("HTTP {status}{}", retry_after.map(|s| format!(", retry after {} s", s.as_secs())).unwrap_or_default())]
+    Status {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+    #[error("body larger than the {limit}-byte cap (max_body)")]
+    TooLarge { limit: u64 },
+    #[error("redirect refused: {0}")]
+    Redirect(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl FetchError {
+    /// The HTTP status, when a response arrived.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            FetchError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    settings: FetchSettings,
+}
+
+impl Fetcher {
+    pub fn new(settings: FetchSettings) -> Result<Fetcher, FetchError> {
+        let policy = redirect::Policy::custom(|attempt| {
+            if attempt.previous().len() >= MAX_REDIRECTS {
+                return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+            }
+            let downgrade = attempt.url().scheme() == "http"
+                && attempt
+                    .previous()
+                    .last()
+                    .is_some_and(|u| u.scheme() == "https");
+            if downgrade {
+                let to = attempt.url().to_string();
+                return attempt.error(format!("https to http redirect to {to}"));
+            }
+            attempt.follow()
+        });
+        let client = reqwest::Client::builder()
+            .user_agent(settings.user_agent.clone())
+            .connect_timeout(CONNECT_TIMEOUT.min(settings.timeout))
+            .timeout(settings.timeout)
+            .redirect(policy)
+            .gzip(true)
+            .brotli(true)
+            .build()
+            .map_err(|e| FetchError::Other(format!("cannot build HTTP client: {e}")))?;
+        Ok(Fetcher { client, settings })
+    }
+
+    /// GETs `url`, sending back the stored validators.
+    pub async fn get(
+        &self,
+        url: &Url,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+    ) -> Result<Fetched, FetchError> {
+        let mut request = self.client.get(url.clone());
+        if let Some(etag) = etag {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        if let Some(lm) = last_modified {
+            request = request.header(IF_MODIFIED_SINCE, lm);
+        }
+        let mut response = request.send().await.map_err(|e| self.classify(e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let etag = header_text(&headers, ETAG);
+        let last_modified = header_text(&headers, LAST_MODIFIED);
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified {
+                etag,
+                last_modified,
+            });
+        }
+        if !status.is_success() {
+            return Err(FetchError::Status {
+                status: status.as_u16(),
+                retry_after: header_text(&headers, RETRY_AFTER).and_then(|v| parse_retry_after(&v)),
+            });
+        }
+        let limit = self.settings.max_body;
+        if response.content_length().is_some_and(|len| len > limit) {
+            return Err(FetchError::TooLarge { limit });
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
+            if bytes.len() as u64 + chunk.len() as u64 > limit {
+                return Err(FetchError::TooLarge { limit });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Fetched::Body(Body {
+            bytes,
+            final_url: response.url().clone(),
+            status: status.as_u16(),
+            etag,
+            last_modified,
+            content_type: header_text(&headers, CONTENT_TYPE),
+        }))
+    }
+
+    fn classify(&self, e: reqwest::Error) -> FetchError {
+        if e.is_timeout() {
+            FetchError::Timeout(self.settings.timeout)
+        } else if e.is_redirect() {
+            FetchError::Redirect(error_chain(&e))
+        } else if e.is_connect() {
+            FetchError::Connect(error_chain(&e))
+        } else {
+            FetchError::Other(error_chain(&e))
+        }
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Retry-After as seconds or as an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    if let Ok(secs) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value.trim()).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// The error and its causes on one line ("error sending request: connection refused").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,219 @@
+//! One poll of one source: fetch with the stored validators, parse with the kind's adapter,
+//! normalize, merge into the store, and record the source's fetch state on every path.
+
+use crate::config::SourceConfig;
+use crate::fetch::{FetchError, Fetched, Fetcher, SourceState};
+use crate::normalize::Candidate;
+use crate::scheduler;
+use crate::sources::{self, SourceContext};
+use crate::store::{ApplyReport, Store};
+use chrono::Utc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug)]
+pub enum PollOutcome {
+    Stored { report: ApplyReport, skipped: usize },
+    NotModified,
+    Failed(String),
+}
+
+#[derive(Debug)]
+pub struct PollReport {
+    pub source_id: String,
+    pub outcome: PollOutcome,
+    pub status: Option<u16>,
+    pub bytes: usize,
+    pub duration: Duration,
+    /// When this source should be polled next.
+    pub next_in: Duration,
+}
+
+impl std::fmt::Display for PollReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = self.duration.as_millis();
+        let status = self
+            .status
+            .map_or_else(|| "---".to_string(), |s| s.to_string());
+        match &self.outcome {
+            PollOutcome::Stored { report, skipped } => write!(
+                f,
+                "{:<24} {status} ok        {} new, {} updated, {} unchanged, {} skipped  {} bytes  {ms} ms",
+                self.source_id, report.new, report.updated, report.unchanged, skipped, self.bytes
+            ),
+            PollOutcome::NotModified => write!(f, "{:<24} {status} unchanged  (not modified)  {ms} ms", self.source_id),
+            PollOutcome::Failed(e) => write!(f, "{:<24} {status} FAILED    {e}  {ms} ms", self.source_id),
+        }
+    }
+}
+
+/// What the network and the adapter produced, before anything is written.
+enum Step {
+    NotModified,
+    Parsed {
+        candidates: Vec<Candidate>,
+        skipped: usize,
+    },
+    Failed(String),
+}
+
+#[derive(Clone)]
+pub struct Ingester {
+    pub store: Store,
+    pub fetcher: Fetcher,
+    pub summary_words: usize,
+}
+
+impl Ingester {
+    /// Polls `source` once. Never fails: a failure is recorded in the source's state and
+    /// reported; stored stories are untouched.
+    pub async fn poll(&self, source: &SourceConfig) -> PollReport {
+        let started = Instant::now();
+        let now = Utc::now();
+        let mut state: SourceState = self
+            .store
+            .source_state(&source.id)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        state.last_attempt = Some(now);
+        let fetched = self
+            .fetcher
+            .get(
+                &source.url,
+                state.etag.as_deref(),
+                state.last_modified.as_deref(),
+            )
+            .await;
+        let mut retry_after = None;
+        let (step, status, bytes) = match fetched {
+            Ok(Fetched::NotModified {
+                etag,
+                last_modified,
+            }) => {
+                keep_validators(&mut state, etag, last_modified);
+                (Step::NotModified, Some(304), 0)
+            }
+            Ok(Fetched::Body(body)) => {
+                let ctx = SourceContext {
+                    source,
+                    url: &body.final_url,
+                    fetched_at: now,
+                };
+                let step = match sources::parse(&ctx, &body.bytes) {
+                    Ok(parsed) => {
+                        // Validators are kept only for bytes we could use: a body we failed
+                        // to parse must be fetched again, not answered with 304 forever.
+                        keep_validators(&mut state, body.etag.clone(), body.last_modified.clone());
+                        self.normalize(parsed)
+                    }
+                    Err(e) => Step::Failed(format!("{e}")),
+                };
+                (step, Some(body.status), body.bytes.len())
+            }
+            Err(e) => {
+                if let FetchError::Status { retry_after: r, .. } = &e {
+                    retry_after = *r;
+                }
+                (Step::Failed(e.to_string()), e.status(), 0)
+            }
+        };
+        let failures = match step {
+            Step::Failed(_) => state.consecutive_failures.saturating_add(1),
+            _ => 0,
+        };
+        let next_in = scheduler::next_delay(
+            source.poll,
+            failures,
+            retry_after,
+            scheduler::jitter_seed(&source.id),
+        );
+        state.consecutive_failures = failures;
+        state.last_status = status;
+        state.next_poll = chrono::Duration::from_std(next_in).ok().map(|d| now + d);
+        match &step {
+            Step::Failed(e) => state.last_error = Some(e.clone()),
+            _ => {
+                state.last_error = None;
+                state.last_success = Some(now);
+            }
+        }
+        let outcome = self.record(&source.id, step, state).await;
+        let report = PollReport {
+            source_id: source.id.clone(),
+            outcome,
+            status,
+            bytes,
+            duration: started.elapsed(),
+            next_in,
+        };
+        log(&report, source);
+        report
+    }
+
+    fn normalize(&self, parsed: sources::Parsed) -> Step {
+        let mut skipped = parsed.skipped.len();
+        let mut candidates = Vec::with_capacity(parsed.sightings.len());
+        for sighting in parsed.sightings {
+            match Candidate::from_sighting(sighting, self.summary_words) {
+                Ok(c) => candidates.push(c),
+                Err(_) => skipped += 1,
+            }
+        }
+        Step::Parsed {
+            candidates,
+            skipped,
+        }
+    }
+
+    /// Writes the stories (if any) with the state; a store failure turns into a failed poll.
+    async fn record(&self, source_id: &str, step: Step, state: SourceState) -> PollOutcome {
+        let store = self.store.clone();
+        let id = source_id.to_string();
+        let result = tokio::task::spawn_blocking(move || match step {
+            Step::Failed(e) => store
+                .put_source_state(&id, &state)
+                .map(|_| PollOutcome::Failed(e)),
+            Step::NotModified => store
+                .put_source_state(&id, &state)
+                .map(|_| PollOutcome::NotModified),
+            Step::Parsed {
+                candidates,
+                skipped,
+            } => store
+                .apply(&candidates, &id, &state)
+                .map(|report| PollOutcome::Stored { report, skipped }),
+        })
+        .await;
+        match result {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(e)) => PollOutcome::Failed(e.to_string()),
+            Err(e) => PollOutcome::Failed(format!("store task failed: {e}")),
+        }
+    }
+}
+
+/// Validators are replaced only by new ones: a server that stops sending them keeps ours.
+fn keep_validators(state: &mut SourceState, etag: Option<String>, last_modified: Option<String>) {
+    if etag.is_some() {
+        state.etag = etag;
+    }
+    if last_modified.is_some() {
+        state.last_modified = last_modified;
+    }
+}
+
+fn log(report: &PollReport, source: &SourceConfig) {
+    let ms = report.duration.as_millis() as u64;
+    match &report.outcome {
+        PollOutcome::Stored { report: r, skipped } => tracing::info!(
+            source = %report.source_id, url = %source.url, status = report.status, bytes = report.bytes,
+            new = r.new, updated = r.updated, unchanged = r.unchanged, skipped, ms, "fetched"
+        ),
+        PollOutcome::NotModified => {
+            tracing::info!(source = %report.source_id, url = %source.url, status = 304, ms, "not modified")
+        }
+        PollOutcome::Failed(e) => tracing::warn!(
+            source = %report.source_id, url = %source.url, status = report.status, ms, error = %e, "fetch failed"
+        ),
+    }
+}

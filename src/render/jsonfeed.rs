@@ -1,0 +1,98 @@
+//! JSON Feed 1.1 output; each item's `_feedsift` extension lists its sightings.
+
+use super::{item_html, item_text, newest_update, ranked_sightings, rfc3339, FeedMeta};
+use crate::model::Story;
+use serde_json::{json, Map, Value};
+
+pub fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
+    let items: Vec<Value> = stories.iter().map(item).collect();
+    let mut feed = Map::new();
+    feed.insert("version".into(), json!("https://jsonfeed.org/version/1.1"));
+    feed.insert("title".into(), json!(meta.title));
+    feed.insert("home_page_url".into(), json!(meta.home_url));
+    feed.insert("feed_url".into(), json!(meta.self_url));
+    if !meta.description.is_empty() {
+        feed.insert("description".into(), json!(meta.description));
+    }
+    feed.insert(
+        "_feedsift".into(),
+        json!({ "updated": rfc3339(newest_update(stories, meta.updated)) }),
+    );
+    feed.insert("items".into(), Value::Array(items));
+    let mut bytes = serde_json::to_vec_pretty(&Value::Object(feed)).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+fn item(story: &Story) -> Value {
+    let sightings: Vec<Value> = ranked_sightings(story)
+        .into_iter()
+        .map(|s| {
+            json!({
+                "site": s.site_name,
+                "points": s.points,
+                "comments": s.comments,
+                "discussion_url": s.discussion_url,
+                "first_seen": rfc3339(s.first_seen),
+            })
+        })
+        .collect();
+    let mut item = Map::new();
+    item.insert("id".into(), json!(story.id.to_urn()));
+    item.insert("url".into(), json!(story.url));
+    item.insert("external_url".into(), json!(story.url));
+    item.insert("title".into(), json!(story.title));
+    item.insert("content_html".into(), json!(item_html(story)));
+    item.insert("content_text".into(), json!(item_text(story)));
+    if !story.summary.is_empty() {
+        item.insert("summary".into(), json!(story.summary));
+    }
+    item.insert("date_published".into(), json!(rfc3339(story.published)));
+    item.insert("date_modified".into(), json!(rfc3339(story.updated)));
+    if let Some(author) = &story.author {
+        item.insert("authors".into(), json!([{ "name": author }]));
+    }
+    if !story.tags.is_empty() {
+        item.insert("tags".into(), json!(story.tags));
+    }
+    item.insert(
+        "_feedsift".into(),
+        json!({ "points": story.top_points(), "sightings": sightings }),
+    );
+    Value::Object(item)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::fixtures;
+
+    #[test]
+    fn items_follow_json_feed_1_1_with_sightings() {
+        let stories = fixtures::stories();
+        let feed: Value = serde_json::from_slice(&render(&fixtures::meta(), &stories)).unwrap();
+        assert_eq!(feed["version"], "https://jsonfeed.org/version/1.1");
+        assert_eq!(
+            feed["feed_url"],
+            "http://127.0.0.1:8080/t/distributed-systems.rss"
+        );
+        let first = &feed["items"][0];
+        assert_eq!(first["id"], stories[0].id.to_urn());
+        assert_eq!(
+            first["external_url"],
+            "https://blog.example.org/posts/raft-in-practice"
+        );
+        assert_eq!(first["date_published"], "2026-11-19T08:00:00Z");
+        assert_eq!(first["_feedsift"]["sightings"][0]["site"], "/r/programming");
+        assert_eq!(first["_feedsift"]["sightings"][0]["points"], 426);
+        assert_eq!(first["_feedsift"]["sightings"][1]["comments"], 41);
+        assert_eq!(
+            first["content_text"],
+            "Five years of running Raft taught us a lot.\n\nSources: /r/programming 426 pts · Hacker News 225 pts (41 comments)"
+        );
+        assert!(!feed["items"][1]["content_html"]
+            .as_str()
+            .unwrap()
+            .contains("<img"));
+    }
+}

@@ -1,0 +1,56 @@
+//! Escaping for XML and HTML output, and removal of characters XML 1.0 forbids. Every text
+//! that came from a source goes through `escape` before it reaches output.
+
+/// True for characters allowed in XML 1.0 documents.
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+}
+
+/// Escapes text for XML/HTML element content and attribute values, dropping characters that
+/// are illegal in XML 1.0.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    escape_into(&mut out, text);
+    out
+}
+
+pub fn escape_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if is_xml_char(c) => out.push(c),
+            _ => {}
+        }
+    }
+}
+
+/// Writes `<name>escaped text</name>`.
+pub fn element(out: &mut String, name: &str, text: &str) {
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    escape_into(out, text);
+    out.push_str("</");
+    out.push_str(name);
+    out.push_str(">\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_and_illegal_characters() {
+        assert_eq!(
+            escape("</title><script>alert('x')</script>"),
+            "&lt;/title&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
+        );
+        assert_eq!(escape("a]]>b & \"c\""), "a]]&gt;b &amp; &quot;c&quot;");
+        assert_eq!(escape("bell\u{7}null\u{0}ok\u{FFFE}"), "bellnullok");
+        assert_eq!(escape("tab\tnl\n"), "tab\tnl\n");
+    }
+}

@@ -1,0 +1,157 @@
+//! Merging one normalized sighting into the story it belongs to: one sighting per site,
+//! latest points and comments kept, tags and sources unioned, earliest publication kept.
+
+use crate::model::{StoredSighting, Story};
+pub use crate::normalize::Candidate;
+
+/// What merging did to the stored story.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    New,
+    Updated,
+    Unchanged,
+}
+
+/// Merges `c` into `existing` (or starts a new story). Never changes the story id.
+pub fn merge(existing: Option<Story>, c: &Candidate) -> (Story, Change) {
+    let s = &c.sighting;
+    let published = s.published.unwrap_or(s.fetched_at);
+    let stored = StoredSighting {
+        site: s.site.clone(),
+        site_name: s.site_name.clone(),
+        item_id: s.item_id.clone(),
+        points: s.points,
+        comments: s.comments,
+        discussion_url: s.discussion_url.clone(),
+        first_seen: s.fetched_at,
+    };
+    let Some(mut story) = existing else {
+        let story = Story {
+            id: c.id,
+            canonical_url: c.canonical_url.clone(),
+            url: c.clean_url.clone(),
+            title: s.title.clone(),
+            summary: c.summary.clone(),
+            author: s.author.clone(),
+            published,
+            updated: s.fetched_at,
+            tags: union(&[], &s.tags),
+            sources: vec![s.source.clone()],
+            sightings: vec![stored],
+        };
+        return (story, Change::New);
+    };
+    let before = story.clone();
+    match story.sightings.iter_mut().find(|k| k.site == stored.site) {
+        Some(known) => {
+            known.points = stored.points.or(known.points);
+            known.comments = stored.comments.or(known.comments);
+            known.discussion_url = stored.discussion_url.or(known.discussion_url.take());
+            known.site_name = stored.site_name;
+            if known.item_id.is_none() {
+                known.item_id = stored.item_id;
+            }
+        }
+        None => story.sightings.push(stored),
+    }
+    if !story.sources.contains(&s.source) {
+        story.sources.push(s.source.clone());
+    }
+    story.tags = union(&story.tags, &s.tags);
+    story.published = story.published.min(published);
+    if story.title.is_empty() {
+        story.title = s.title.clone();
+    }
+    // The article's own text beats a discussion site's empty or one-line blurb.
+    if story.summary.is_empty()
+        || (story.summary.len() < 40 && c.summary.len() > story.summary.len())
+    {
+        story.summary = c.summary.clone();
+    }
+    if story.author.is_none() {
+        story.author = s.author.clone();
+    }
+    // A self post's discussion URL is only the article until the real article turns up.
+    if story.url.starts_with("http://") && c.clean_url.starts_with("https://") {
+        story.url = c.clean_url.clone();
+    }
+    if story == before {
+        (story, Change::Unchanged)
+    } else {
+        story.updated = story.updated.max(s.fetched_at);
+        (story, Change::Updated)
+    }
+}
+
+/// `a` plus the tags of `b` not already in it (compared case-insensitively), order kept.
+fn union(a: &[String], b: &[String]) -> Vec<String> {
+    let mut out = a.to_vec();
+    for tag in b {
+        if !out.iter().any(|t| t.eq_ignore_ascii_case(tag)) {
+            out.push(tag.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Sighting, StoryId};
+    use chrono::{TimeZone, Utc};
+
+    fn candidate(site: &str, points: Option<i64>, hour: u32) -> Candidate {
+        let at = Utc.with_ymd_and_hms(2026, 11, 20, hour, 0, 0).unwrap();
+        Candidate {
+            id: StoryId::from_canonical_url("https://example.com/a"),
+            canonical_url: "https://example.com/a".into(),
+            clean_url: "https://example.com/a".into(),
+            summary: String::new(),
+            sighting: Sighting {
+                source: format!("{site}-src"),
+                site: site.into(),
+                site_name: site.into(),
+                item_id: None,
+                url: "https://example.com/a".into(),
+                title: "A".into(),
+                text: String::new(),
+                author: None,
+                tags: vec![site.to_uppercase()],
+                points,
+                comments: Some(3),
+                discussion_url: Some(format!("https://{site}.example/1")),
+                published: Some(at),
+                fetched_at: at,
+                is_self_post: false,
+            },
+        }
+    }
+
+    #[test]
+    fn two_sites_make_one_story_with_two_sightings() {
+        let (story, change) = merge(None, &candidate("hackernews", Some(10), 1));
+        assert_eq!(change, Change::New);
+        let (story, change) = merge(Some(story), &candidate("lobsters", Some(5), 3));
+        assert_eq!(change, Change::Updated);
+        assert_eq!(story.sightings.len(), 2);
+        assert_eq!(story.tags, vec!["HACKERNEWS", "LOBSTERS"]);
+        assert_eq!(story.sources, vec!["hackernews-src", "lobsters-src"]);
+        assert_eq!(
+            story.published,
+            Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap()
+        );
+    }
+
+    #[test]
+    fn repoll_updates_points_in_place() {
+        let (story, _) = merge(None, &candidate("hackernews", Some(10), 1));
+        let id = story.id;
+        let (story, change) = merge(Some(story), &candidate("hackernews", Some(25), 2));
+        assert_eq!(change, Change::Updated);
+        assert_eq!(story.id, id);
+        assert_eq!(story.sightings.len(), 1);
+        assert_eq!(story.sightings[0].points, Some(25));
+        let (_, change) = merge(Some(story), &candidate("hackernews", Some(25), 3));
+        assert_eq!(change, Change::Unchanged);
+    }
+}

@@ -1,0 +1,268 @@
+//! The story store: sled trees for stories, the by-time index, per-source fetch state and
+//! the schema version, behind a small `Store` interface. One fetch's writes land atomically
+//! and are flushed before the fetch is reported done.
+
+mod keys;
+pub mod merge;
+
+pub use merge::{Candidate, Change};
+
+use crate::model::{Story, StoryId};
+use chrono::{DateTime, Utc};
+use serde::{de::DeserializeOwned, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Version of the on-disk layout this build reads and writes.
+pub const SCHEMA_VERSION: u64 = 1;
+/// sled's page cache: explicit so memory use is known, not sled's default.
+const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "store {dir}: cannot open: {source} (is another feedsift process using this data_dir?)"
+    )]
+    Open { dir: PathBuf, source: sled::Error },
+    #[error("store {dir}: written by a newer feedsift (schema {found}, this build reads {SCHEMA_VERSION}); upgrade feedsift or use another data_dir")]
+    NewerSchema { dir: PathBuf, found: u64 },
+    #[error("store: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("store: corrupt record {key}: {message}")]
+    Corrupt { key: String, message: String },
+}
+
+/// Counts of what one batch did to the store.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ApplyReport {
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    stories: sled::Tree,
+    by_time: sled::Tree,
+    sources: sled::Tree,
+    /// Read-merge-write of stories is serialized so two sources seeing the same story at
+    /// the same moment never lose each other's sighting.
+    write_lock: Arc<Mutex<()>>,
+    /// Bumped after every change of stories: lets readers cache what they derive.
+    generation: Arc<AtomicU64>,
+}
+
+impl Store {
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let open_err = |source| StoreError::Open {
+            dir: dir.to_path_buf(),
+            source,
+        };
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(CACHE_CAPACITY)
+            .open()
+            .map_err(open_err)?;
+        let meta = db.open_tree("meta")?;
+        match meta.get("schema_version")? {
+            Some(v) => {
+                let found = v
+                    .as_ref()
+                    .try_into()
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(u64::MAX);
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::NewerSchema {
+                        dir: dir.to_path_buf(),
+                        found,
+                    });
+                }
+            }
+            None => {
+                meta.insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
+            }
+        }
+        Ok(Store {
+            stories: db.open_tree("stories")?,
+            by_time: db.open_tree("by_time")?,
+            sources: db.open_tree("sources")?,
+            db,
+            write_lock: Arc::new(Mutex::new(())),
+            generation: Arc::new(AtomicU64::new(1)),
+        })
+    }
+
+    /// Changes whenever stories change.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Merges one fetch's candidates and records the source's fetch state, atomically, then
+    /// flushes to disk.
+    pub fn apply<S: Serialize>(
+        &self,
+        candidates: &[Candidate],
+        source_id: &str,
+        state: &S,
+    ) -> Result<ApplyReport, StoreError> {
+        let state_bytes = encode(state)?;
+        let _guard = self
+            .write_lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut merged: BTreeMap<StoryId, (Option<Story>, Story, Change)> = BTreeMap::new();
+        for c in candidates {
+            let (original, current) = match merged.remove(&c.id) {
+                Some((original, story, _)) => (original, Some(story)),
+                None => {
+                    let original = self.story(c.id)?;
+                    (original.clone(), original)
+                }
+            };
+            let (story, _) = merge::merge(current, c);
+            let change = match &original {
+                None => Change::New,
+                Some(o) if *o == story => Change::Unchanged,
+                Some(_) => Change::Updated,
+            };
+            merged.insert(c.id, (original, story, change));
+        }
+        let mut report = ApplyReport::default();
+        let mut writes = Vec::new();
+        for (original, story, change) in merged.into_values() {
+            match change {
+                Change::New => report.new += 1,
+                Change::Updated => report.updated += 1,
+                Change::Unchanged => {
+                    report.unchanged += 1;
+                    continue;
+                }
+            }
+            let old_key = original.map(|o| keys::by_time_key(o.published, o.id));
+            writes.push((
+                story.id,
+                encode(&story)?,
+                old_key,
+                keys::by_time_key(story.published, story.id),
+            ));
+        }
+        (&self.stories, &self.by_time, &self.sources)
+            .transaction(|(stories, by_time, sources)| {
+                for (id, bytes, old_key, new_key) in &writes {
+                    stories.insert(&id.0, bytes.as_slice())?;
+                    if let Some(old) = old_key {
+                        by_time.remove(old.as_slice())?;
+                    }
+                    by_time.insert(new_key.as_slice(), &[])?;
+                }
+                sources.insert(source_id.as_bytes(), state_bytes.as_slice())?;
+                Ok::<_, ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| match e {
+                TransactionError::Storage(e) => StoreError::Sled(e),
+                TransactionError::Abort(()) => StoreError::Corrupt {
+                    key: source_id.into(),
+                    message: "transaction aborted".into(),
+                },
+            })?;
+        self.db.flush()?;
+        if report.new + report.updated > 0 {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        Ok(report)
+    }
+
+    /// Records a source's fetch state alone (a failed or unchanged fetch), flushed.
+    pub fn put_source_state<S: Serialize>(
+        &self,
+        source_id: &str,
+        state: &S,
+    ) -> Result<(), StoreError> {
+        self.sources.insert(source_id.as_bytes(), encode(state)?)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn source_state<S: DeserializeOwned>(
+        &self,
+        source_id: &str,
+    ) -> Result<Option<S>, StoreError> {
+        self.sources
+            .get(source_id.as_bytes())?
+            .map(|bytes| decode(&bytes, source_id))
+            .transpose()
+    }
+
+    pub fn story(&self, id: StoryId) -> Result<Option<Story>, StoreError> {
+        self.stories
+            .get(id.0)?
+            .map(|bytes| decode(&bytes, &id.to_hex()))
+            .transpose()
+    }
+
+    /// Stories published at or after `since`, newest first; reads only the window, never the
+    /// whole store.
+    pub fn stories_since(&self, since: DateTime<Utc>) -> Result<Vec<Story>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.by_time.range(keys::time_prefix(since)..).rev() {
+            let (key, _) = entry?;
+            let Some(id) = keys::id_of_by_time_key(&key) else {
+                continue;
+            };
+            if let Some(story) = self.story(id)? {
+                out.push(story);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn story_count(&self) -> usize {
+        self.stories.len()
+    }
+
+    /// Removes stories published before `cutoff`; returns how many.
+    pub fn prune_before(&self, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
+        let _guard = self
+            .write_lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut removed = 0;
+        for entry in self.by_time.range(..keys::time_prefix(cutoff)) {
+            let (key, _) = entry?;
+            if let Some(id) = keys::id_of_by_time_key(&key) {
+                self.stories.remove(id.0)?;
+            }
+            self.by_time.remove(key)?;
+            removed += 1;
+        }
+        if removed > 0 {
+            self.db.flush()?;
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        Ok(removed)
+    }
+
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Corrupt {
+        key: "(new record)".into(),
+        message: e.to_string(),
+    })
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8], key: &str) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        key: key.into(),
+        message: e.to_string(),
+    })
+}
