@@ -3,23 +3,29 @@
 //!
 //! # Layout
 //! - `config`: feeds.toml schema, validation with file:line:col errors, compiled topics
+//! - `daemon`: `serve` (scheduled polling, pruning, HTTP, clean shutdown) and `fetch_once`
 //! - `fetch`: the HTTP client (conditional GET, timeouts, caps) and per-source fetch state
+//! - `hosts`: per-host concurrency limit for fetches
 //! - `ingest`: one poll of one source, fetch to store, with its state recorded
 //! - `model`: `Sighting` (a story on one site) and `Story` (the merged record)
 //! - `normalize`: canonical URLs, story ids, text from markup, titles, summaries
 //! - `render`: RSS, Atom, JSON Feed and HTML output, pure functions of stories
 //! - `scheduler`: when each source is due (interval, jitter, backoff, Retry-After)
 //! - `select`: topic rules (keywords, exclusions, thresholds), ranking, limits
+//! - `server`: HTTP routes, cache of rendered bytes, conditional GET
 //! - `sources`: one adapter per source kind, bytes to sightings
 //! - `store`: sled trees, merge of sightings into stories, by-time index, fetch state
 
 pub mod config;
+pub mod daemon;
 pub mod fetch;
+pub mod hosts;
 pub mod ingest;
 pub mod model;
 pub mod normalize;
 pub mod render;
 pub mod scheduler;
 pub mod select;
+pub mod server;
 pub mod sources;
 pub mod store;

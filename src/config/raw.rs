@@ -109,5 +109,5 @@ impl RawNumber {
 #[serde(untagged)]
 pub enum RawMinPoints {
     All(i64),
-    PerSite(BTreeMap<String, Spanned<i64>>),
+    PerSite(BTreeMap<String, i64>),
 }

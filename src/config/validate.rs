@@ -166,7 +166,11 @@ pub fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
     let server = ServerConfig {
         listen,
         base_url,
-        data_dir: config_dir.join(data_dir),
+        data_dir: config_dir.join(
+            Path::new(&data_dir)
+                .strip_prefix("./")
+                .unwrap_or(Path::new(&data_dir)),
+        ),
     };
 
     let d = &raw.defaults;
@@ -560,17 +564,17 @@ fn min_points(c: &mut Checker, value: &Option<Spanned<RawMinPoints>>, key: &str)
             for (site, n) in map {
                 if !SCORED_KINDS.contains(&site.as_str()) {
                     c.error(
-                        n.span(),
+                        v.span(),
                         format!("{key}.{site}"),
                         format!(
                             "unknown site {site:?} (expected one of {})",
                             SCORED_KINDS.join(", ")
                         ),
                     );
-                } else if *n.get_ref() < 0 {
-                    c.error(n.span(), format!("{key}.{site}"), "must be at least 0");
+                } else if *n < 0 {
+                    c.error(v.span(), format!("{key}.{site}"), "must be at least 0");
                 } else {
-                    out.insert(site.clone(), *n.get_ref());
+                    out.insert(site.clone(), *n);
                 }
             }
             MinPoints::PerSite(out)

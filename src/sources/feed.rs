@@ -72,16 +72,16 @@ fn sighting(ctx: &SourceContext, entry: &Entry) -> Result<Sighting, String> {
 /// The alternate (HTML) link, else the first link, else an http(s) entry id.
 fn article_link(entry: &Entry, base: &Url) -> Option<Url> {
     let is_alternate = |l: &&Link| matches!(l.rel.as_deref(), None | Some("alternate"));
-    let candidates = entry
+    let linked = entry
         .links
         .iter()
         .filter(is_alternate)
         .chain(entry.links.iter())
         .map(|l| l.href.as_str())
-        .chain(std::iter::once(entry.id.as_str()));
-    candidates
         .filter(|href| !href.trim().is_empty())
-        .find_map(|href| parse_http_url(href, Some(base)).ok())
+        .find_map(|href| parse_http_url(href, Some(base)).ok());
+    // An id is only a link when it is an absolute URL: never resolve a bare id against the base.
+    linked.or_else(|| parse_http_url(&entry.id, None).ok())
 }
 
 /// Plain text of the richest body: content, then summary.

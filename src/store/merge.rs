@@ -62,10 +62,9 @@ pub fn merge(existing: Option<Story>, c: &Candidate) -> (Story, Change) {
     if story.title.is_empty() {
         story.title = s.title.clone();
     }
-    // The article's own text beats a discussion site's empty or one-line blurb.
-    if story.summary.is_empty()
-        || (story.summary.len() < 40 && c.summary.len() > story.summary.len())
-    {
+    // The fullest text wins (the article's own feed beats a site's one-line blurb), which
+    // also makes the result independent of the order sources are polled in.
+    if c.summary.len() > story.summary.len() {
         story.summary = c.summary.clone();
     }
     if story.author.is_none() {

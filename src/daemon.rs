@@ -1,0 +1,181 @@
+//! Running feedsift: `fetch_once` polls every source once; `serve` polls each source on its
+//! schedule, prunes old stories, and serves HTTP until SIGINT/SIGTERM, then flushes and exits.
+
+use crate::config::{Config, SourceConfig};
+use crate::fetch::{FetchSettings, Fetcher, SourceState};
+use crate::hosts::HostLimits;
+use crate::ingest::{Ingester, PollReport};
+use crate::server::{self, AppState};
+use crate::store::Store;
+use chrono::Utc;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// Margin kept beyond the longest topic window before stories are pruned.
+const RETENTION_MARGIN: Duration = Duration::from_secs(7 * 86_400);
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// How long shutdown waits for polls in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+pub fn ingester(config: &Config, store: Store) -> anyhow::Result<Ingester> {
+    let fetcher = Fetcher::new(FetchSettings {
+        user_agent: config.defaults.user_agent.clone(),
+        timeout: config.defaults.timeout,
+        max_body: config.defaults.max_body,
+    })?;
+    Ok(Ingester {
+        store,
+        fetcher,
+        summary_words: config.defaults.summary_words,
+    })
+}
+
+/// Polls every source once, concurrently (within per-host limits); calls `on_done` as each
+/// finishes. Returns the reports in completion order.
+pub async fn fetch_once(
+    config: &Config,
+    ingester: &Ingester,
+    mut on_done: impl FnMut(&PollReport),
+) -> Vec<PollReport> {
+    let limits = HostLimits::default();
+    let mut tasks = JoinSet::new();
+    for source in config.sources.clone() {
+        let ingester = ingester.clone();
+        let limits = limits.clone();
+        tasks.spawn(async move {
+            let _permit = limits
+                .acquire(source.url.host_str().unwrap_or_default())
+                .await;
+            ingester.poll(&source).await
+        });
+    }
+    let mut reports = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok(report) => {
+                on_done(&report);
+                reports.push(report);
+            }
+            Err(e) => tracing::error!(error = %e, "poll task failed"),
+        }
+    }
+    reports
+}
+
+/// Runs the daemon until SIGINT or SIGTERM.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let store = Store::open(&config.server.data_dir)?;
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let config = Arc::new(config);
+    let ingester = ingester(&config, store.clone())?;
+    let mut background = JoinSet::new();
+    let limits = HostLimits::default();
+    for source in config.sources.clone() {
+        background.spawn(poll_forever(
+            ingester.clone(),
+            source,
+            limits.clone(),
+            stop_rx.clone(),
+        ));
+    }
+    background.spawn(prune_forever(
+        store.clone(),
+        config.longest_window() + RETENTION_MARGIN,
+        stop_rx.clone(),
+    ));
+    tracing::info!(listen = %config.server.listen, base_url = %config.server.base_url, sources = config.sources.len(), topics = config.topics.len(), "serving");
+    let state = AppState::new(Arc::clone(&config), store.clone());
+    let mut server_stop = stop_rx.clone();
+    let server = tokio::spawn(server::run(listener, state, async move {
+        let _ = server_stop.wait_for(|stop| *stop).await;
+    }));
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while background.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("polls still running after {SHUTDOWN_GRACE:?}; stopping them");
+        background.abort_all();
+    }
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, server).await;
+    store.flush()?;
+    Ok(())
+}
+
+async fn poll_forever(
+    ingester: Ingester,
+    source: SourceConfig,
+    limits: HostLimits,
+    mut stop: watch::Receiver<bool>,
+) {
+    // A restart honours the schedule (and any backoff) recorded before it.
+    let state: SourceState = ingester
+        .store
+        .source_state(&source.id)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let mut delay = state
+        .next_poll
+        .and_then(|at| (at - Utc::now()).to_std().ok())
+        .unwrap_or(Duration::ZERO);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        let _permit = limits
+            .acquire(source.url.host_str().unwrap_or_default())
+            .await;
+        if *stop.borrow() {
+            return;
+        }
+        delay = ingester.poll(&source).await.next_in;
+    }
+}
+
+async fn prune_forever(store: Store, keep: Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        let cutoff = Utc::now() - chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX);
+        let st = store.clone();
+        match tokio::task::spawn_blocking(move || st.prune_before(cutoff)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(removed = n, "pruned old stories"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "pruning failed"),
+            Err(e) => tracing::warn!(error = %e, "pruning task failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(PRUNE_EVERY) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,63 @@
+//! Rendered bytes per (topic, view), with their validators, rebuilt only when the store
+//! changed or a minute passed (the window slides with time).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+/// One finished response body and what describes it.
+#[derive(Debug)]
+pub struct Rendered {
+    pub bytes: axum::body::Bytes,
+    /// Strong validator: a hash of the bytes.
+    pub etag: String,
+    pub last_modified: SystemTime,
+    pub content_type: &'static str,
+}
+
+impl Rendered {
+    pub fn new(bytes: Vec<u8>, last_modified: SystemTime, content_type: &'static str) -> Rendered {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(&bytes);
+        let etag = format!(
+            "\"{}\"",
+            digest[..12]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        Rendered {
+            bytes: bytes.into(),
+            etag,
+            last_modified,
+            content_type,
+        }
+    }
+}
+
+/// What a cached entry was built from: it is reused only while this stays the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Freshness {
+    pub generation: u64,
+    pub minute: i64,
+}
+
+#[derive(Default)]
+pub struct RenderCache {
+    entries: Mutex<HashMap<String, (Freshness, Arc<Rendered>)>>,
+}
+
+impl RenderCache {
+    pub fn get(&self, key: &str, fresh: Freshness) -> Option<Arc<Rendered>> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(key)
+            .filter(|(f, _)| *f == fresh)
+            .map(|(_, r)| Arc::clone(r))
+    }
+
+    pub fn put(&self, key: String, fresh: Freshness, rendered: Arc<Rendered>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.insert(key, (fresh, rendered));
+    }
+}

@@ -1,0 +1,349 @@
+//! End to end with generic feeds: a local upstream serves RSS 2.0, RSS 1.0, RSS 0.91, Atom
+//! and JSON Feed fixtures; `feedsift fetch --once` stores them; `feedsift serve` serves the
+//! curated topics; a real client checks what a feed reader would get.
+
+mod common;
+
+use common::{
+    all_elements, client, rss_titles, xml_check::assert_well_formed, Upstream, Workspace,
+};
+use reqwest::StatusCode;
+
+fn config(up: &Upstream) -> String {
+    format!(
+        r#"
+[defaults]
+poll = "10m"
+timeout = "5s"
+
+[[source]]
+id = "blog"
+kind = "feed"
+name = "Example Systems Blog"
+url = "{blog}"
+
+[[source]]
+id = "infra"
+kind = "feed"
+name = "Infra Weekly"
+url = "{infra}"
+
+[[source]]
+id = "rustnews"
+kind = "feed"
+url = "{rust}"
+
+[[source]]
+id = "classic"
+kind = "feed"
+url = "{classic}"
+
+[[source]]
+id = "legacy"
+kind = "feed"
+url = "{legacy}"
+
+[[source]]
+id = "broken"
+kind = "feed"
+url = "{broken}"
+
+[[topic]]
+slug = "distributed-systems"
+title = "Distributed Systems"
+description = "Consensus algorithms, CAP theorem, fault tolerance."
+window = "3650d"
+sort = "recent"
+min_relevance = 2
+[topic.keywords]
+"raft" = 3
+"paxos" = 3
+"consensus" = 2
+"CAP theorem" = 3
+"fault tolerance" = 2
+"replication" = 2
+"distributed" = 1
+[topic.exclude]
+terms = ["crypto airdrop"]
+
+[[topic]]
+slug = "rust"
+title = "Rust"
+sources = ["rustnews"]
+window = "3650d"
+sort = "recent"
+limit = 1
+[topic.keywords]
+"rust" = 1
+"#,
+        blog = up.url("/blog.rss"),
+        infra = up.url("/infra.atom"),
+        rust = up.url("/rust.json"),
+        classic = up.url("/classic.rdf"),
+        legacy = up.url("/legacy.rss"),
+        broken = up.url("/gone.xml"),
+    )
+}
+
+async fn upstream() -> Upstream {
+    let up = Upstream::start().await;
+    up.serve("/blog.rss", "feeds/dist-blog.rss");
+    up.serve("/infra.atom", "feeds/infra-weekly.atom");
+    up.serve("/rust.json", "feeds/rust-news.json");
+    up.serve("/classic.rdf", "feeds/classic.rdf");
+    up.serve("/legacy.rss", "feeds/legacy-091.rss");
+    up.fail("/gone.xml", 404);
+    up
+}
+
+const EXPECTED_ORDER: [&str; 5] = [
+    "Raft in Practice: Lessons from Five Years of Consensus",
+    "Replication Lag Budgets &amp; Fault Tolerance at Scale",
+    "Why the CAP Theorem Is Not the Whole Story",
+    "Building a Raft Library in Rust",
+    "The Byzantine Generals Problem, Annotated",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_get_the_curated_topic_and_ids_never_change() {
+    let up = upstream().await;
+    let ws = Workspace::new(&config(&up));
+
+    // One line per source; the broken one fails without failing the run.
+    let out = ws.fetch_once();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 6, "{out}");
+    let line = |id: &str| {
+        lines
+            .iter()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("no line for {id} in {out}"))
+            .to_string()
+    };
+    assert!(
+        line("blog").contains("200 ok") && line("blog").contains("1 skipped"),
+        "{out}"
+    );
+    // Blog and Infra Weekly share one article: 5 + 3 entries make 7 stories, whoever came first.
+    let new_of = |id: &str| -> usize {
+        line(id)
+            .split(" new")
+            .next()
+            .unwrap()
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(new_of("blog") + new_of("infra"), 7, "{out}");
+    assert!(
+        line("broken").contains("404 FAILED") && line("broken").contains("HTTP 404"),
+        "{out}"
+    );
+    assert!(line("legacy").contains("1 new"), "{out}");
+
+    let daemon = ws.serve().await;
+    let http = client();
+    let rss = http
+        .get(daemon.url("/t/distributed-systems.rss"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rss.status(), StatusCode::OK);
+    assert_eq!(
+        rss.headers()["content-type"],
+        "application/rss+xml; charset=utf-8"
+    );
+    assert_eq!(rss.headers()["access-control-allow-origin"], "*");
+    let etag = rss.headers()["etag"].to_str().unwrap().to_string();
+    let last_modified = rss.headers()["last-modified"].to_str().unwrap().to_string();
+    assert!(
+        etag.starts_with('"') && !etag.starts_with("W/"),
+        "strong etag: {etag}"
+    );
+    let body = rss.text().await.unwrap();
+    assert_well_formed(&body);
+
+    // The right stories in the right order; excluded, off-topic, out-of-window absent.
+    assert_eq!(rss_titles(&body), EXPECTED_ORDER);
+    for absent in [
+        "Airdrop",
+        "Office Plants",
+        "Paxos Made Simple",
+        "Kubernetes",
+        "Distributed Transactions",
+    ] {
+        assert!(!body.contains(absent), "{absent} should not be in the feed");
+    }
+    // The same article from two feeds is one item with both sources, and a clean link.
+    assert_eq!(body.matches("raft-in-practice").count(), 1, "{body}");
+    assert!(body.contains("<link>https://blog.example.org/posts/raft-in-practice</link>"));
+    assert!(
+        body.contains("Sources: Example Systems Blog · Infra Weekly")
+            || body.contains("Sources: Infra Weekly · Example Systems Blog"),
+        "{body}"
+    );
+    // Summaries: the article's own text, boilerplate gone, markup gone, relative links resolved.
+    assert!(body.contains("<description>We have run Raft in production for five years. Leader election was the easy part; membership changes were not."));
+    assert!(!body.contains("appeared first on"));
+    assert!(body.contains("<description>PACELC extends the CAP theorem with latency. Most systems trade consistency for latency long before a partition happens.</description>"));
+    assert!(body.contains(&format!(
+        "<link>{}</link>",
+        up.url("/links/replication-lag-budgets")
+    )));
+    assert!(!body.contains("track()"));
+    let guids = all_elements(&body, "guid");
+    assert_eq!(guids.len(), 5);
+
+    // Repeated requests: 304 by ETag and by date, with the validators repeated.
+    let again = http
+        .get(daemon.url("/t/distributed-systems.rss"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(again.headers()["etag"], etag.as_str());
+    assert!(again.bytes().await.unwrap().is_empty());
+    let by_date = http
+        .get(daemon.url("/t/distributed-systems.rss"))
+        .header("if-modified-since", &last_modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_date.status(), StatusCode::NOT_MODIFIED);
+    let stale = http
+        .get(daemon.url("/t/distributed-systems.rss"))
+        .header("if-none-match", "\"stale\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), StatusCode::OK);
+
+    // Atom and JSON Feed carry the same stories under the same ids.
+    let atom = http
+        .get(daemon.url("/t/distributed-systems.atom"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        atom.headers()["content-type"],
+        "application/atom+xml; charset=utf-8"
+    );
+    let atom = atom.text().await.unwrap();
+    assert_well_formed(&atom);
+    let atom_ids: Vec<String> = all_elements(&atom, "id").into_iter().skip(1).collect();
+    assert_eq!(atom_ids, guids);
+    let json = http
+        .get(daemon.url("/t/distributed-systems.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json.headers()["content-type"],
+        "application/feed+json; charset=utf-8"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&json.bytes().await.unwrap()).unwrap();
+    let json_ids: Vec<String> = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(json_ids, guids);
+    assert_eq!(
+        json["feed_url"],
+        format!("{}/t/distributed-systems.json", ws.base())
+    );
+
+    // Topic limits and source filters apply.
+    let rust = http
+        .get(daemon.url("/t/rust.rss"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(rss_titles(&rust), ["Async Closures Land in Stable Rust"]);
+
+    // Index, health and unknown topics.
+    let index = http
+        .get(daemon.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for link in [
+        "/t/distributed-systems.rss",
+        "/t/distributed-systems.atom",
+        "/t/distributed-systems.json",
+        "/t/rust\"",
+    ] {
+        assert!(index.contains(link), "index lacks {link}");
+    }
+    let health: serde_json::Value = serde_json::from_slice(
+        &http
+            .get(daemon.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let broken = health["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "broken")
+        .unwrap();
+    assert_eq!(broken["last_status"], 404);
+    assert_eq!(broken["consecutive_failures"], 1);
+    assert!(broken["last_error"].as_str().unwrap().contains("404"));
+    let missing = http
+        .get(daemon.url("/t/no-such-topic.rss"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        missing.headers()["content-type"],
+        "text/plain; charset=utf-8"
+    );
+    assert!(missing
+        .text()
+        .await
+        .unwrap()
+        .contains("unknown topic \"no-such-topic\""));
+
+    let (status, stderr) = daemon.stop();
+    assert!(status.success(), "serve exited with {status}: {stderr}");
+
+    // A second fetch is conditional (304s) and a restart serves identical bytes and ids.
+    let out = ws.fetch_once();
+    assert!(
+        out.lines()
+            .find(|l| l.starts_with("blog "))
+            .unwrap()
+            .contains("304 unchanged"),
+        "{out}"
+    );
+    let (hits, conditional) = up.hits("/blog.rss");
+    assert_eq!((hits, conditional), (2, 1));
+    let daemon = ws.serve().await;
+    let after = http
+        .get(daemon.url("/t/distributed-systems.rss"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.headers()["etag"], etag.as_str());
+    let after = after.text().await.unwrap();
+    assert_eq!(all_elements(&after, "guid"), guids);
+    let (status, _) = daemon.stop();
+    assert!(status.success());
+}
