@@ -9,6 +9,7 @@ use crate::sources::{self, SourceContext};
 use crate::store::{ApplyReport, Store};
 use chrono::Utc;
 use std::time::{Duration, Instant};
+use url::Url;
 
 #[derive(Debug)]
 pub enum PollOutcome {
@@ -85,15 +86,19 @@ impl Ingester {
             )
             .await;
         let mut retry_after = None;
+        let mut hint = None;
         let (step, status, bytes) = match fetched {
             Ok(Fetched::NotModified {
                 etag,
                 last_modified,
+                moved_to,
             }) => {
                 keep_validators(&mut state, etag, last_modified);
+                state.moved_to = moved_to.map(String::from);
                 (Step::NotModified, Some(304), 0)
             }
             Ok(Fetched::Body(body)) => {
+                state.moved_to = body.moved_to.as_ref().map(Url::to_string);
                 let ctx = SourceContext {
                     source,
                     url: &body.final_url,
@@ -104,6 +109,7 @@ impl Ingester {
                         // Validators are kept only for bytes we could use: a body we failed
                         // to parse must be fetched again, not answered with 304 forever.
                         keep_validators(&mut state, body.etag.clone(), body.last_modified.clone());
+                        hint = parsed.ttl.max(body.max_age);
                         self.normalize(parsed)
                     }
                     Err(e) => Step::Failed(format!("{e}")),
@@ -122,7 +128,7 @@ impl Ingester {
             _ => 0,
         };
         let next_in = scheduler::next_delay(
-            source.poll,
+            scheduler::hinted_interval(source.poll, hint),
             failures,
             retry_after,
             scheduler::jitter_seed(&source.id),

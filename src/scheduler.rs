@@ -7,6 +7,9 @@ use std::time::Duration;
 pub const MAX_BACKOFF: Duration = Duration::from_secs(6 * 3600);
 /// Longest Retry-After honoured.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// A source's own freshness hint (RSS `ttl`, Cache-Control max-age) lengthens its interval
+/// up to this, never beyond, and never shortens it.
+pub const MAX_HINTED_INTERVAL: Duration = Duration::from_secs(6 * 3600);
 /// Jitter spreads polls by up to this fraction of the delay, either way.
 const JITTER: f64 = 0.1;
 
@@ -29,6 +32,14 @@ pub fn next_delay(
     match retry_after {
         Some(wait) => delay.max(wait.min(MAX_RETRY_AFTER)),
         None => delay,
+    }
+}
+
+/// The configured interval, lengthened by the source's hint within bounds.
+pub fn hinted_interval(configured: Duration, hint: Option<Duration>) -> Duration {
+    match hint {
+        Some(hint) => configured.max(hint.min(MAX_HINTED_INTERVAL)),
+        None => configured,
     }
 }
 
@@ -74,6 +85,23 @@ mod tests {
         assert!(d1 < Duration::from_secs(70) && d3 > Duration::from_secs(200));
         let d50 = next_delay(Duration::from_secs(600), 50, None, 7);
         assert!(d50 <= MAX_BACKOFF.mul_f64(1.1) && d50 >= MAX_BACKOFF.mul_f64(0.9));
+    }
+
+    #[test]
+    fn hints_only_lengthen_within_bounds() {
+        let poll = Duration::from_secs(900);
+        assert_eq!(hinted_interval(poll, None), poll);
+        assert_eq!(hinted_interval(poll, Some(Duration::from_secs(60))), poll);
+        assert_eq!(
+            hinted_interval(poll, Some(Duration::from_secs(3600))),
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            hinted_interval(poll, Some(Duration::from_secs(86_400 * 7))),
+            MAX_HINTED_INTERVAL
+        );
+        let slow = Duration::from_secs(86_400);
+        assert_eq!(hinted_interval(slow, Some(Duration::from_secs(3600))), slow);
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! body cap counted after decompression, bounded redirects that never downgrade https.
 //! Knows nothing of formats: bytes in, bytes out.
 
+pub mod charset;
 pub mod state;
 
 pub use state::SourceState;
 
 use reqwest::header::{
-    HeaderMap, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
+    HeaderMap, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+    LOCATION, RETRY_AFTER,
 };
 use reqwest::{redirect, StatusCode};
 use std::time::Duration;
@@ -30,13 +32,22 @@ pub enum Fetched {
     NotModified {
         etag: Option<String>,
         last_modified: Option<String>,
+        /// Set when every redirect on the way was permanent (301/308): the new address.
+        moved_to: Option<Url>,
     },
     Body(Body),
 }
 
 #[derive(Debug)]
 pub struct Body {
+    /// The body decoded to UTF-8 (see `charset`).
     pub bytes: Vec<u8>,
+    /// The charset the body was decoded from.
+    pub charset: &'static str,
+    /// Set when every redirect on the way was permanent (301/308): the new address.
+    pub moved_to: Option<Url>,
+    /// The server's `Cache-Control: max-age`, a hint for the poll interval.
+    pub max_age: Option<Duration>,
     /// Where the bytes came from after redirects.
     pub final_url: Url,
     pub status: u16,
@@ -60,6 +71,8 @@ pub enum FetchError {
     TooLarge { limit: u64 },
     #[error("redirect refused: {0}")]
     Redirect(String),
+    #[error("body cut off: {0}")]
+    Body(String),
     #[error("{0}")]
     Other(String),
 }
@@ -82,26 +95,13 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(settings: FetchSettings) -> Result<Fetcher, FetchError> {
-        let policy = redirect::Policy::custom(|attempt| {
-            if attempt.previous().len() >= MAX_REDIRECTS {
-                return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
-            }
-            let downgrade = attempt.url().scheme() == "http"
-                && attempt
-                    .previous()
-                    .last()
-                    .is_some_and(|u| u.scheme() == "https");
-            if downgrade {
-                let to = attempt.url().to_string();
-                return attempt.error(format!("https to http redirect to {to}"));
-            }
-            attempt.follow()
-        });
         let client = reqwest::Client::builder()
             .user_agent(settings.user_agent.clone())
             .connect_timeout(CONNECT_TIMEOUT.min(settings.timeout))
+            .read_timeout(settings.timeout)
             .timeout(settings.timeout)
-            .redirect(policy)
+            // Redirects are followed by hand: to refuse https -> http and record moves.
+            .redirect(redirect::Policy::none())
             .gzip(true)
             .brotli(true)
             .build()
@@ -109,21 +109,79 @@ impl Fetcher {
         Ok(Fetcher { client, settings })
     }
 
-    /// GETs `url`, sending back the stored validators.
+    /// GETs `url`, sending back the stored validators and following at most
+    /// `MAX_REDIRECTS` redirects. The whole exchange, redirects included, is bounded by the
+    /// configured timeout.
     pub async fn get(
         &self,
         url: &Url,
         etag: Option<&str>,
         last_modified: Option<&str>,
     ) -> Result<Fetched, FetchError> {
-        let mut request = self.client.get(url.clone());
-        if let Some(etag) = etag {
-            request = request.header(IF_NONE_MATCH, etag);
-        }
-        if let Some(lm) = last_modified {
-            request = request.header(IF_MODIFIED_SINCE, lm);
-        }
-        let mut response = request.send().await.map_err(|e| self.classify(e))?;
+        tokio::time::timeout(
+            self.settings.timeout,
+            self.exchange(url, etag, last_modified),
+        )
+        .await
+        .unwrap_or(Err(FetchError::Timeout(self.settings.timeout)))
+    }
+
+    async fn exchange(
+        &self,
+        url: &Url,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+    ) -> Result<Fetched, FetchError> {
+        let mut current = url.clone();
+        let mut moved_to = None;
+        let mut only_permanent = true;
+        let mut hops = 0;
+        let mut response = loop {
+            let mut request = self.client.get(current.clone());
+            if let Some(etag) = etag {
+                request = request.header(IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = last_modified {
+                request = request.header(IF_MODIFIED_SINCE, lm);
+            }
+            let response = request.send().await.map_err(|e| self.classify(e))?;
+            let status = response.status();
+            if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
+                break response;
+            }
+            let Some(location) = header_text(response.headers(), LOCATION) else {
+                return Err(FetchError::Redirect(format!(
+                    "HTTP {} without a Location header",
+                    status.as_u16()
+                )));
+            };
+            hops += 1;
+            if hops > MAX_REDIRECTS {
+                return Err(FetchError::Redirect(format!(
+                    "more than {MAX_REDIRECTS} redirects (last to {location})"
+                )));
+            }
+            let next = current
+                .join(&location)
+                .map_err(|_| FetchError::Redirect(format!("invalid Location {location:?}")))?;
+            if current.scheme() == "https" && next.scheme() != "https" {
+                return Err(FetchError::Redirect(format!(
+                    "https to {} redirect to {next} refused",
+                    next.scheme()
+                )));
+            }
+            if !matches!(next.scheme(), "http" | "https") {
+                return Err(FetchError::Redirect(format!(
+                    "redirect to unsupported URL {next}"
+                )));
+            }
+            only_permanent &= matches!(
+                status,
+                StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+            );
+            moved_to = only_permanent.then(|| next.clone());
+            current = next;
+        };
         let status = response.status();
         let headers = response.headers().clone();
         let etag = header_text(&headers, ETAG);
@@ -132,6 +190,7 @@ impl Fetcher {
             return Ok(Fetched::NotModified {
                 etag,
                 last_modified,
+                moved_to,
             });
         }
         if !status.is_success() {
@@ -145,33 +204,59 @@ impl Fetcher {
             return Err(FetchError::TooLarge { limit });
         }
         let mut bytes = Vec::new();
+        // Chunks arrive decompressed, so the cap also stops a gzip bomb early.
         while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
             if bytes.len() as u64 + chunk.len() as u64 > limit {
                 return Err(FetchError::TooLarge { limit });
             }
             bytes.extend_from_slice(&chunk);
         }
+        let content_type = header_text(&headers, CONTENT_TYPE);
+        let (utf8, charset) = charset::to_utf8(&bytes, content_type.as_deref());
+        let bytes = match utf8 {
+            std::borrow::Cow::Borrowed(_) => bytes,
+            std::borrow::Cow::Owned(decoded) => decoded,
+        };
         Ok(Fetched::Body(Body {
             bytes,
-            final_url: response.url().clone(),
+            charset,
+            moved_to,
+            max_age: header_text(&headers, CACHE_CONTROL).and_then(|v| parse_max_age(&v)),
+            final_url: current,
             status: status.as_u16(),
             etag,
             last_modified,
-            content_type: header_text(&headers, CONTENT_TYPE),
+            content_type,
         }))
     }
 
     fn classify(&self, e: reqwest::Error) -> FetchError {
         if e.is_timeout() {
             FetchError::Timeout(self.settings.timeout)
-        } else if e.is_redirect() {
-            FetchError::Redirect(error_chain(&e))
         } else if e.is_connect() {
             FetchError::Connect(error_chain(&e))
+        } else if e.is_body() || e.is_decode() {
+            FetchError::Body(error_chain(&e))
         } else {
             FetchError::Other(error_chain(&e))
         }
     }
+}
+
+/// `max-age` of a Cache-Control value (ignored when `no-cache`/`no-store` say otherwise).
+pub fn parse_max_age(value: &str) -> Option<Duration> {
+    let lower = value.to_ascii_lowercase();
+    if lower.contains("no-store") || lower.contains("no-cache") {
+        return None;
+    }
+    lower.split(',').find_map(|d| {
+        d.trim()
+            .strip_prefix("max-age=")?
+            .trim()
+            .parse()
+            .ok()
+            .map(Duration::from_secs)
+    })
 }
 
 fn header_text(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {

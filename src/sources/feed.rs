@@ -1,20 +1,30 @@
 //! Adapter for any RSS 0.9x/1.0/2.0, Atom 1.0 or JSON Feed 1.0/1.1 document (via feed-rs).
 //! Entries without a usable http(s) link are skipped with a reason.
 
-use super::{Parsed, SourceContext, SourceError};
+use super::{xml_repair, Parsed, SourceContext, SourceError};
 use crate::model::Sighting;
 use crate::normalize::{clean_title, collapse_whitespace, html_to_text, parse_http_url};
 use feed_rs::model::{Entry, Link, Text};
 use url::Url;
 
 pub fn parse(ctx: &SourceContext, body: &[u8]) -> Result<Parsed, SourceError> {
-    let base = ctx.url.as_str();
-    let feed = feed_rs::parser::Builder::new()
-        .base_uri(Some(base))
-        .build()
-        .parse(body)
-        .map_err(|e| SourceError::NotAFeed(e.to_string()))?;
-    let mut parsed = Parsed::default();
+    let feed = match parse_strict(ctx, body) {
+        Ok(feed) => feed,
+        Err(strict_error) => {
+            reject_obvious_non_feeds(body)?;
+            let repaired = std::str::from_utf8(body).ok().and_then(xml_repair::repair);
+            match repaired {
+                Some(text) => parse_strict(ctx, text.as_bytes()).map_err(|_| strict_error)?,
+                None => return Err(strict_error),
+            }
+        }
+    };
+    let mut parsed = Parsed {
+        ttl: feed
+            .ttl
+            .map(|minutes| std::time::Duration::from_secs(u64::from(minutes) * 60)),
+        ..Parsed::default()
+    };
     for entry in &feed.entries {
         match sighting(ctx, entry) {
             Ok(s) => parsed.sightings.push(s),
@@ -22,6 +32,31 @@ pub fn parse(ctx: &SourceContext, body: &[u8]) -> Result<Parsed, SourceError> {
         }
     }
     Ok(parsed)
+}
+
+fn parse_strict(ctx: &SourceContext, body: &[u8]) -> Result<feed_rs::model::Feed, SourceError> {
+    feed_rs::parser::Builder::new()
+        .base_uri(Some(ctx.url.as_str()))
+        .build()
+        .parse(body)
+        .map_err(|e| SourceError::NotAFeed(e.to_string()))
+}
+
+/// Clear reasons for the commonest wrong answers: nothing at all, or a web page.
+fn reject_obvious_non_feeds(body: &[u8]) -> Result<(), SourceError> {
+    let head = String::from_utf8_lossy(&body[..body.len().min(1024)])
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .to_ascii_lowercase();
+    if head.is_empty() {
+        return Err(SourceError::NotAFeed("empty body".into()));
+    }
+    if head.starts_with("<!doctype html") || head.starts_with("<html") {
+        return Err(SourceError::NotAFeed(
+            "got an HTML page, not a feed (is the URL the feed's own address?)".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn sighting(ctx: &SourceContext, entry: &Entry) -> Result<Sighting, String> {

@@ -6,6 +6,8 @@ pub mod feed;
 pub mod hackernews;
 pub mod lobsters;
 pub mod reddit;
+mod site_json;
+mod xml_repair;
 
 use crate::config::{SourceConfig, SourceKind};
 use crate::model::Sighting;
@@ -25,6 +27,8 @@ pub struct SourceContext<'a> {
 pub struct Parsed {
     pub sightings: Vec<Sighting>,
     pub skipped: Vec<String>,
+    /// How long the source says its content stays fresh (RSS `ttl`), a poll hint.
+    pub ttl: Option<std::time::Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
