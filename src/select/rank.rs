@@ -61,3 +61,63 @@ pub fn rank(stories: &mut [Story], sort: Sort, now: DateTime<Utc>) {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{StoredSighting, StoryId};
+    use chrono::TimeZone;
+
+    fn story(name: &str, points: i64, hours_ago: i64, now: DateTime<Utc>) -> Story {
+        let published = now - chrono::Duration::hours(hours_ago);
+        Story {
+            id: StoryId::from_canonical_url(name),
+            canonical_url: String::new(),
+            url: String::new(),
+            title: name.into(),
+            summary: String::new(),
+            author: None,
+            published,
+            updated: published,
+            tags: vec![],
+            sources: vec![],
+            sightings: vec![StoredSighting {
+                site: "hackernews".into(),
+                site_name: "Hacker News".into(),
+                item_id: None,
+                points: Some(points),
+                comments: None,
+                discussion_url: None,
+                first_seen: published,
+            }],
+        }
+    }
+
+    fn order(sort: Sort) -> Vec<String> {
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        let mut stories = vec![
+            story("old-big", 900, 96, now),
+            story("fresh-small", 60, 2, now),
+            story("mid", 300, 20, now),
+        ];
+        rank(&mut stories, sort, now);
+        stories.into_iter().map(|s| s.title).collect()
+    }
+
+    #[test]
+    fn each_sort_orders_as_documented() {
+        assert_eq!(order(Sort::Points), ["old-big", "mid", "fresh-small"]);
+        assert_eq!(order(Sort::Recent), ["fresh-small", "mid", "old-big"]);
+        // 59/4^1.8 = 4.5 beats 299/22^1.8 = 1.1 beats 899/98^1.8 = 0.24.
+        assert_eq!(order(Sort::Hot), ["fresh-small", "mid", "old-big"]);
+    }
+
+    #[test]
+    fn hot_score_decays_with_age() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        let young = hot_score(100, now - chrono::Duration::hours(1), now);
+        let old = hot_score(100, now - chrono::Duration::hours(48), now);
+        assert!(young > old * 10.0);
+        assert_eq!(hot_score(0, now, now), 0.0);
+    }
+}

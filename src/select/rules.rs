@@ -106,3 +106,172 @@ impl TopicRules {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{StoredSighting, StoryId};
+    use chrono::{TimeZone, Utc};
+
+    fn story(
+        title: &str,
+        summary: &str,
+        tags: &[&str],
+        sightings: &[(&str, Option<i64>, Option<i64>)],
+    ) -> Story {
+        let at = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap();
+        Story {
+            id: StoryId::from_canonical_url(title),
+            canonical_url: String::new(),
+            url: String::new(),
+            title: title.into(),
+            summary: summary.into(),
+            author: None,
+            published: at,
+            updated: at,
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            sources: vec![],
+            sightings: sightings
+                .iter()
+                .map(|(site, points, comments)| StoredSighting {
+                    site: site.to_string(),
+                    site_name: site.to_string(),
+                    item_id: None,
+                    points: *points,
+                    comments: *comments,
+                    discussion_url: None,
+                    first_seen: at,
+                })
+                .collect(),
+        }
+    }
+
+    fn rules() -> TopicRules {
+        TopicRules {
+            keywords: vec![
+                Term::new("raft", 3.0).unwrap(),
+                Term::new("CAP theorem", 3.0).unwrap(),
+                Term::new("distributed", 1.0).unwrap(),
+            ],
+            exclude: vec![Term::new("crypto airdrop", 1.0).unwrap()],
+            min_relevance: 2.0,
+            ..TopicRules::default()
+        }
+    }
+
+    #[test]
+    fn weights_add_up_once_per_term_across_fields() {
+        let v = rules().evaluate(&story(
+            "Raft and raft again",
+            "distributed log",
+            &["raft"],
+            &[],
+        ));
+        assert_eq!(v.relevance, 4.0);
+        assert_eq!(
+            v.matched,
+            vec![
+                MatchedTerm {
+                    term: "raft".into(),
+                    weight: 3.0,
+                    field: Field::Title
+                },
+                MatchedTerm {
+                    term: "distributed".into(),
+                    weight: 1.0,
+                    field: Field::Summary
+                },
+            ]
+        );
+        assert!(v.passes);
+    }
+
+    #[test]
+    fn below_min_relevance_fails() {
+        let v = rules().evaluate(&story("A distributed cache", "", &[], &[]));
+        assert_eq!(v.relevance, 1.0);
+        assert!(!v.relevant && !v.passes);
+    }
+
+    #[test]
+    fn tags_count_as_matches() {
+        let v = rules().evaluate(&story("Five years in production", "", &["Raft"], &[]));
+        assert!(v.passes);
+        assert_eq!(v.matched[0].field, Field::Tags);
+    }
+
+    #[test]
+    fn exclusions_remove_relevant_stories() {
+        let v = rules().evaluate(&story(
+            "Raft consensus for every Crypto Airdrop",
+            "",
+            &[],
+            &[],
+        ));
+        assert!(v.relevant);
+        assert_eq!(v.excluded_by, vec!["crypto airdrop".to_string()]);
+        assert!(!v.passes);
+    }
+
+    #[test]
+    fn points_pass_when_any_sighting_passes() {
+        let mut r = rules();
+        r.min_points = MinPoints::PerSite(
+            [("hackernews".to_string(), 100), ("reddit".to_string(), 200)].into(),
+        );
+        let low_both = story(
+            "Raft",
+            "",
+            &[],
+            &[
+                ("hackernews", Some(99), None),
+                ("reddit:/r/x", Some(150), None),
+            ],
+        );
+        assert!(!r.evaluate(&low_both).passes);
+        let reddit_high = story(
+            "Raft",
+            "",
+            &[],
+            &[
+                ("hackernews", Some(99), None),
+                ("reddit:/r/x", Some(250), None),
+            ],
+        );
+        assert!(r.evaluate(&reddit_high).passes);
+        // A site with no threshold of its own is not held to another site's.
+        let lobsters_only = story("Raft", "", &[], &[("lobsters", Some(3), None)]);
+        assert!(r.evaluate(&lobsters_only).passes);
+        r.min_points = MinPoints::All(50);
+        assert!(!r.evaluate(&lobsters_only).passes);
+        let feed_only = story("Raft", "", &[], &[("feed:blog", None, None)]);
+        assert!(r.evaluate(&feed_only).passes);
+    }
+
+    #[test]
+    fn comments_threshold() {
+        let mut r = rules();
+        r.min_comments = Some(10);
+        assert!(
+            !r.evaluate(&story(
+                "Raft",
+                "",
+                &[],
+                &[("hackernews", Some(500), Some(9))]
+            ))
+            .passes
+        );
+        assert!(
+            r.evaluate(&story(
+                "Raft",
+                "",
+                &[],
+                &[
+                    ("hackernews", Some(5), Some(9)),
+                    ("lobsters", Some(1), Some(10))
+                ]
+            ))
+            .passes
+        );
+    }
+}

@@ -32,7 +32,7 @@ pub fn merge(existing: Option<Story>, c: &Candidate) -> (Story, Change) {
             url: c.clean_url.clone(),
             title: s.title.clone(),
             summary: c.summary.clone(),
-            author: s.author.clone(),
+            author: article_author(s),
             published,
             updated: s.fetched_at,
             tags: union(&[], &s.tags),
@@ -68,10 +68,9 @@ pub fn merge(existing: Option<Story>, c: &Candidate) -> (Story, Change) {
         story.summary = c.summary.clone();
     }
     if story.author.is_none() {
-        story.author = s.author.clone();
+        story.author = article_author(s);
     }
-    // A self post's discussion URL is only the article until the real article turns up.
-    if story.url.starts_with("http://") && c.clean_url.starts_with("https://") {
+    if link_rank(&c.clean_url) < link_rank(&story.url) {
         story.url = c.clean_url.clone();
     }
     if story == before {
@@ -80,6 +79,28 @@ pub fn merge(existing: Option<Story>, c: &Candidate) -> (Story, Change) {
         story.updated = story.updated.max(s.fetched_at);
         (story, Change::Updated)
     }
+}
+
+/// Site kinds whose `author` wrote the article; elsewhere it is only the submitter.
+const AUTHOR_KINDS: &[&str] = &["feed", "devto"];
+
+fn article_author(s: &crate::model::Sighting) -> Option<String> {
+    let kind = crate::model::site_kind(&s.site);
+    AUTHOR_KINDS
+        .contains(&kind)
+        .then(|| s.author.clone())
+        .flatten()
+}
+
+/// Orders the links seen for one article, best first: https, no fragment, shortest, then
+/// alphabetical. Taking the minimum makes the link independent of polling order.
+fn link_rank(url: &str) -> (bool, bool, usize, &str) {
+    (
+        !url.starts_with("https://"),
+        url.contains('#'),
+        url.len(),
+        url,
+    )
 }
 
 /// `a` plus the tags of `b` not already in it (compared case-insensitively), order kept.
@@ -139,6 +160,35 @@ mod tests {
             story.published,
             Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap()
         );
+    }
+
+    #[test]
+    fn the_result_does_not_depend_on_polling_order() {
+        let mut variants = Vec::new();
+        for (site, url, author) in [
+            ("hackernews", "https://example.com/a", Some("submitter")),
+            ("reddit:/r/x", "http://www.example.com/a/", None),
+            ("lobsters", "https://example.com/a#intro", None),
+            ("feed:blog", "https://example.com/a/", Some("Ada")),
+        ] {
+            let mut c = candidate(site, Some(1), 1);
+            c.clean_url = url.into();
+            c.sighting.author = author.map(String::from);
+            variants.push(c);
+        }
+        let forward = variants
+            .iter()
+            .fold(None, |story, c| Some(merge(story, c).0))
+            .unwrap();
+        let backward = variants
+            .iter()
+            .rev()
+            .fold(None, |story, c| Some(merge(story, c).0))
+            .unwrap();
+        assert_eq!(forward.url, "https://example.com/a");
+        assert_eq!(backward.url, forward.url);
+        assert_eq!(forward.author.as_deref(), Some("Ada"));
+        assert_eq!(backward.author, forward.author);
     }
 
     #[test]

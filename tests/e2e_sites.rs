@@ -1,0 +1,256 @@
+//! End to end with the four community sites: one article posted to Hacker News, Reddit,
+//! Lobsters and Dev.to under four URL decorations is one item with four sightings; points
+//! rules and ranking apply; a second poll updates points in place without a new guid.
+
+mod common;
+
+use common::{
+    all_elements, client, rss_titles, xml_check::assert_well_formed, Upstream, Workspace,
+};
+use serde_json::Value;
+
+fn config(up: &Upstream) -> String {
+    format!(
+        r#"
+[[source]]
+id = "hn"
+kind = "hackernews"
+url = "{hn}"
+
+[[source]]
+id = "reddit-programming"
+kind = "reddit"
+subreddit = "programming"
+url = "{reddit}"
+
+[[source]]
+id = "lobsters"
+kind = "lobsters"
+url = "{lobsters}"
+
+[[source]]
+id = "devto"
+kind = "devto"
+url = "{devto}"
+
+[[topic]]
+slug = "distributed-systems"
+title = "Distributed Systems"
+window = "3650d"
+sort = "points"
+min_relevance = 2
+[topic.keywords]
+"raft" = 3
+"paxos" = 3
+"consensus" = 2
+"CAP theorem" = 3
+"fault tolerance" = 2
+"replication" = 2
+"byzantine" = 2
+"leader election" = 3
+[topic.exclude]
+terms = ["crypto airdrop"]
+[topic.min_points]
+hackernews = 100
+reddit = 200
+lobsters = 15
+devto = 25
+
+[[topic]]
+slug = "lobsters-tags"
+title = "Tagged distributed on Lobsters"
+sources = ["lobsters"]
+window = "3650d"
+sort = "recent"
+[topic.keywords]
+"databases" = 1
+
+[[topic]]
+slug = "discussed"
+title = "Much discussed"
+window = "3650d"
+min_comments = 60
+"#,
+        hn = up.url("/api/v1/search"),
+        reddit = up.url("/r/programming/top.json"),
+        lobsters = up.url("/hottest.json"),
+        devto = up.url("/api/articles"),
+    )
+}
+
+fn serve_poll(up: &Upstream, suffix: &str) {
+    up.serve(
+        "/api/v1/search",
+        &format!("sites/hn_front_page{suffix}.json"),
+    );
+    up.serve(
+        "/r/programming/top.json",
+        &format!("sites/reddit_programming_top{suffix}.json"),
+    );
+    up.serve(
+        "/hottest.json",
+        &format!("sites/lobsters_hottest{suffix}.json"),
+    );
+    up.serve("/api/articles", &format!("sites/devto_top{suffix}.json"));
+}
+
+async fn get_text(url: &str) -> String {
+    let r = client().get(url).send().await.unwrap();
+    assert!(r.status().is_success(), "{url}: {}", r.status());
+    r.text().await.unwrap()
+}
+
+const RAFT: &str = "Raft in Practice: Lessons from Five Years of Consensus";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_article_on_four_sites_is_one_item_and_repolls_update_points() {
+    let up = Upstream::start().await;
+    serve_poll(&up, "");
+    let ws = Workspace::new(&config(&up));
+    let out = ws.fetch_once();
+    assert_eq!(
+        out.lines().filter(|l| l.contains(" 200 ok ")).count(),
+        4,
+        "{out}"
+    );
+
+    let daemon = ws.serve().await;
+    let rss = get_text(&daemon.url("/t/distributed-systems.rss")).await;
+    assert_well_formed(&rss);
+    // Ranked by the best sighting's points; below-threshold, excluded, NSFW and off-topic
+    // stories are absent (the 410-point crypto airdrop story would otherwise lead).
+    assert_eq!(
+        rss_titles(&rss),
+        [
+            "Fault tolerance lessons from a 14-hour outage",
+            RAFT,
+            "Paxos vs Raft: a practical comparison for service owners",
+            "How do you explain the CAP theorem to junior developers?",
+            "Paxos Made Moderately Complex, Revisited",
+            "The CAP theorem is not a menu",
+            "Understanding the CAP Theorem with Pizza Delivery",
+            "Designing for fault tolerance: retries, timeouts and circuit breakers",
+            "Event sourcing and replication in practice",
+            "Byzantine fault tolerance without the hype",
+            "Paxos in 200 lines of OCaml",
+            "What replication strategy do you use for SQLite?",
+            "The CAP theorem, twenty-six years later",
+        ]
+    );
+    let raft_item = rss.split("<item>").find(|i| i.contains(RAFT)).unwrap();
+    assert!(
+        raft_item.contains("<link>https://blog.example.org/posts/raft-in-practice</link>"),
+        "{raft_item}"
+    );
+    assert!(raft_item.contains("<comments>https://www.reddit.com/r/programming/comments/1pa2m8d/raft_in_practice__lessons_from_five_year/</comments>"));
+    assert!(raft_item.contains(
+        "Sources: &lt;a href=&quot;https://www.reddit.com/r/programming/comments/1pa2m8d/raft_in_practice__lessons_from_five_year/&quot;&gt;/r/programming&lt;/a&gt; 426 pts (88 comments) · \
+         &lt;a href=&quot;https://news.ycombinator.com/item?id="
+    ), "{raft_item}");
+    assert!(raft_item.contains("Hacker News&lt;/a&gt; 225 pts (41 comments) · "));
+    assert!(raft_item.contains("Dev.to&lt;/a&gt; 52 pts (9 comments) · "));
+    assert!(raft_item.contains("Lobsters&lt;/a&gt; 38 pts (12 comments)"));
+    let guid = all_elements(raft_item, "guid").remove(0);
+
+    let atom = get_text(&daemon.url("/t/distributed-systems.atom")).await;
+    assert_well_formed(&atom);
+    let raft_entry = atom.split("<entry>").find(|e| e.contains(RAFT)).unwrap();
+    assert_eq!(raft_entry.matches("rel=\"related\"").count(), 4);
+    assert!(raft_entry.contains("<link rel=\"related\" href=\"https://lobste.rs/s/q8rzte/raft_in_practice_lessons_from_five\" type=\"text/html\" title=\"Lobsters\"/>"));
+
+    let json: Value =
+        serde_json::from_str(&get_text(&daemon.url("/t/distributed-systems.json")).await).unwrap();
+    let raft = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["title"] == RAFT)
+        .unwrap();
+    assert_eq!(raft["id"], guid.as_str());
+    assert_eq!(
+        raft["external_url"],
+        "https://blog.example.org/posts/raft-in-practice"
+    );
+    let sightings: Vec<(String, i64)> = raft["_feedsift"]["sightings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["site"].as_str().unwrap().to_string(),
+                s["points"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sightings,
+        [
+            ("/r/programming".into(), 426),
+            ("Hacker News".into(), 225),
+            ("Dev.to".into(), 52),
+            ("Lobsters".into(), 38)
+        ]
+    );
+    assert!(raft["_feedsift"]["sightings"][0]["first_seen"].is_string());
+    // Tags from Lobsters and Dev.to are the union, and count for keyword rules.
+    let tags: Vec<&str> = raft["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    for tag in [
+        "distributed",
+        "databases",
+        "distributedsystems",
+        "raft",
+        "go",
+    ] {
+        assert!(tags.contains(&tag), "{tags:?}");
+    }
+    let tagged = get_text(&daemon.url("/t/lobsters-tags.rss")).await;
+    assert!(rss_titles(&tagged).contains(&RAFT.to_string()));
+    // min_comments: a story passes when any sighting has enough comments.
+    let discussed = rss_titles(&get_text(&daemon.url("/t/discussed.rss")).await);
+    assert!(
+        discussed.contains(&"Ask HN: How do you test fault tolerance in production?".to_string())
+    );
+    assert!(!discussed.contains(&"Paxos in 200 lines of OCaml".to_string()));
+    let (status, stderr) = daemon.stop();
+    assert!(status.success(), "{stderr}");
+
+    // Second poll: points grew. Same guid, one item, figures updated; the Ask HN post now
+    // passes its 100-point threshold.
+    serve_poll(&up, "_2");
+    let out = ws.fetch_once();
+    assert!(
+        out.lines()
+            .find(|l| l.starts_with("hn "))
+            .unwrap()
+            .contains("0 new"),
+        "{out}"
+    );
+    let daemon = ws.serve().await;
+    let rss = get_text(&daemon.url("/t/distributed-systems.rss")).await;
+    assert_eq!(rss.matches(RAFT).count(), 1);
+    let titles = rss_titles(&rss);
+    assert_eq!(titles.len(), 14, "{titles:?}");
+    assert_eq!(
+        titles[6],
+        "Ask HN: How do you test fault tolerance in production?"
+    );
+    let raft_item = rss.split("<item>").find(|i| i.contains(RAFT)).unwrap();
+    assert_eq!(all_elements(raft_item, "guid"), [guid]);
+    assert!(raft_item.contains("/r/programming&lt;/a&gt; 480 pts (102 comments)"));
+    assert!(raft_item.contains("Hacker News&lt;/a&gt; 310 pts (57 comments)"));
+    assert!(raft_item.contains("Dev.to&lt;/a&gt; 61 pts (11 comments)"));
+    assert!(raft_item.contains("Lobsters&lt;/a&gt; 44 pts (15 comments)"));
+    // The Ask HN self post links to its discussion, which is also its guid's source.
+    let ask = rss.split("<item>").find(|i| i.contains("Ask HN:")).unwrap();
+    assert!(
+        ask.contains("<link>https://news.ycombinator.com/item?id="),
+        "{ask}"
+    );
+    let (status, _) = daemon.stop();
+    assert!(status.success());
+}
