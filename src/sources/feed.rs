@@ -12,7 +12,13 @@ pub fn parse(ctx: &SourceContext, body: &[u8]) -> Result<Parsed, SourceError> {
         Ok(feed) => feed,
         Err(strict_error) => {
             reject_obvious_non_feeds(body)?;
-            let repaired = std::str::from_utf8(body).ok().and_then(xml_repair::repair);
+            let repaired = std::str::from_utf8(body).ok().and_then(|text| {
+                if text.trim_start().starts_with('{') {
+                    xml_repair::repair_json_feed(text)
+                } else {
+                    xml_repair::repair(text)
+                }
+            });
             match repaired {
                 Some(text) => parse_strict(ctx, text.as_bytes()).map_err(|_| strict_error)?,
                 None => return Err(strict_error),
@@ -39,7 +45,17 @@ fn parse_strict(ctx: &SourceContext, body: &[u8]) -> Result<feed_rs::model::Feed
         .base_uri(Some(ctx.url.as_str()))
         .build()
         .parse(body)
-        .map_err(|e| SourceError::NotAFeed(e.to_string()))
+        .map_err(|e| SourceError::NotAFeed(describe_parse_error(&e.to_string())))
+}
+
+/// The parser's message, made plain where it is cryptic.
+fn describe_parse_error(message: &str) -> String {
+    if message.contains("no root element") {
+        "no RSS, Atom, RDF or JSON Feed document found (no <rss>, <feed> or <rdf:RDF> root element)"
+            .into()
+    } else {
+        message.to_string()
+    }
 }
 
 /// Clear reasons for the commonest wrong answers: nothing at all, or a web page.

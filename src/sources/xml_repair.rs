@@ -1,11 +1,22 @@
-//! Recovery of feeds that are almost XML: a bare `&` becomes `&amp;`, and an `<rss>` root
-//! without a version gets one. Used only after a strict parse failed.
+//! Recovery of feeds that are almost right: a bare `&` becomes `&amp;`, an `<rss>` root
+//! without a version gets one, a JSON Feed naming its version with `http://` gets `https://`.
+//! Used only after a strict parse failed.
 
 /// The repaired document, or `None` when there was nothing to repair.
 pub fn repair(xml: &str) -> Option<String> {
     let escaped = escape_bare_ampersands(xml);
     let versioned = add_rss_version(escaped.as_deref().unwrap_or(xml));
     versioned.or(escaped)
+}
+
+/// JSON Feed 1.0 documents often say `http://jsonfeed.org/version/1`; the spec says https.
+pub fn repair_json_feed(json: &str) -> Option<String> {
+    let fixed = json.replacen(
+        "\"http://jsonfeed.org/version/",
+        "\"https://jsonfeed.org/version/",
+        1,
+    );
+    (fixed != json).then_some(fixed)
 }
 
 /// `&` not starting a character or entity reference becomes `&amp;`. CDATA sections and
@@ -87,6 +98,19 @@ mod tests {
         assert_eq!(
             repair("<link>http://x/?a=1&b=2</link>").unwrap(),
             "<link>http://x/?a=1&amp;b=2</link>"
+        );
+    }
+
+    #[test]
+    fn json_feed_version_over_http() {
+        assert_eq!(
+            repair_json_feed(r#"{"version": "http://jsonfeed.org/version/1", "items": []}"#)
+                .unwrap(),
+            r#"{"version": "https://jsonfeed.org/version/1", "items": []}"#
+        );
+        assert_eq!(
+            repair_json_feed(r#"{"version": "https://jsonfeed.org/version/1.1"}"#),
+            None
         );
     }
 
