@@ -5,6 +5,7 @@ use crate::config::{Config, SourceConfig};
 use crate::fetch::{FetchSettings, Fetcher, SourceState};
 use crate::hosts::HostLimits;
 use crate::ingest::{Ingester, PollReport};
+use crate::metrics::Metrics;
 use crate::server::{self, AppState};
 use crate::store::Store;
 use chrono::Utc;
@@ -75,11 +76,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let ingester = ingester(&config, store.clone())?;
     let mut background = JoinSet::new();
     let limits = HostLimits::default();
+    let metrics = Arc::new(Metrics::default());
     for source in config.sources.clone() {
         background.spawn(poll_forever(
             ingester.clone(),
             source,
             limits.clone(),
+            Arc::clone(&metrics),
             stop_rx.clone(),
         ));
     }
@@ -89,7 +92,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         stop_rx.clone(),
     ));
     tracing::info!(listen = %config.server.listen, base_url = %config.server.base_url, sources = config.sources.len(), topics = config.topics.len(), "serving");
-    let state = AppState::new(Arc::clone(&config), store.clone());
+    let state = AppState::new(Arc::clone(&config), store.clone(), metrics);
     let mut server_stop = stop_rx.clone();
     let server = tokio::spawn(server::run(listener, state, async move {
         let _ = server_stop.wait_for(|stop| *stop).await;
@@ -114,6 +117,7 @@ async fn poll_forever(
     ingester: Ingester,
     source: SourceConfig,
     limits: HostLimits,
+    metrics: Arc<Metrics>,
     mut stop: watch::Receiver<bool>,
 ) {
     // A restart honours the schedule (and any backoff) recorded before it.
@@ -138,7 +142,9 @@ async fn poll_forever(
         if *stop.borrow() {
             return;
         }
-        delay = ingester.poll(&source).await.next_in;
+        let report = ingester.poll(&source).await;
+        metrics.record_fetch(&source.id, report.outcome.label());
+        delay = report.next_in;
     }
 }
 

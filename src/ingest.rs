@@ -18,6 +18,17 @@ pub enum PollOutcome {
     Failed(String),
 }
 
+impl PollOutcome {
+    /// A short name for metrics: `stored`, `not_modified` or `failed`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            PollOutcome::Stored { .. } => "stored",
+            PollOutcome::NotModified => "not_modified",
+            PollOutcome::Failed(_) => "failed",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct PollReport {
     pub source_id: String,

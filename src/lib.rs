@@ -7,6 +7,7 @@
 //! - `fetch`: the HTTP client (conditional GET, timeouts, caps) and per-source fetch state
 //! - `hosts`: per-host concurrency limit for fetches
 //! - `ingest`: one poll of one source, fetch to store, with its state recorded
+//! - `metrics`: counters and the latency histogram behind `/metrics`
 //! - `model`: `Sighting` (a story on one site) and `Story` (the merged record)
 //! - `normalize`: canonical URLs, story ids, text from markup, titles, summaries
 //! - `render`: RSS, Atom, JSON Feed and HTML output, pure functions of stories
@@ -21,6 +22,7 @@ pub mod daemon;
 pub mod fetch;
 pub mod hosts;
 pub mod ingest;
+pub mod metrics;
 pub mod model;
 pub mod normalize;
 pub mod render;

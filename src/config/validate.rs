@@ -479,6 +479,8 @@ fn validate_topic(c: &mut Checker, t: &RawTopic, key: &str, source_ids: &HashSet
     };
     let rules = TopicRules {
         keywords,
+        required: Vec::new(),
+        min_top_points: None,
         exclude,
         min_relevance,
         min_points: min_points(c, &t.min_points, &format!("{key}.min_points")),

@@ -136,6 +136,27 @@ pub fn topic_page(
     out.into_bytes()
 }
 
+const EMBED_STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:0;padding:.5rem;color:#222;background:transparent}\
+ol{margin:0;padding-left:1.3rem}li{margin:0 0 .6rem}a{color:#0645ad}.meta{color:#666;font-size:.8rem}";
+
+/// `/t/{slug}/embed`: a compact list for an iframe, links opening outside the frame.
+pub fn embed(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
+    let mut out = String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<base target=\"_blank\">\n");
+    out.push_str(&format!("<title>{}</title>\n<style>{EMBED_STYLE}</style>\n</head>\n<body>\n<ol>\n", escape(&meta.title)));
+    for story in stories {
+        out.push_str(&format!(
+            "<li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a><div class=\"meta\">{} · {}</div></li>\n",
+            escape(&story.url),
+            escape(&story.title),
+            story.published.format("%Y-%m-%d"),
+            sources_html(story).replace("<a href=", "<a rel=\"noopener noreferrer\" href=")
+        ));
+    }
+    out.push_str("</ol>\n</body>\n</html>\n");
+    out.into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,5 +181,15 @@ mod tests {
         assert!(html.contains("Hacker News</a> 225 pts (41 comments)"));
         assert!(html.contains("<dt>Current results</dt><dd>2</dd>"));
         assert!(!html.contains("<script>"));
+    }
+
+    #[test]
+    fn embed_is_a_bare_list() {
+        let html = String::from_utf8(embed(&fixtures::meta(), &fixtures::stories())).unwrap();
+        assert!(html.contains("<base target=\"_blank\">"));
+        assert!(html.contains("<a href=\"https://blog.example.org/posts/raft-in-practice\" rel=\"noopener noreferrer\">Raft in Practice</a>"));
+        assert!(html.contains("<a rel=\"noopener noreferrer\" href=\"https://news.ycombinator.com/item?id=1\">Hacker News</a> 225 pts"));
+        assert!(!html.contains("<h1>") && !html.contains("<script>"));
+        assert_eq!(html.matches("<li>").count(), 2);
     }
 }

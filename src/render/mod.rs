@@ -4,6 +4,7 @@
 pub mod atom;
 pub mod html;
 pub mod jsonfeed;
+pub mod opml;
 pub mod rss;
 pub mod xml;
 

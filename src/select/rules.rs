@@ -27,10 +27,14 @@ impl MinPoints {
 #[derive(Debug, Clone, Default)]
 pub struct TopicRules {
     pub keywords: Vec<Term>,
+    /// Terms that must all match (ad hoc narrowing with `?q=`).
+    pub required: Vec<Term>,
     pub exclude: Vec<Term>,
     pub min_relevance: f64,
     pub min_points: MinPoints,
     pub min_comments: Option<i64>,
+    /// The story's best points must reach this (ad hoc narrowing with `?min_points=`).
+    pub min_top_points: Option<i64>,
 }
 
 /// A keyword that matched, where, and what it is worth.
@@ -75,9 +79,10 @@ impl TopicRules {
             .filter(|t| doc.find(t).is_some())
             .map(|t| t.text.clone())
             .collect();
-        let popular = self.is_popular(story);
+        let missing_required = self.required.iter().any(|t| doc.find(t).is_none());
+        let popular = self.is_popular(story) && self.min_top_points.is_none_or(|min| story.top_points() >= min);
         Verdict {
-            passes: relevant && excluded_by.is_empty() && popular,
+            passes: relevant && excluded_by.is_empty() && popular && !missing_required,
             matched,
             relevance,
             relevant,

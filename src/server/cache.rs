@@ -1,15 +1,20 @@
-//! Rendered bytes per (topic, view), with their validators, rebuilt only when the store
-//! changed or a minute passed (the window slides with time).
+//! Rendered bytes per (topic, view, canonical query), compressed once (gzip, brotli), with
+//! their validators; rebuilt only when the store changed or a minute passed (the window
+//! slides with time). A hit does no database or rendering work.
 
+use super::encoding::{self, Coding};
+use axum::body::Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-/// One finished response body and what describes it.
+/// One finished response body in every coding, and what describes it.
 #[derive(Debug)]
 pub struct Rendered {
-    pub bytes: axum::body::Bytes,
-    /// Strong validator: a hash of the bytes.
+    pub identity: Bytes,
+    pub gzip: Bytes,
+    pub brotli: Bytes,
+    /// Strong validator: a hash of the identity bytes.
     pub etag: String,
     pub last_modified: SystemTime,
     pub content_type: &'static str,
@@ -19,18 +24,22 @@ impl Rendered {
     pub fn new(bytes: Vec<u8>, last_modified: SystemTime, content_type: &'static str) -> Rendered {
         use sha2::{Digest, Sha256};
         let digest = Sha256::digest(&bytes);
-        let etag = format!(
-            "\"{}\"",
-            digest[..12]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
+        let etag = format!("\"{}\"", digest[..12].iter().map(|b| format!("{b:02x}")).collect::<String>());
         Rendered {
-            bytes: bytes.into(),
+            gzip: encoding::gzip(&bytes).into(),
+            brotli: encoding::brotli(&bytes).into(),
+            identity: bytes.into(),
             etag,
             last_modified,
             content_type,
+        }
+    }
+
+    pub fn body(&self, coding: Coding) -> Bytes {
+        match coding {
+            Coding::Identity => self.identity.clone(),
+            Coding::Gzip => self.gzip.clone(),
+            Coding::Brotli => self.brotli.clone(),
         }
     }
 }
@@ -42,6 +51,9 @@ pub struct Freshness {
     pub minute: i64,
 }
 
+/// Entries beyond this are dropped (all at once): ad hoc queries must not grow it forever.
+const MAX_ENTRIES: usize = 4096;
+
 #[derive(Default)]
 pub struct RenderCache {
     entries: Mutex<HashMap<String, (Freshness, Arc<Rendered>)>>,
@@ -50,14 +62,14 @@ pub struct RenderCache {
 impl RenderCache {
     pub fn get(&self, key: &str, fresh: Freshness) -> Option<Arc<Rendered>> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries
-            .get(key)
-            .filter(|(f, _)| *f == fresh)
-            .map(|(_, r)| Arc::clone(r))
+        entries.get(key).filter(|(f, _)| *f == fresh).map(|(_, r)| Arc::clone(r))
     }
 
     pub fn put(&self, key: String, fresh: Freshness, rendered: Arc<Rendered>) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
+            entries.clear();
+        }
         entries.insert(key, (fresh, rendered));
     }
 }

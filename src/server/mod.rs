@@ -1,15 +1,21 @@
-//! The HTTP server: topic feeds and pages from a cache of rendered bytes, conditional GET,
-//! the topic index and `/healthz`. `run` serves until the shutdown future completes.
+//! The HTTP server: topic feeds, pages and embeds from a cache of rendered bytes (conditional
+//! GET, compression, CORS), the index, OPML, `/healthz` and `/metrics`. `run` serves until
+//! the shutdown future completes.
 
 mod cache;
 mod conditional;
+mod encoding;
 pub mod health;
+pub mod listener;
+pub mod query;
 pub mod views;
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::store::Store;
-use axum::extract::{Path, State};
+use axum::extract::{MatchedPath, Path, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -17,51 +23,63 @@ use cache::{Freshness, RenderCache, Rendered};
 use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::net::TcpListener;
 use views::View;
 
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
+    pub metrics: Arc<Metrics>,
     /// Dates feeds that have no items yet.
     pub started: DateTime<Utc>,
     cache: RenderCache,
 }
 
 impl AppState {
-    pub fn new(config: Arc<Config>, store: Store) -> Arc<AppState> {
-        Arc::new(AppState {
-            config,
-            store,
-            started: Utc::now(),
-            cache: RenderCache::default(),
-        })
+    pub fn new(config: Arc<Config>, store: Store, metrics: Arc<Metrics>) -> Arc<AppState> {
+        Arc::new(AppState { config, store, metrics, started: Utc::now(), cache: RenderCache::default() })
     }
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(index))
+        .route("/opml", get(opml))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/t/{name}", get(topic))
-        .fallback(|| async {
-            plain(
-                StatusCode::NOT_FOUND,
-                "not found: see / for the list of topics\n",
-            )
-        })
+        .route("/t/{slug}/embed", get(embed))
+        .route_layer(middleware::from_fn_with_state(Arc::clone(&state), track))
+        .fallback(not_found)
         .with_state(state)
 }
 
-/// Serves on `listener` until `shutdown` completes, then finishes requests in flight.
-pub async fn run(
-    listener: TcpListener,
-    state: Arc<AppState>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+/// Serves on `listener` until `shutdown` completes, then lets requests in flight finish.
+pub async fn run(listener: TcpListener, state: Arc<AppState>, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+    listener::serve(listener, router(state), listener::Limits::default(), shutdown).await
+}
+
+/// Counts every routed request by route and status, with its latency.
+async fn track(State(state): State<Arc<AppState>>, matched: Option<MatchedPath>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = match matched.as_ref().map(MatchedPath::as_str) {
+        Some("/") => "/",
+        Some("/opml") => "/opml",
+        Some("/healthz") => "/healthz",
+        Some("/metrics") => "/metrics",
+        Some("/t/{name}") => "/t/{name}",
+        Some("/t/{slug}/embed") => "/t/{slug}/embed",
+        _ => "other",
+    };
+    let response = next.run(request).await;
+    state.metrics.record_request(route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+async fn not_found(State(state): State<Arc<AppState>>) -> Response {
+    state.metrics.record_request("other", 404, std::time::Duration::ZERO);
+    plain(StatusCode::NOT_FOUND, "not found: see / for the list of topics\n")
 }
 
 async fn index(State(state): State<Arc<AppState>>) -> Response {
@@ -69,87 +87,93 @@ async fn index(State(state): State<Arc<AppState>>) -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }
 
+async fn opml(State(state): State<Arc<AppState>>) -> Response {
+    let body = views::render_opml(&state.config, state.started);
+    let mut response = ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response();
+    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    response
+}
+
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let st = Arc::clone(&state);
     match tokio::task::spawn_blocking(move || health::report(&st.config, &st.store)).await {
-        Ok(report) => (
-            [(header::CONTENT_TYPE, "application/json")],
-            report.to_string(),
-        )
-            .into_response(),
-        Err(e) => plain(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("health check failed: {e}\n"),
-        ),
+        Ok(report) => json(report.to_string()),
+        Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("health check failed: {e}\n")),
     }
 }
 
-async fn topic(
-    State(state): State<Arc<AppState>>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-) -> Response {
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let body = state.metrics.render(state.store.story_count());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+}
+
+async fn topic(State(state): State<Arc<AppState>>, Path(name): Path<String>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
     let (slug, view) = View::parse(&name);
-    let Some(view) = view else {
-        return plain(
-            StatusCode::NOT_FOUND,
-            &format!("unknown format in {name:?}: use .rss, .atom or .json\n"),
-        );
+    match view {
+        Some(view) => serve_topic(state, &slug, view, query.as_deref(), &headers).await,
+        None => plain(StatusCode::NOT_FOUND, &format!("unknown format in {name:?}: use .rss, .atom or .json\n")),
+    }
+}
+
+async fn embed(State(state): State<Arc<AppState>>, Path(slug): Path<String>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+    let mut response = serve_topic(state, &slug, View::Embed, query.as_deref(), &headers).await;
+    // Made to be framed by other sites.
+    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors *"));
+    response
+}
+
+async fn serve_topic(state: Arc<AppState>, slug: &str, view: View, query: Option<&str>, headers: &HeaderMap) -> Response {
+    let Some(topic) = state.config.topic(slug) else {
+        return plain(StatusCode::NOT_FOUND, &format!("unknown topic {slug:?}: see / for the list of topics\n"));
     };
-    let Some(topic) = state.config.topic(&slug) else {
-        return plain(
-            StatusCode::NOT_FOUND,
-            &format!("unknown topic {slug:?}: see / for the list of topics\n"),
-        );
+    let narrowing = match query::parse(query, topic) {
+        Ok(n) => n,
+        Err(bad) => return plain(StatusCode::BAD_REQUEST, &format!("{bad}\n")),
     };
+    let canonical = narrowing.canonical_query();
     let now = Utc::now();
-    let fresh = Freshness {
-        generation: state.store.generation(),
-        minute: now.timestamp() / 60,
-    };
-    let key = name.clone();
+    let fresh = Freshness { generation: state.store.generation(), minute: now.timestamp() / 60 };
+    let key = format!("{slug}:{view:?}{canonical}");
     let rendered = match state.cache.get(&key, fresh) {
-        Some(r) => r,
+        Some(r) => {
+            state.metrics.cache_hit();
+            r
+        }
         None => {
+            state.metrics.cache_miss();
             let st = Arc::clone(&state);
-            let topic = topic.clone();
+            let narrowed = narrowing.apply(topic);
             let built = tokio::task::spawn_blocking(move || {
-                views::render_topic(&st.config, &st.store, &topic, view, now, st.started)
+                let (bytes, updated) = views::render_topic(&st.config, &st.store, &narrowed, view, &canonical, now, st.started)?;
+                Ok::<_, crate::store::StoreError>(Rendered::new(bytes, updated.into(), view.content_type()))
             })
             .await;
             match built {
-                Ok(Ok((bytes, updated))) => {
-                    let r = Arc::new(Rendered::new(bytes, updated.into(), view.content_type()));
+                Ok(Ok(r)) => {
+                    let r = Arc::new(r);
                     state.cache.put(key, fresh, Arc::clone(&r));
                     r
                 }
                 Ok(Err(e)) => return plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n")),
-                Err(e) => {
-                    return plain(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        &format!("render failed: {e}\n"),
-                    )
-                }
+                Err(e) => return plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("render failed: {e}\n")),
             }
         }
     };
-    let max_age = views::max_age(&state.config, topic);
-    respond(&rendered, &headers, max_age)
+    respond(&rendered, headers, views::max_age(&state.config, topic))
 }
 
+/// The cached bytes with validators, in the best coding the client accepts, or a 304.
 fn respond(r: &Rendered, request: &HeaderMap, max_age: u64) -> Response {
     let not_modified = conditional::not_modified(request, &r.etag, r.last_modified);
-    let mut response = if not_modified {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        r.bytes.clone().into_response()
-    };
+    let accept = request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok());
+    let coding = encoding::negotiate(accept);
+    let mut response = if not_modified { StatusCode::NOT_MODIFIED.into_response() } else { r.body(coding).into_response() };
     let h = response.headers_mut();
     if !not_modified {
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(r.content_type),
-        );
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(r.content_type));
+        if let Some(value) = coding.header_value() {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(value));
+        }
     }
     if let Ok(v) = HeaderValue::from_str(&r.etag) {
         h.insert(header::ETAG, v);
@@ -160,18 +184,17 @@ fn respond(r: &Rendered, request: &HeaderMap, max_age: u64) -> Response {
     if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
         h.insert(header::CACHE_CONTROL, v);
     }
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    response
+}
+
+fn json(body: String) -> Response {
+    let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     response
 }
 
 fn plain(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        message.to_string(),
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message.to_string()).into_response()
 }

@@ -1,8 +1,10 @@
-//! Building a topic's views from the store: select the window's stories and render one
-//! format or the HTML page. Blocking (reads sled); the server runs it off the async threads.
+//! Building what the server sends, from config and store: a topic's feed, page or embed
+//! (window selected, rules applied, rendered), the index and the OPML. Blocking (reads sled);
+//! the server runs it off the async threads.
 
 use crate::config::{units::format_duration, Config};
 use crate::render::html::{self, PageFacts, TopicLink};
+use crate::render::opml::{self, OpmlFeed};
 use crate::render::{newest_update, FeedMeta, Format};
 use crate::select::{self, Topic};
 use crate::store::{Store, StoreError};
@@ -13,34 +15,43 @@ use chrono::{DateTime, Utc};
 pub enum View {
     Feed(Format),
     Page,
+    Embed,
 }
 
 impl View {
     pub fn content_type(self) -> &'static str {
         match self {
             View::Feed(f) => f.content_type(),
-            View::Page => "text/html; charset=utf-8",
+            View::Page | View::Embed => "text/html; charset=utf-8",
         }
     }
 
     /// `/t/{name}`: `slug.rss`, `slug.atom`, `slug.json` or the bare slug (the page).
     pub fn parse(name: &str) -> (String, Option<View>) {
         match name.rsplit_once('.') {
-            Some((slug, ext)) => (
-                slug.to_string(),
-                Format::from_extension(ext).map(View::Feed),
-            ),
+            Some((slug, ext)) => (slug.to_string(), Format::from_extension(ext).map(View::Feed)),
             None => (name.to_string(), Some(View::Page)),
+        }
+    }
+
+    fn path(self, slug: &str) -> String {
+        match self {
+            View::Feed(f) => format!("/t/{slug}.{}", f.extension()),
+            View::Page => format!("/t/{slug}"),
+            View::Embed => format!("/t/{slug}/embed"),
         }
     }
 }
 
-/// Renders `view` of `topic` at `now`; `fallback_updated` dates an empty feed.
+/// Renders `view` of `topic` (already narrowed) at `now`. `query` is the canonical query
+/// that narrowed it ("" when none), kept in the self link; `fallback_updated` dates an empty
+/// feed. Returns the bytes and the newest change among the items.
 pub fn render_topic(
     config: &Config,
     store: &Store,
     topic: &Topic,
     view: View,
+    query: &str,
     now: DateTime<Utc>,
     fallback_updated: DateTime<Utc>,
 ) -> Result<(Vec<u8>, DateTime<Utc>), StoreError> {
@@ -48,60 +59,58 @@ pub fn render_topic(
     let stories = select::select(topic, candidates, now);
     let base = &config.server.base_url;
     let updated = newest_update(&stories, fallback_updated);
-    let self_url = match view {
-        View::Feed(f) => format!("{base}/t/{}.{}", topic.slug, f.extension()),
-        View::Page => format!("{base}/t/{}", topic.slug),
-    };
     let meta = FeedMeta {
         title: topic.title.clone(),
         description: topic.description.clone(),
         home_url: format!("{base}/t/{}", topic.slug),
-        self_url,
+        self_url: format!("{base}{}{query}", view.path(&topic.slug)),
         updated,
     };
     let bytes = match view {
         View::Feed(format) => format.render(&meta, &stories),
         View::Page => {
-            let facts = PageFacts {
-                slug: topic.slug.clone(),
-                sources: source_names(config, topic),
-                window: format_duration(topic.window),
-            };
+            let facts = PageFacts { slug: topic.slug.clone(), sources: source_names(config, topic), window: format_duration(topic.window) };
             html::topic_page(base, &meta, &facts, &stories)
         }
+        View::Embed => html::embed(&meta, &stories),
     };
     Ok((bytes, updated))
 }
 
+/// Display names of the sources a topic draws from.
 fn source_names(config: &Config, topic: &Topic) -> Vec<String> {
-    config
-        .sources
-        .iter()
-        .filter(|s| topic.sources.as_ref().is_none_or(|ids| ids.contains(&s.id)))
-        .map(|s| s.id.clone())
-        .collect()
+    topic_sources(config, topic).map(|s| s.name.clone()).collect()
+}
+
+fn topic_sources<'a>(config: &'a Config, topic: &'a Topic) -> impl Iterator<Item = &'a crate::config::SourceConfig> {
+    config.sources.iter().filter(|s| topic.sources.as_ref().is_none_or(|ids| ids.contains(&s.id)))
 }
 
 pub fn render_index(config: &Config) -> Vec<u8> {
     let topics: Vec<TopicLink> = config
         .topics
         .iter()
-        .map(|t| TopicLink {
-            slug: t.slug.clone(),
-            title: t.title.clone(),
-            description: t.description.clone(),
-        })
+        .map(|t| TopicLink { slug: t.slug.clone(), title: t.title.clone(), description: t.description.clone() })
         .collect();
     html::index(&config.server.base_url, &topics)
 }
 
+pub fn render_opml(config: &Config, created: DateTime<Utc>) -> Vec<u8> {
+    let base = &config.server.base_url;
+    let feeds: Vec<OpmlFeed> = config
+        .topics
+        .iter()
+        .map(|t| OpmlFeed {
+            title: t.title.clone(),
+            description: t.description.clone(),
+            xml_url: format!("{base}/t/{}.rss", t.slug),
+            html_url: format!("{base}/t/{}", t.slug),
+        })
+        .collect();
+    opml::render("feedsift topics", created, &feeds)
+}
+
 /// Seconds a client may cache a topic: the shortest poll interval among its sources.
 pub fn max_age(config: &Config, topic: &Topic) -> u64 {
-    config
-        .sources
-        .iter()
-        .filter(|s| topic.sources.as_ref().is_none_or(|ids| ids.contains(&s.id)))
-        .map(|s| s.poll.as_secs())
-        .min()
-        .unwrap_or(config.defaults.poll.as_secs())
+    topic_sources(config, topic).map(|s| s.poll.as_secs()).min().unwrap_or(config.defaults.poll.as_secs())
 }

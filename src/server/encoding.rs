@@ -1,0 +1,94 @@
+//! Response compression: bodies are compressed once, when rendered (gzip and brotli), and
+//! each request picks the best coding its Accept-Encoding allows.
+
+use std::io::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+impl Coding {
+    pub fn header_value(self) -> Option<&'static str> {
+        match self {
+            Coding::Identity => None,
+            Coding::Gzip => Some("gzip"),
+            Coding::Brotli => Some("br"),
+        }
+    }
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::best());
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
+}
+
+pub fn brotli(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() / 4);
+    let params = brotli::enc::BrotliEncoderParams { quality: 9, lgwin: 22, ..Default::default() };
+    let _ = brotli::BrotliCompress(&mut &bytes[..], &mut out, &params);
+    out
+}
+
+/// The coding to answer with: brotli over gzip when both are equally acceptable, identity
+/// when neither is (q=0 refuses a coding; `*` stands for any not named).
+pub fn negotiate(accept_encoding: Option<&str>) -> Coding {
+    let Some(header) = accept_encoding else { return Coding::Identity };
+    let mut br = None;
+    let mut gz = None;
+    let mut star = None;
+    for part in header.split(',') {
+        let mut pieces = part.split(';');
+        let name = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = pieces
+            .find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.trim().parse::<f32>().ok()))
+            .unwrap_or(1.0);
+        match name.as_str() {
+            "br" => br = Some(q),
+            "gzip" | "x-gzip" => gz = Some(q),
+            "*" => star = Some(q),
+            _ => {}
+        }
+    }
+    let br = br.or(star).unwrap_or(0.0);
+    let gz = gz.or(star).unwrap_or(0.0);
+    if br > 0.0 && br >= gz {
+        Coding::Brotli
+    } else if gz > 0.0 {
+        Coding::Gzip
+    } else {
+        Coding::Identity
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiation() {
+        assert_eq!(negotiate(None), Coding::Identity);
+        assert_eq!(negotiate(Some("gzip, deflate")), Coding::Gzip);
+        assert_eq!(negotiate(Some("gzip, deflate, br")), Coding::Brotli);
+        assert_eq!(negotiate(Some("br;q=0.5, gzip")), Coding::Gzip);
+        assert_eq!(negotiate(Some("br;q=0, gzip;q=0")), Coding::Identity);
+        assert_eq!(negotiate(Some("*")), Coding::Brotli);
+        assert_eq!(negotiate(Some("identity")), Coding::Identity);
+        assert_eq!(negotiate(Some("GZIP;q=0.8")), Coding::Gzip);
+    }
+
+    #[test]
+    fn compressed_bytes_round_trip() {
+        let text = "<rss>".repeat(1000);
+        let mut back = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gzip(text.as_bytes())[..]), &mut back).unwrap();
+        assert_eq!(back, text);
+        let mut out = Vec::new();
+        brotli::BrotliDecompress(&mut &brotli(text.as_bytes())[..], &mut out).unwrap();
+        assert_eq!(out, text.as_bytes());
+    }
+}

@@ -1,0 +1,218 @@
+//! Query parameters that narrow a topic ad hoc (`limit`, `min_points`, `q`, `window`,
+//! `sort`): validated, turned into a narrowed topic, and written back in one canonical form
+//! for the cache key and the feed's self link.
+
+use crate::config::units::{format_duration, parse_duration};
+use crate::select::{Sort, Term, Topic};
+use std::time::Duration;
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Narrowing {
+    pub limit: Option<usize>,
+    pub min_points: Option<i64>,
+    /// Terms that must match (phrases kept as written).
+    pub require: Vec<String>,
+    /// Terms written `-term`: any match removes the story.
+    pub exclude: Vec<String>,
+    pub window: Option<Duration>,
+    pub sort: Option<Sort>,
+}
+
+/// A parameter with a bad value: answered with 400 and this message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadParam {
+    pub name: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for BadParam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "bad query parameter `{}`: {}", self.name, self.message)
+    }
+}
+
+const MAX_LIMIT: usize = 1000;
+
+/// Parses the query string of a topic URL. Unknown parameters are ignored (cache busters,
+/// tracking), known ones must be valid.
+pub fn parse(query: Option<&str>, topic: &Topic) -> Result<Narrowing, BadParam> {
+    let mut n = Narrowing::default();
+    let bad = |name, message: String| BadParam { name, message };
+    for (key, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        let value = value.trim();
+        match key.as_ref() {
+            "limit" => match value.parse::<usize>() {
+                Ok(l) if (1..=MAX_LIMIT).contains(&l) => n.limit = Some(l),
+                _ => return Err(bad("limit", format!("{value:?} is not a number from 1 to {MAX_LIMIT}"))),
+            },
+            "min_points" => match value.parse::<i64>() {
+                Ok(p) if p >= 0 => n.min_points = Some(p),
+                _ => return Err(bad("min_points", format!("{value:?} is not a number of at least 0"))),
+            },
+            "window" => match parse_duration(value) {
+                Ok(w) if w.is_zero() => return Err(bad("window", "must be longer than zero".into())),
+                Ok(w) if w > topic.window => {
+                    return Err(bad("window", format!("{value} is longer than the topic's {} window", format_duration(topic.window))))
+                }
+                Ok(w) => n.window = Some(w),
+                Err(e) => return Err(bad("window", e)),
+            },
+            "sort" => match Sort::parse(value) {
+                Some(s) => n.sort = Some(s),
+                None => return Err(bad("sort", format!("{value:?} is not one of {}", Sort::NAMES.join(", ")))),
+            },
+            "q" => {
+                for term in split_terms(value) {
+                    let (negated, text) = match term.strip_prefix('-') {
+                        Some(rest) => (true, rest),
+                        None => (false, term.as_str()),
+                    };
+                    if Term::new(text, 1.0).is_none() {
+                        return Err(bad("q", format!("{term:?} has no letters or digits to match")));
+                    }
+                    if negated {
+                        n.exclude.push(text.to_string());
+                    } else {
+                        n.require.push(text.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(n)
+}
+
+/// Words, `"quoted phrases"` and `-"excluded phrases"`.
+fn split_terms(q: &str) -> Vec<String> {
+    let mut terms = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in q.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                if !quoted && !current.is_empty() {
+                    terms.push(std::mem::take(&mut current));
+                }
+            }
+            c if c.is_whitespace() && !quoted => {
+                if !current.is_empty() {
+                    terms.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        terms.push(current);
+    }
+    terms.into_iter().filter(|t| t != "-").collect()
+}
+
+impl Narrowing {
+    pub fn is_empty(&self) -> bool {
+        *self == Narrowing::default()
+    }
+
+    /// `?limit=5&min_points=10&q=raft+-crypto&sort=hot&window=7d` with parameters in a fixed
+    /// order, or "" when nothing narrows.
+    pub fn canonical_query(&self) -> String {
+        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(l) = self.limit {
+            ser.append_pair("limit", &l.to_string());
+        }
+        if let Some(p) = self.min_points {
+            ser.append_pair("min_points", &p.to_string());
+        }
+        let quote = |t: &String| if t.contains(char::is_whitespace) { format!("\"{t}\"") } else { t.clone() };
+        let q: Vec<String> = self.require.iter().map(quote).chain(self.exclude.iter().map(|t| format!("-{}", quote(t)))).collect();
+        if !q.is_empty() {
+            ser.append_pair("q", &q.join(" "));
+        }
+        if let Some(s) = self.sort {
+            ser.append_pair("sort", s.name());
+        }
+        if let Some(w) = self.window {
+            ser.append_pair("window", &format_duration(w));
+        }
+        let query = ser.finish();
+        if query.is_empty() {
+            query
+        } else {
+            format!("?{query}")
+        }
+    }
+
+    /// The topic with this narrowing applied.
+    pub fn apply(&self, topic: &Topic) -> Topic {
+        let mut t = topic.clone();
+        if let Some(l) = self.limit {
+            t.limit = l;
+        }
+        if let Some(w) = self.window {
+            t.window = w;
+        }
+        if let Some(s) = self.sort {
+            t.sort = s;
+        }
+        t.rules.min_top_points = self.min_points;
+        t.rules.required = self.require.iter().filter_map(|r| Term::new(r, 1.0)).collect();
+        t.rules.exclude.extend(self.exclude.iter().filter_map(|r| Term::new(r, 1.0)));
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn topic() -> Topic {
+        Topic {
+            slug: "t".into(),
+            title: "T".into(),
+            description: String::new(),
+            sources: None,
+            window: Duration::from_secs(30 * 86_400),
+            limit: 30,
+            sort: Sort::Points,
+            rules: Default::default(),
+        }
+    }
+
+    #[test]
+    fn valid_parameters_narrow_and_round_trip() {
+        let n = parse(Some("sort=hot&q=raft+%22leader+election%22+-crypto&limit=5&window=7d&min_points=10&utm_source=x"), &topic()).unwrap();
+        assert_eq!(n.limit, Some(5));
+        assert_eq!(n.min_points, Some(10));
+        assert_eq!(n.require, ["raft", "leader election"]);
+        assert_eq!(n.exclude, ["crypto"]);
+        assert_eq!(n.window, Some(Duration::from_secs(7 * 86_400)));
+        assert_eq!(n.sort, Some(Sort::Hot));
+        let canonical = n.canonical_query();
+        assert_eq!(canonical, "?limit=5&min_points=10&q=raft+%22leader+election%22+-crypto&sort=hot&window=7d");
+        assert_eq!(parse(Some(&canonical[1..]), &topic()).unwrap(), n);
+        let t = n.apply(&topic());
+        assert_eq!((t.limit, t.sort, t.rules.required.len(), t.rules.exclude.len()), (5, Sort::Hot, 2, 1));
+    }
+
+    #[test]
+    fn bad_values_name_the_parameter() {
+        let cases = [
+            ("limit=0", "limit"),
+            ("limit=lots", "limit"),
+            ("min_points=-1", "min_points"),
+            ("window=90d", "window"),
+            ("window=7x", "window"),
+            ("sort=best", "sort"),
+            ("q=%2D%2D", "q"),
+        ];
+        for (query, name) in cases {
+            let err = parse(Some(query), &topic()).unwrap_err();
+            assert_eq!(err.name, name, "{query}");
+            assert!(err.to_string().starts_with(&format!("bad query parameter `{name}`: ")), "{err}");
+        }
+        assert!(parse(None, &topic()).unwrap().is_empty());
+        assert_eq!(parse(Some(""), &topic()).unwrap().canonical_query(), "");
+    }
+}
