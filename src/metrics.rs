@@ -8,7 +8,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// Upper bounds of the latency histogram, in seconds.
-const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
 
 #[derive(Default)]
 pub struct Metrics {
@@ -40,7 +42,8 @@ impl Metrics {
             }
         }
         self.latency_count.fetch_add(1, Ordering::Relaxed);
-        self.latency_sum_micros.fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+        self.latency_sum_micros
+            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
     }
 
     pub fn cache_hit(&self) {
@@ -55,23 +58,55 @@ impl Metrics {
     pub fn render(&self, stories: usize) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "# HELP feedsift_fetches_total Polls of each source by outcome.\n# TYPE feedsift_fetches_total counter");
-        for ((source, outcome), n) in self.fetches.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            let _ = writeln!(out, "feedsift_fetches_total{{source=\"{}\",outcome=\"{outcome}\"}} {n}", label(source));
+        for ((source, outcome), n) in self
+            .fetches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "feedsift_fetches_total{{source=\"{}\",outcome=\"{outcome}\"}} {n}",
+                label(source)
+            );
         }
         let _ = writeln!(out, "# HELP feedsift_stories Stories in the store.\n# TYPE feedsift_stories gauge\nfeedsift_stories {stories}");
         let _ = writeln!(out, "# HELP feedsift_http_requests_total Requests served by route and status.\n# TYPE feedsift_http_requests_total counter");
-        for ((route, status), n) in self.requests.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            let _ = writeln!(out, "feedsift_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+        for ((route, status), n) in self
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "feedsift_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+            );
         }
         let _ = writeln!(out, "# HELP feedsift_render_cache_total Render cache lookups by result.\n# TYPE feedsift_render_cache_total counter");
-        let _ = writeln!(out, "feedsift_render_cache_total{{result=\"hit\"}} {}", self.cache_hits.load(Ordering::Relaxed));
-        let _ = writeln!(out, "feedsift_render_cache_total{{result=\"miss\"}} {}", self.cache_misses.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "feedsift_render_cache_total{{result=\"hit\"}} {}",
+            self.cache_hits.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "feedsift_render_cache_total{{result=\"miss\"}} {}",
+            self.cache_misses.load(Ordering::Relaxed)
+        );
         let _ = writeln!(out, "# HELP feedsift_http_request_duration_seconds Time to answer a request.\n# TYPE feedsift_http_request_duration_seconds histogram");
         for (bucket, bound) in self.latency_buckets.iter().zip(BUCKETS) {
-            let _ = writeln!(out, "feedsift_http_request_duration_seconds_bucket{{le=\"{bound}\"}} {}", bucket.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "feedsift_http_request_duration_seconds_bucket{{le=\"{bound}\"}} {}",
+                bucket.load(Ordering::Relaxed)
+            );
         }
         let count = self.latency_count.load(Ordering::Relaxed);
-        let _ = writeln!(out, "feedsift_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            out,
+            "feedsift_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
         let sum = self.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
         let _ = writeln!(out, "feedsift_http_request_duration_seconds_sum {sum}\nfeedsift_http_request_duration_seconds_count {count}");
         out
@@ -79,7 +114,10 @@ impl Metrics {
 }
 
 fn label(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -96,7 +134,9 @@ mod tests {
         let text = m.render(42);
         assert!(text.contains("feedsift_fetches_total{source=\"hn\",outcome=\"stored\"} 2\n"));
         assert!(text.contains("feedsift_stories 42\n"));
-        assert!(text.contains("feedsift_http_requests_total{route=\"/t/{name}\",status=\"200\"} 1\n"));
+        assert!(
+            text.contains("feedsift_http_requests_total{route=\"/t/{name}\",status=\"200\"} 1\n")
+        );
         assert!(text.contains("feedsift_http_request_duration_seconds_bucket{le=\"0.0005\"} 0\n"));
         assert!(text.contains("feedsift_http_request_duration_seconds_bucket{le=\"0.001\"} 1\n"));
         assert!(text.contains("feedsift_http_request_duration_seconds_bucket{le=\"+Inf\"} 1\n"));

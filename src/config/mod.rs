@@ -33,6 +33,10 @@ pub struct ServerConfig {
     pub base_url: String,
     /// Relative paths in the file are resolved against the file's own directory.
     pub data_dir: PathBuf,
+    /// A client that has not sent its request headers by then is disconnected.
+    pub header_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone)]

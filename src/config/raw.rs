@@ -24,6 +24,8 @@ pub struct RawServer {
     pub listen: Option<Spanned<String>>,
     pub base_url: Option<Spanned<String>>,
     pub data_dir: Option<Spanned<String>>,
+    pub header_timeout: Option<Spanned<String>>,
+    pub max_connections: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

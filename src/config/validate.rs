@@ -163,7 +163,20 @@ pub fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
         .data_dir
         .as_ref()
         .map_or_else(|| "./data".to_string(), |d| d.get_ref().clone());
+    let header_timeout = c.duration(
+        &raw.server.header_timeout,
+        "server.header_timeout",
+        Duration::from_secs(5),
+    );
+    let max_connections = c.count(
+        &raw.server.max_connections,
+        "server.max_connections",
+        1..1_000_001,
+        1024,
+    ) as usize;
     let server = ServerConfig {
+        header_timeout,
+        max_connections,
         listen,
         base_url,
         data_dir: config_dir.join(

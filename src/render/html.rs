@@ -23,8 +23,9 @@ pub struct PageFacts {
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:0 auto;padding:1rem;color:#222;background:#fff}\
 a{color:#0645ad}h1{font-size:1.6rem;margin-bottom:.2rem}ol{padding-left:1.4rem}li{margin:0 0 1.2rem}\
-.date{color:#666;font-size:.85rem}.sources{color:#555;font-size:.9rem}.facts{background:#f5f5f5;padding:.6rem 1rem;border-radius:6px}\
-.facts dt{font-weight:600;float:left;clear:left;margin-right:.5rem}.feeds a{margin-right:.8rem}";
+.date{color:#666;font-size:.85rem}.sources{color:#555;font-size:.9rem}\
+h2{font-size:1rem;margin:0 0 .3rem}.facts{margin:0}.facts dt{font-weight:600;float:left;clear:left;margin-right:.5rem}.facts dd{margin:0}\
+section{background:#f5f5f5;padding:.6rem 1rem;border-radius:6px;margin:1rem 0}.feeds a{margin-right:.8rem}";
 
 fn head(out: &mut String, title: &str, alternates: &[(String, &str, &str)]) {
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -99,7 +100,7 @@ pub fn topic_page(
     if !meta.description.is_empty() {
         out.push_str(&format!("<p>{}</p>\n", escape(&meta.description)));
     }
-    out.push_str("<dl class=\"facts\"><dt>Topic</dt><dd>");
+    out.push_str("<section aria-label=\"Page facts\"><h2>Page facts</h2><dl class=\"facts\"><dt>Topic</dt><dd>");
     out.push_str(&escape(&meta.title));
     out.push_str("</dd><dt>Sources</dt><dd>");
     out.push_str(&escape(&facts.sources.join(", ")));
@@ -108,7 +109,7 @@ pub fn topic_page(
         escape(&facts.window)
     ));
     out.push_str(&format!(
-        "<dt>Current results</dt><dd>{}</dd></dl>\n",
+        "<dt>Current results</dt><dd>{}</dd></dl></section>\n",
         stories.len()
     ));
     out.push_str("<p class=\"feeds\">Subscribe: ");
@@ -141,9 +142,13 @@ ol{margin:0;padding-left:1.3rem}li{margin:0 0 .6rem}a{color:#0645ad}.meta{color:
 
 /// `/t/{slug}/embed`: a compact list for an iframe, links opening outside the frame.
 pub fn embed(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
-    let mut out = String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    let mut out =
+        String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<base target=\"_blank\">\n");
-    out.push_str(&format!("<title>{}</title>\n<style>{EMBED_STYLE}</style>\n</head>\n<body>\n<ol>\n", escape(&meta.title)));
+    out.push_str(&format!(
+        "<title>{}</title>\n<style>{EMBED_STYLE}</style>\n</head>\n<body>\n<ol>\n",
+        escape(&meta.title)
+    ));
     for story in stories {
         out.push_str(&format!(
             "<li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a><div class=\"meta\">{} · {}</div></li>\n",

@@ -12,8 +12,14 @@ pub struct OpmlFeed {
 }
 
 pub fn render(title: &str, created: DateTime<Utc>, feeds: &[OpmlFeed]) -> Vec<u8> {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n<head>\n");
-    out.push_str(&format!("<title>{}</title>\n<dateCreated>{}</dateCreated>\n</head>\n<body>\n", escape(title), super::rfc2822(created)));
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n<head>\n",
+    );
+    out.push_str(&format!(
+        "<title>{}</title>\n<dateCreated>{}</dateCreated>\n</head>\n<body>\n",
+        escape(title),
+        super::rfc2822(created)
+    ));
     for f in feeds {
         out.push_str(&format!(
             "<outline type=\"rss\" text=\"{t}\" title=\"{t}\" description=\"{d}\" xmlUrl=\"{x}\" htmlUrl=\"{h}\"/>\n",
@@ -34,8 +40,18 @@ mod tests {
 
     #[test]
     fn outlines_per_feed() {
-        let feeds = [OpmlFeed { title: "Rust & more".into(), description: "d".into(), xml_url: "http://x/t/rust.rss".into(), html_url: "http://x/t/rust".into() }];
-        let xml = String::from_utf8(render("feedsift", Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap(), &feeds)).unwrap();
+        let feeds = [OpmlFeed {
+            title: "Rust & more".into(),
+            description: "d".into(),
+            xml_url: "http://x/t/rust.rss".into(),
+            html_url: "http://x/t/rust".into(),
+        }];
+        let xml = String::from_utf8(render(
+            "feedsift",
+            Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap(),
+            &feeds,
+        ))
+        .unwrap();
         assert!(xml.contains("<opml version=\"2.0\">"));
         assert!(xml.contains("<outline type=\"rss\" text=\"Rust &amp; more\" title=\"Rust &amp; more\" description=\"d\" xmlUrl=\"http://x/t/rust.rss\" htmlUrl=\"http://x/t/rust\"/>"));
     }

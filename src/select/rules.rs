@@ -80,7 +80,10 @@ impl TopicRules {
             .map(|t| t.text.clone())
             .collect();
         let missing_required = self.required.iter().any(|t| doc.find(t).is_none());
-        let popular = self.is_popular(story) && self.min_top_points.is_none_or(|min| story.top_points() >= min);
+        let popular = self.is_popular(story)
+            && self
+                .min_top_points
+                .is_none_or(|min| story.top_points() >= min);
         Verdict {
             passes: relevant && excluded_by.is_empty() && popular && !missing_required,
             matched,

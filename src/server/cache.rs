@@ -14,7 +14,7 @@ pub struct Rendered {
     pub identity: Bytes,
     pub gzip: Bytes,
     pub brotli: Bytes,
-    /// Strong validator: a hash of the identity bytes.
+    /// Strong validator of the identity bytes (see `etag` for the others).
     pub etag: String,
     pub last_modified: SystemTime,
     pub content_type: &'static str,
@@ -24,7 +24,13 @@ impl Rendered {
     pub fn new(bytes: Vec<u8>, last_modified: SystemTime, content_type: &'static str) -> Rendered {
         use sha2::{Digest, Sha256};
         let digest = Sha256::digest(&bytes);
-        let etag = format!("\"{}\"", digest[..12].iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let etag = format!(
+            "\"{}\"",
+            digest[..12]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
         Rendered {
             gzip: encoding::gzip(&bytes).into(),
             brotli: encoding::brotli(&bytes).into(),
@@ -33,6 +39,24 @@ impl Rendered {
             last_modified,
             content_type,
         }
+    }
+
+    /// Each coding is its own representation with its own strong validator.
+    pub fn etag(&self, coding: Coding) -> String {
+        match coding {
+            Coding::Identity => self.etag.clone(),
+            Coding::Gzip => format!("{}-gz\"", self.etag.trim_end_matches('"')),
+            Coding::Brotli => format!("{}-br\"", self.etag.trim_end_matches('"')),
+        }
+    }
+
+    /// Every validator this content has been sent with.
+    pub fn etags(&self) -> [String; 3] {
+        [
+            self.etag(Coding::Identity),
+            self.etag(Coding::Gzip),
+            self.etag(Coding::Brotli),
+        ]
     }
 
     pub fn body(&self, coding: Coding) -> Bytes {
@@ -62,7 +86,10 @@ pub struct RenderCache {
 impl RenderCache {
     pub fn get(&self, key: &str, fresh: Freshness) -> Option<Arc<Rendered>> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.get(key).filter(|(f, _)| *f == fresh).map(|(_, r)| Arc::clone(r))
+        entries
+            .get(key)
+            .filter(|(f, _)| *f == fresh)
+            .map(|(_, r)| Arc::clone(r))
     }
 
     pub fn put(&self, key: String, fresh: Freshness, rendered: Arc<Rendered>) {

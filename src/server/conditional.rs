@@ -5,13 +5,18 @@ use axum::http::header::{IF_MODIFIED_SINCE, IF_NONE_MATCH};
 use axum::http::HeaderMap;
 use std::time::SystemTime;
 
-/// True when the client's cached copy is current and a 304 is the answer.
-pub fn not_modified(headers: &HeaderMap, etag: &str, last_modified: SystemTime) -> bool {
+/// True when the client's cached copy is current and a 304 is the answer. `etags` are the
+/// validators of every coding of the current content: a client holding any of them has it.
+pub fn not_modified<S: AsRef<str>>(
+    headers: &HeaderMap,
+    etags: &[S],
+    last_modified: SystemTime,
+) -> bool {
     if let Some(inm) = headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
         return inm
             .split(',')
             .map(str::trim)
-            .any(|tag| tag == "*" || opaque(tag) == opaque(etag));
+            .any(|tag| tag == "*" || etags.iter().any(|e| opaque(tag) == opaque(e.as_ref())));
     }
     if let Some(ims) = headers.get(IF_MODIFIED_SINCE).and_then(|v| v.to_str().ok()) {
         if let Ok(since) = httpdate::parse_http_date(ims) {
@@ -51,29 +56,29 @@ mod tests {
         let lm = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         assert!(not_modified(
             &headers(&[("if-none-match", "\"abc\"")]),
-            "\"abc\"",
+            &["\"abc\""],
             lm
         ));
         assert!(not_modified(
             &headers(&[("if-none-match", "\"x\", W/\"abc\"")]),
-            "\"abc\"",
+            &["\"abc\""],
             lm
         ));
         assert!(not_modified(
             &headers(&[("if-none-match", "*")]),
-            "\"abc\"",
+            &["\"abc\""],
             lm
         ));
         assert!(!not_modified(
             &headers(&[("if-none-match", "\"old\"")]),
-            "\"abc\"",
+            &["\"abc\""],
             lm
         ));
         // If-None-Match wins even when If-Modified-Since alone would give 304.
         let ims = httpdate::fmt_http_date(lm + Duration::from_secs(60));
         assert!(!not_modified(
             &headers(&[("if-none-match", "\"old\""), ("if-modified-since", &ims)]),
-            "\"abc\"",
+            &["\"abc\""],
             lm
         ));
     }
@@ -85,17 +90,17 @@ mod tests {
         let earlier = httpdate::fmt_http_date(lm - Duration::from_secs(1));
         assert!(not_modified(
             &headers(&[("if-modified-since", &same)]),
-            "\"a\"",
+            &["\"a\""],
             lm + Duration::from_millis(300)
         ));
         assert!(!not_modified(
             &headers(&[("if-modified-since", &earlier)]),
-            "\"a\"",
+            &["\"a\""],
             lm
         ));
         assert!(!not_modified(
             &headers(&[("if-modified-since", "garbage")]),
-            "\"a\"",
+            &["\"a\""],
             lm
         ));
     }

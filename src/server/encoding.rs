@@ -21,7 +21,10 @@ impl Coding {
 }
 
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::best());
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 4),
+        flate2::Compression::best(),
+    );
     // Writing to a Vec cannot fail.
     let _ = encoder.write_all(bytes);
     encoder.finish().unwrap_or_default()
@@ -29,7 +32,11 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 pub fn brotli(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() / 4);
-    let params = brotli::enc::BrotliEncoderParams { quality: 9, lgwin: 22, ..Default::default() };
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 9,
+        lgwin: 22,
+        ..Default::default()
+    };
     let _ = brotli::BrotliCompress(&mut &bytes[..], &mut out, &params);
     out
 }
@@ -37,7 +44,9 @@ pub fn brotli(bytes: &[u8]) -> Vec<u8> {
 /// The coding to answer with: brotli over gzip when both are equally acceptable, identity
 /// when neither is (q=0 refuses a coding; `*` stands for any not named).
 pub fn negotiate(accept_encoding: Option<&str>) -> Coding {
-    let Some(header) = accept_encoding else { return Coding::Identity };
+    let Some(header) = accept_encoding else {
+        return Coding::Identity;
+    };
     let mut br = None;
     let mut gz = None;
     let mut star = None;
@@ -45,7 +54,11 @@ pub fn negotiate(accept_encoding: Option<&str>) -> Coding {
         let mut pieces = part.split(';');
         let name = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
         let q = pieces
-            .find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.trim().parse::<f32>().ok()))
+            .find_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|v| v.trim().parse::<f32>().ok())
+            })
             .unwrap_or(1.0);
         match name.as_str() {
             "br" => br = Some(q),
@@ -85,7 +98,11 @@ mod tests {
     fn compressed_bytes_round_trip() {
         let text = "<rss>".repeat(1000);
         let mut back = String::new();
-        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gzip(text.as_bytes())[..]), &mut back).unwrap();
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(&gzip(text.as_bytes())[..]),
+            &mut back,
+        )
+        .unwrap();
         assert_eq!(back, text);
         let mut out = Vec::new();
         brotli::BrotliDecompress(&mut &brotli(text.as_bytes())[..], &mut out).unwrap();

@@ -38,7 +38,13 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: Arc<Config>, store: Store, metrics: Arc<Metrics>) -> Arc<AppState> {
-        Arc::new(AppState { config, store, metrics, started: Utc::now(), cache: RenderCache::default() })
+        Arc::new(AppState {
+            config,
+            store,
+            metrics,
+            started: Utc::now(),
+            cache: RenderCache::default(),
+        })
     }
 }
 
@@ -56,12 +62,26 @@ pub fn router(state: Arc<AppState>) -> Router {
 }
 
 /// Serves on `listener` until `shutdown` completes, then lets requests in flight finish.
-pub async fn run(listener: TcpListener, state: Arc<AppState>, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
-    listener::serve(listener, router(state), listener::Limits::default(), shutdown).await
+pub async fn run(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let limits = listener::Limits {
+        header_read_timeout: state.config.server.header_timeout,
+        max_connections: state.config.server.max_connections,
+        ..listener::Limits::default()
+    };
+    listener::serve(listener, router(state), limits, shutdown).await
 }
 
 /// Counts every routed request by route and status, with its latency.
-async fn track(State(state): State<Arc<AppState>>, matched: Option<MatchedPath>, request: Request, next: Next) -> Response {
+async fn track(
+    State(state): State<Arc<AppState>>,
+    matched: Option<MatchedPath>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let route = match matched.as_ref().map(MatchedPath::as_str) {
         Some("/") => "/",
@@ -73,13 +93,20 @@ async fn track(State(state): State<Arc<AppState>>, matched: Option<MatchedPath>,
         _ => "other",
     };
     let response = next.run(request).await;
-    state.metrics.record_request(route, response.status().as_u16(), started.elapsed());
+    state
+        .metrics
+        .record_request(route, response.status().as_u16(), started.elapsed());
     response
 }
 
 async fn not_found(State(state): State<Arc<AppState>>) -> Response {
-    state.metrics.record_request("other", 404, std::time::Duration::ZERO);
-    plain(StatusCode::NOT_FOUND, "not found: see / for the list of topics\n")
+    state
+        .metrics
+        .record_request("other", 404, std::time::Duration::ZERO);
+    plain(
+        StatusCode::NOT_FOUND,
+        "not found: see / for the list of topics\n",
+    )
 }
 
 async fn index(State(state): State<Arc<AppState>>) -> Response {
@@ -89,8 +116,12 @@ async fn index(State(state): State<Arc<AppState>>) -> Response {
 
 async fn opml(State(state): State<Arc<AppState>>) -> Response {
     let body = views::render_opml(&state.config, state.started);
-    let mut response = ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response();
-    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    let mut response =
+        ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response();
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     response
 }
 
@@ -98,33 +129,68 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let st = Arc::clone(&state);
     match tokio::task::spawn_blocking(move || health::report(&st.config, &st.store)).await {
         Ok(report) => json(report.to_string()),
-        Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("health check failed: {e}\n")),
+        Err(e) => plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("health check failed: {e}\n"),
+        ),
     }
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let body = state.metrics.render(state.store.story_count());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }
 
-async fn topic(State(state): State<Arc<AppState>>, Path(name): Path<String>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+async fn topic(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let (slug, view) = View::parse(&name);
     match view {
         Some(view) => serve_topic(state, &slug, view, query.as_deref(), &headers).await,
-        None => plain(StatusCode::NOT_FOUND, &format!("unknown format in {name:?}: use .rss, .atom or .json\n")),
+        None => plain(
+            StatusCode::NOT_FOUND,
+            &format!("unknown format in {name:?}: use .rss, .atom or .json\n"),
+        ),
     }
 }
 
-async fn embed(State(state): State<Arc<AppState>>, Path(slug): Path<String>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+async fn embed(
+    State(state): State<Arc<AppState>>,
+    Path(slug): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let mut response = serve_topic(state, &slug, View::Embed, query.as_deref(), &headers).await;
     // Made to be framed by other sites.
-    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors *"));
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("frame-ancestors *"),
+    );
     response
 }
 
-async fn serve_topic(state: Arc<AppState>, slug: &str, view: View, query: Option<&str>, headers: &HeaderMap) -> Response {
+async fn serve_topic(
+    state: Arc<AppState>,
+    slug: &str,
+    view: View,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Response {
     let Some(topic) = state.config.topic(slug) else {
-        return plain(StatusCode::NOT_FOUND, &format!("unknown topic {slug:?}: see / for the list of topics\n"));
+        return plain(
+            StatusCode::NOT_FOUND,
+            &format!("unknown topic {slug:?}: see / for the list of topics\n"),
+        );
     };
     let narrowing = match query::parse(query, topic) {
         Ok(n) => n,
@@ -132,7 +198,10 @@ async fn serve_topic(state: Arc<AppState>, slug: &str, view: View, query: Option
     };
     let canonical = narrowing.canonical_query();
     let now = Utc::now();
-    let fresh = Freshness { generation: state.store.generation(), minute: now.timestamp() / 60 };
+    let fresh = Freshness {
+        generation: state.store.generation(),
+        minute: now.timestamp() / 60,
+    };
     let key = format!("{slug}:{view:?}{canonical}");
     let rendered = match state.cache.get(&key, fresh) {
         Some(r) => {
@@ -144,8 +213,14 @@ async fn serve_topic(state: Arc<AppState>, slug: &str, view: View, query: Option
             let st = Arc::clone(&state);
             let narrowed = narrowing.apply(topic);
             let built = tokio::task::spawn_blocking(move || {
-                let (bytes, updated) = views::render_topic(&st.config, &st.store, &narrowed, view, &canonical, now, st.started)?;
-                Ok::<_, crate::store::StoreError>(Rendered::new(bytes, updated.into(), view.content_type()))
+                let (bytes, updated) = views::render_topic(
+                    &st.config, &st.store, &narrowed, view, &canonical, now, st.started,
+                )?;
+                Ok::<_, crate::store::StoreError>(Rendered::new(
+                    bytes,
+                    updated.into(),
+                    view.content_type(),
+                ))
             })
             .await;
             match built {
@@ -155,7 +230,12 @@ async fn serve_topic(state: Arc<AppState>, slug: &str, view: View, query: Option
                     r
                 }
                 Ok(Err(e)) => return plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n")),
-                Err(e) => return plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("render failed: {e}\n")),
+                Err(e) => {
+                    return plain(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        &format!("render failed: {e}\n"),
+                    )
+                }
             }
         }
     };
@@ -164,18 +244,27 @@ async fn serve_topic(state: Arc<AppState>, slug: &str, view: View, query: Option
 
 /// The cached bytes with validators, in the best coding the client accepts, or a 304.
 fn respond(r: &Rendered, request: &HeaderMap, max_age: u64) -> Response {
-    let not_modified = conditional::not_modified(request, &r.etag, r.last_modified);
-    let accept = request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok());
+    let accept = request
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok());
     let coding = encoding::negotiate(accept);
-    let mut response = if not_modified { StatusCode::NOT_MODIFIED.into_response() } else { r.body(coding).into_response() };
+    let not_modified = conditional::not_modified(request, &r.etags(), r.last_modified);
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        r.body(coding).into_response()
+    };
     let h = response.headers_mut();
     if !not_modified {
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(r.content_type));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(r.content_type),
+        );
         if let Some(value) = coding.header_value() {
             h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(value));
         }
     }
-    if let Ok(v) = HeaderValue::from_str(&r.etag) {
+    if let Ok(v) = HeaderValue::from_str(&r.etag(coding)) {
         h.insert(header::ETAG, v);
     }
     if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(r.last_modified)) {
@@ -185,16 +274,27 @@ fn respond(r: &Rendered, request: &HeaderMap, max_age: u64) -> Response {
         h.insert(header::CACHE_CONTROL, v);
     }
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     response
 }
 
 fn json(body: String) -> Response {
     let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
-    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     response
 }
 
 fn plain(status: StatusCode, message: &str) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        message.to_string(),
+    )
+        .into_response()
 }

@@ -43,23 +43,46 @@ pub fn parse(query: Option<&str>, topic: &Topic) -> Result<Narrowing, BadParam> 
         match key.as_ref() {
             "limit" => match value.parse::<usize>() {
                 Ok(l) if (1..=MAX_LIMIT).contains(&l) => n.limit = Some(l),
-                _ => return Err(bad("limit", format!("{value:?} is not a number from 1 to {MAX_LIMIT}"))),
+                _ => {
+                    return Err(bad(
+                        "limit",
+                        format!("{value:?} is not a number from 1 to {MAX_LIMIT}"),
+                    ))
+                }
             },
             "min_points" => match value.parse::<i64>() {
                 Ok(p) if p >= 0 => n.min_points = Some(p),
-                _ => return Err(bad("min_points", format!("{value:?} is not a number of at least 0"))),
+                _ => {
+                    return Err(bad(
+                        "min_points",
+                        format!("{value:?} is not a number of at least 0"),
+                    ))
+                }
             },
             "window" => match parse_duration(value) {
-                Ok(w) if w.is_zero() => return Err(bad("window", "must be longer than zero".into())),
+                Ok(w) if w.is_zero() => {
+                    return Err(bad("window", "must be longer than zero".into()))
+                }
                 Ok(w) if w > topic.window => {
-                    return Err(bad("window", format!("{value} is longer than the topic's {} window", format_duration(topic.window))))
+                    return Err(bad(
+                        "window",
+                        format!(
+                            "{value} is longer than the topic's {} window",
+                            format_duration(topic.window)
+                        ),
+                    ))
                 }
                 Ok(w) => n.window = Some(w),
                 Err(e) => return Err(bad("window", e)),
             },
             "sort" => match Sort::parse(value) {
                 Some(s) => n.sort = Some(s),
-                None => return Err(bad("sort", format!("{value:?} is not one of {}", Sort::NAMES.join(", ")))),
+                None => {
+                    return Err(bad(
+                        "sort",
+                        format!("{value:?} is not one of {}", Sort::NAMES.join(", ")),
+                    ))
+                }
             },
             "q" => {
                 for term in split_terms(value) {
@@ -68,7 +91,10 @@ pub fn parse(query: Option<&str>, topic: &Topic) -> Result<Narrowing, BadParam> 
                         None => (false, term.as_str()),
                     };
                     if Term::new(text, 1.0).is_none() {
-                        return Err(bad("q", format!("{term:?} has no letters or digits to match")));
+                        return Err(bad(
+                            "q",
+                            format!("{term:?} has no letters or digits to match"),
+                        ));
                     }
                     if negated {
                         n.exclude.push(text.to_string());
@@ -125,8 +151,19 @@ impl Narrowing {
         if let Some(p) = self.min_points {
             ser.append_pair("min_points", &p.to_string());
         }
-        let quote = |t: &String| if t.contains(char::is_whitespace) { format!("\"{t}\"") } else { t.clone() };
-        let q: Vec<String> = self.require.iter().map(quote).chain(self.exclude.iter().map(|t| format!("-{}", quote(t)))).collect();
+        let quote = |t: &String| {
+            if t.contains(char::is_whitespace) {
+                format!("\"{t}\"")
+            } else {
+                t.clone()
+            }
+        };
+        let q: Vec<String> = self
+            .require
+            .iter()
+            .map(quote)
+            .chain(self.exclude.iter().map(|t| format!("-{}", quote(t))))
+            .collect();
         if !q.is_empty() {
             ser.append_pair("q", &q.join(" "));
         }
@@ -157,8 +194,14 @@ impl Narrowing {
             t.sort = s;
         }
         t.rules.min_top_points = self.min_points;
-        t.rules.required = self.require.iter().filter_map(|r| Term::new(r, 1.0)).collect();
-        t.rules.exclude.extend(self.exclude.iter().filter_map(|r| Term::new(r, 1.0)));
+        t.rules.required = self
+            .require
+            .iter()
+            .filter_map(|r| Term::new(r, 1.0))
+            .collect();
+        t.rules
+            .exclude
+            .extend(self.exclude.iter().filter_map(|r| Term::new(r, 1.0)));
         t
     }
 }
@@ -190,10 +233,21 @@ mod tests {
         assert_eq!(n.window, Some(Duration::from_secs(7 * 86_400)));
         assert_eq!(n.sort, Some(Sort::Hot));
         let canonical = n.canonical_query();
-        assert_eq!(canonical, "?limit=5&min_points=10&q=raft+%22leader+election%22+-crypto&sort=hot&window=7d");
+        assert_eq!(
+            canonical,
+            "?limit=5&min_points=10&q=raft+%22leader+election%22+-crypto&sort=hot&window=7d"
+        );
         assert_eq!(parse(Some(&canonical[1..]), &topic()).unwrap(), n);
         let t = n.apply(&topic());
-        assert_eq!((t.limit, t.sort, t.rules.required.len(), t.rules.exclude.len()), (5, Sort::Hot, 2, 1));
+        assert_eq!(
+            (
+                t.limit,
+                t.sort,
+                t.rules.required.len(),
+                t.rules.exclude.len()
+            ),
+            (5, Sort::Hot, 2, 1)
+        );
     }
 
     #[test]
@@ -210,7 +264,11 @@ mod tests {
         for (query, name) in cases {
             let err = parse(Some(query), &topic()).unwrap_err();
             assert_eq!(err.name, name, "{query}");
-            assert!(err.to_string().starts_with(&format!("bad query parameter `{name}`: ")), "{err}");
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("bad query parameter `{name}`: ")),
+                "{err}"
+            );
         }
         assert!(parse(None, &topic()).unwrap().is_empty());
         assert_eq!(parse(Some(""), &topic()).unwrap().canonical_query(), "");

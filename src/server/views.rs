@@ -29,7 +29,10 @@ impl View {
     /// `/t/{name}`: `slug.rss`, `slug.atom`, `slug.json` or the bare slug (the page).
     pub fn parse(name: &str) -> (String, Option<View>) {
         match name.rsplit_once('.') {
-            Some((slug, ext)) => (slug.to_string(), Format::from_extension(ext).map(View::Feed)),
+            Some((slug, ext)) => (
+                slug.to_string(),
+                Format::from_extension(ext).map(View::Feed),
+            ),
             None => (name.to_string(), Some(View::Page)),
         }
     }
@@ -69,7 +72,11 @@ pub fn render_topic(
     let bytes = match view {
         View::Feed(format) => format.render(&meta, &stories),
         View::Page => {
-            let facts = PageFacts { slug: topic.slug.clone(), sources: source_names(config, topic), window: format_duration(topic.window) };
+            let facts = PageFacts {
+                slug: topic.slug.clone(),
+                sources: source_names(config, topic),
+                window: format_duration(topic.window),
+            };
             html::topic_page(base, &meta, &facts, &stories)
         }
         View::Embed => html::embed(&meta, &stories),
@@ -79,18 +86,30 @@ pub fn render_topic(
 
 /// Display names of the sources a topic draws from.
 fn source_names(config: &Config, topic: &Topic) -> Vec<String> {
-    topic_sources(config, topic).map(|s| s.name.clone()).collect()
+    topic_sources(config, topic)
+        .map(|s| s.name.clone())
+        .collect()
 }
 
-fn topic_sources<'a>(config: &'a Config, topic: &'a Topic) -> impl Iterator<Item = &'a crate::config::SourceConfig> {
-    config.sources.iter().filter(|s| topic.sources.as_ref().is_none_or(|ids| ids.contains(&s.id)))
+fn topic_sources<'a>(
+    config: &'a Config,
+    topic: &'a Topic,
+) -> impl Iterator<Item = &'a crate::config::SourceConfig> {
+    config
+        .sources
+        .iter()
+        .filter(|s| topic.sources.as_ref().is_none_or(|ids| ids.contains(&s.id)))
 }
 
 pub fn render_index(config: &Config) -> Vec<u8> {
     let topics: Vec<TopicLink> = config
         .topics
         .iter()
-        .map(|t| TopicLink { slug: t.slug.clone(), title: t.title.clone(), description: t.description.clone() })
+        .map(|t| TopicLink {
+            slug: t.slug.clone(),
+            title: t.title.clone(),
+            description: t.description.clone(),
+        })
         .collect();
     html::index(&config.server.base_url, &topics)
 }
@@ -112,5 +131,8 @@ pub fn render_opml(config: &Config, created: DateTime<Utc>) -> Vec<u8> {
 
 /// Seconds a client may cache a topic: the shortest poll interval among its sources.
 pub fn max_age(config: &Config, topic: &Topic) -> u64 {
-    topic_sources(config, topic).map(|s| s.poll.as_secs()).min().unwrap_or(config.defaults.poll.as_secs())
+    topic_sources(config, topic)
+        .map(|s| s.poll.as_secs())
+        .min()
+        .unwrap_or(config.defaults.poll.as_secs())
 }
