@@ -340,8 +340,8 @@ async fn pages_index_opml_embed_and_metrics() {
     let page = page.text().await.unwrap();
     assert!(page.contains("<h1>Distributed Systems</h1>"));
     assert!(page.contains("<h2>Page facts</h2>"));
-    assert!(page.contains("<dt>Sources</dt><dd>hn, reddit-programming, lobsters, devto</dd>"));
-    assert!(page.contains("<dt>Time window</dt><dd>Articles from the last 3650d</dd>"));
+    assert!(page.contains("<dt>Sources</dt><dd>Hacker News, /r/programming, Lobsters, Dev.to</dd>"));
+    assert!(page.contains("<dt>Time window</dt><dd>Articles from the last 3650 days</dd>"));
     for kind in [
         "application/rss+xml",
         "application/atom+xml",

@@ -37,6 +37,19 @@ impl SourceKind {
         }
     }
 
+    /// How the source is named to readers when the config gives no `name`.
+    pub fn display_name(&self, id: &str) -> String {
+        match self {
+            SourceKind::Feed => id.to_string(),
+            SourceKind::HackerNews => "Hacker News".into(),
+            SourceKind::Reddit { subreddit, .. } => format!("/r/{subreddit}"),
+            SourceKind::Lobsters { tag: None } => "Lobsters".into(),
+            SourceKind::Lobsters { tag: Some(tag) } => format!("Lobsters #{tag}"),
+            SourceKind::Devto { tag: None } => "Dev.to".into(),
+            SourceKind::Devto { tag: Some(tag) } => format!("Dev.to #{tag}"),
+        }
+    }
+
     /// The endpoint polled when the source gives no `url`; `None` for plain feeds.
     pub fn default_url(&self) -> Option<Url> {
         let text = match self {

@@ -74,6 +74,23 @@ pub fn format_duration(duration: Duration) -> String {
     out
 }
 
+/// A duration for people: "30 days", "12 hours", "1 hour 30 minutes".
+pub fn human_duration(duration: Duration) -> String {
+    let mut secs = duration.as_secs();
+    if secs == 0 {
+        return "0 seconds".into();
+    }
+    let mut parts = Vec::new();
+    for (unit, size) in [("day", 86_400), ("hour", 3600), ("minute", 60), ("second", 1)] {
+        if secs >= size {
+            let n = secs / size;
+            parts.push(format!("{n} {unit}{}", if n == 1 { "" } else { "s" }));
+            secs %= size;
+        }
+    }
+    parts.join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +109,8 @@ mod tests {
         assert!(parse_duration("m").is_err());
         assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
         assert_eq!(format_duration(Duration::from_secs(30 * 86_400)), "30d");
+        assert_eq!(human_duration(Duration::from_secs(30 * 86_400)), "30 days");
+        assert_eq!(human_duration(Duration::from_secs(5400)), "1 hour 30 minutes");
     }
 
     #[test]

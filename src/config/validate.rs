@@ -340,7 +340,7 @@ fn validate_source(
     };
     let poll = c.poll(&s.poll, &format!("{key}.poll"), default_poll);
     let name = s.name.as_ref().map_or_else(
-        || s.id.get_ref().clone(),
+        || kind.display_name(s.id.get_ref()),
         |n| n.get_ref().trim().to_string(),
     );
     Some(SourceConfig {

@@ -2,7 +2,7 @@
 //! (window selected, rules applied, rendered), the index and the OPML. Blocking (reads sled);
 //! the server runs it off the async threads.
 
-use crate::config::{units::format_duration, Config};
+use crate::config::{units::human_duration, Config};
 use crate::render::html::{self, PageFacts, TopicLink};
 use crate::render::opml::{self, OpmlFeed};
 use crate::render::{newest_update, FeedMeta, Format};
@@ -75,7 +75,7 @@ pub fn render_topic(
             let facts = PageFacts {
                 slug: topic.slug.clone(),
                 sources: source_names(config, topic),
-                window: format_duration(topic.window),
+                window: human_duration(topic.window),
             };
             html::topic_page(base, &meta, &facts, &stories)
         }
