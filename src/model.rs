@@ -115,6 +115,10 @@ pub struct Story {
     pub published: DateTime<Utc>,
     /// Last time anything about the story changed (title, summary, points, sightings).
     pub updated: DateTime<Utc>,
+    /// Last time its text changed (title or summary) after it was first stored: what feed
+    /// readers call an update of the entry. Points changing is not one.
+    #[serde(default)]
+    pub revised: Option<DateTime<Utc>>,
     pub tags: Vec<String>,
     /// Ids of the configured sources that reported the story (topics filter on these).
     pub sources: Vec<String>,
@@ -122,6 +126,11 @@ pub struct Story {
 }
 
 impl Story {
+    /// When the entry itself last changed in a way readers care about.
+    pub fn entry_updated(&self) -> DateTime<Utc> {
+        self.revised.unwrap_or(self.published)
+    }
+
     /// Highest points over all sightings, 0 when no site scores it.
     pub fn top_points(&self) -> i64 {
         self.sightings

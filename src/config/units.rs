@@ -81,7 +81,12 @@ pub fn human_duration(duration: Duration) -> String {
         return "0 seconds".into();
     }
     let mut parts = Vec::new();
-    for (unit, size) in [("day", 86_400), ("hour", 3600), ("minute", 60), ("second", 1)] {
+    for (unit, size) in [
+        ("day", 86_400),
+        ("hour", 3600),
+        ("minute", 60),
+        ("second", 1),
+    ] {
         if secs >= size {
             let n = secs / size;
             parts.push(format!("{n} {unit}{}", if n == 1 { "" } else { "s" }));
@@ -110,7 +115,10 @@ mod tests {
         assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
         assert_eq!(format_duration(Duration::from_secs(30 * 86_400)), "30d");
         assert_eq!(human_duration(Duration::from_secs(30 * 86_400)), "30 days");
-        assert_eq!(human_duration(Duration::from_secs(5400)), "1 hour 30 minutes");
+        assert_eq!(
+            human_duration(Duration::from_secs(5400)),
+            "1 hour 30 minutes"
+        );
     }
 
     #[test]

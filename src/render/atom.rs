@@ -71,7 +71,7 @@ fn entry(out: &mut String, story: &Story) {
         }
     }
     element(out, "published", &rfc3339(story.published));
-    element(out, "updated", &rfc3339(story.updated));
+    element(out, "updated", &rfc3339(story.entry_updated()));
     if let Some(author) = &story.author {
         out.push_str("<author><name>");
         escape_into(out, author);

@@ -43,6 +43,7 @@ pub fn stories() -> Vec<Story> {
         author: Some("Ada".into()),
         published: Utc.with_ymd_and_hms(2026, 11, 19, 8, 0, 0).unwrap(),
         updated: Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap(),
+        revised: None,
         tags: vec!["distributed".into()],
         sources: vec!["hn".into(), "reddit".into()],
         sightings: vec![
@@ -72,6 +73,7 @@ pub fn stories() -> Vec<Story> {
         author: None,
         published: Utc.with_ymd_and_hms(2026, 11, 18, 8, 0, 0).unwrap(),
         updated: Utc.with_ymd_and_hms(2026, 11, 18, 9, 0, 0).unwrap(),
+        revised: None,
         tags: vec!["<b>tag</b>".into()],
         sources: vec!["feed".into()],
         sightings: vec![StoredSighting {

@@ -48,7 +48,10 @@ fn item(story: &Story) -> Value {
         item.insert("summary".into(), json!(story.summary));
     }
     item.insert("date_published".into(), json!(rfc3339(story.published)));
-    item.insert("date_modified".into(), json!(rfc3339(story.updated)));
+    item.insert(
+        "date_modified".into(),
+        json!(rfc3339(story.entry_updated())),
+    );
     if let Some(author) = &story.author {
         item.insert("authors".into(), json!([{ "name": author }]));
     }

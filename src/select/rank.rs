@@ -79,6 +79,7 @@ mod tests {
             author: None,
             published,
             updated: published,
+            revised: None,
             tags: vec![],
             sources: vec![],
             sightings: vec![StoredSighting {

@@ -137,6 +137,7 @@ mod tests {
             author: None,
             published: at,
             updated: at,
+            revised: None,
             tags: tags.iter().map(|t| t.to_string()).collect(),
             sources: vec![],
             sightings: sightings

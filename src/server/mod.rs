@@ -196,13 +196,18 @@ async fn serve_topic(
         Ok(n) => n,
         Err(bad) => return plain(StatusCode::BAD_REQUEST, &format!("{bad}\n")),
     };
-    let canonical = narrowing.canonical_query();
+    // The self link is the address as requested (validators check it against the document
+    // location); the cache is keyed by it too, so the two always agree.
+    let requested = query
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
     let now = Utc::now();
     let fresh = Freshness {
         generation: state.store.generation(),
         minute: now.timestamp() / 60,
     };
-    let key = format!("{slug}:{view:?}{canonical}");
+    let key = format!("{slug}:{view:?}{requested}");
     let rendered = match state.cache.get(&key, fresh) {
         Some(r) => {
             state.metrics.cache_hit();
@@ -214,7 +219,7 @@ async fn serve_topic(
             let narrowed = narrowing.apply(topic);
             let built = tokio::task::spawn_blocking(move || {
                 let (bytes, updated) = views::render_topic(
-                    &st.config, &st.store, &narrowed, view, &canonical, now, st.started,
+                    &st.config, &st.store, &narrowed, view, &requested, now, st.started,
                 )?;
                 Ok::<_, crate::store::StoreError>(Rendered::new(
                     bytes,

@@ -1,6 +1,5 @@
 //! Query parameters that narrow a topic ad hoc (`limit`, `min_points`, `q`, `window`,
-//! `sort`): validated, turned into a narrowed topic, and written back in one canonical form
-//! for the cache key and the feed's self link.
+//! `sort`): validated, then turned into a narrowed topic.
 
 use crate::config::units::{format_duration, parse_duration};
 use crate::select::{Sort, Term, Topic};
@@ -141,46 +140,6 @@ impl Narrowing {
         *self == Narrowing::default()
     }
 
-    /// `?limit=5&min_points=10&q=raft+-crypto&sort=hot&window=7d` with parameters in a fixed
-    /// order, or "" when nothing narrows.
-    pub fn canonical_query(&self) -> String {
-        let mut ser = url::form_urlencoded::Serializer::new(String::new());
-        if let Some(l) = self.limit {
-            ser.append_pair("limit", &l.to_string());
-        }
-        if let Some(p) = self.min_points {
-            ser.append_pair("min_points", &p.to_string());
-        }
-        let quote = |t: &String| {
-            if t.contains(char::is_whitespace) {
-                format!("\"{t}\"")
-            } else {
-                t.clone()
-            }
-        };
-        let q: Vec<String> = self
-            .require
-            .iter()
-            .map(quote)
-            .chain(self.exclude.iter().map(|t| format!("-{}", quote(t))))
-            .collect();
-        if !q.is_empty() {
-            ser.append_pair("q", &q.join(" "));
-        }
-        if let Some(s) = self.sort {
-            ser.append_pair("sort", s.name());
-        }
-        if let Some(w) = self.window {
-            ser.append_pair("window", &format_duration(w));
-        }
-        let query = ser.finish();
-        if query.is_empty() {
-            query
-        } else {
-            format!("?{query}")
-        }
-    }
-
     /// The topic with this narrowing applied.
     pub fn apply(&self, topic: &Topic) -> Topic {
         let mut t = topic.clone();
@@ -270,7 +229,7 @@ mod tests {
                 "{err}"
             );
         }
-        assert!(parse(None, &topic()).unwrap().is_empty());
-        assert_eq!(parse(Some(""), &topic()).unwrap().canonical_query(), "");
+        assert_eq!(parse(None, &topic()).unwrap(), Narrowing::default());
+        assert_eq!(parse(Some(""), &topic()).unwrap(), Narrowing::default());
     }
 }

@@ -35,6 +35,7 @@ pub fn merge(existing: Option<Story>, c: &Candidate) -> (Story, Change) {
             author: article_author(s),
             published,
             updated: s.fetched_at,
+            revised: None,
             tags: union(&[], &s.tags),
             sources: vec![s.source.clone()],
             sightings: vec![stored],
@@ -72,6 +73,9 @@ pub fn merge(existing: Option<Story>, c: &Candidate) -> (Story, Change) {
     }
     if link_rank(&c.clean_url) < link_rank(&story.url) {
         story.url = c.clean_url.clone();
+    }
+    if story.title != before.title || story.summary != before.summary {
+        story.revised = Some(s.fetched_at);
     }
     if story == before {
         (story, Change::Unchanged)
