@@ -299,7 +299,7 @@ async fn query_parameters_narrow_a_topic() {
     assert_eq!(
         json["feed_url"],
         format!(
-            "{}/t/distributed-systems.json?limit=1&window=3650d",
+            "{}/t/distributed-systems.json?window=3650d&limit=1",
             ws.base()
         )
     );
