@@ -17,15 +17,18 @@ pub fn to_utf8<'a>(bytes: &'a [u8], content_type: Option<&str>) -> (Cow<'a, [u8]
             _ => (Cow::Borrowed(bytes), UTF_8.name()),
         };
     }
-    let declared = content_type
-        .and_then(header_charset)
-        .or_else(|| prolog_encoding(bytes))
-        .and_then(|label| Encoding::for_label(label.as_bytes()));
+    // The bytes are not UTF-8, so a declaration of UTF-8 is wrong, and an unknown label is
+    // no declaration: either way the next declaration (header, then prolog) decides.
+    let declared = [
+        content_type.and_then(header_charset),
+        prolog_encoding(bytes),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|label| Encoding::for_label(label.as_bytes()))
+    .find(|e| *e != UTF_8);
     // Invalid UTF-8 with no usable declaration: windows-1252 is what such feeds almost always are.
-    let encoding = match declared {
-        Some(e) if e != UTF_8 => e,
-        _ => WINDOWS_1252,
-    };
+    let encoding = declared.unwrap_or(WINDOWS_1252);
     let (text, _, _) = encoding.decode(bytes);
     (owned(declare_utf8(&text)), encoding.name())
 }
@@ -112,6 +115,24 @@ mod tests {
         assert_eq!(
             decoded(body, Some("text/xml; charset=windows-1252")).0,
             "<?xml version=\"1.0\"?><t>\u{201c}quoted\u{201d} €</t>"
+        );
+    }
+
+    #[test]
+    fn an_unusable_header_charset_leaves_the_prolog_to_decide() {
+        let body = b"<?xml version=\"1.0\" encoding=\"ISO-8859-2\"?><t>\xb1\xe6</t>";
+        let want = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><t>\u{105}\u{107}</t>";
+        // Unknown label.
+        assert_eq!(decoded(body, Some("text/xml; charset=none")).0, want);
+        // Says UTF-8, but the bytes are not.
+        assert_eq!(
+            decoded(body, Some("text/xml; charset=utf-8")),
+            (want.into(), "ISO-8859-2")
+        );
+        // A usable header charset still comes first.
+        assert_eq!(
+            decoded(body, Some("text/xml; charset=windows-1252")).0,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><t>\u{b1}\u{e6}</t>"
         );
     }
 

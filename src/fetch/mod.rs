@@ -3,15 +3,16 @@
 //! Knows nothing of formats: bytes in, bytes out.
 
 pub mod charset;
+pub mod redirect;
 pub mod state;
 
 pub use state::SourceState;
 
 use reqwest::header::{
-    HeaderMap, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
-    LOCATION, RETRY_AFTER,
+    HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH,
+    LAST_MODIFIED, LOCATION, RETRY_AFTER,
 };
-use reqwest::{redirect, StatusCode};
+use reqwest::StatusCode;
 use std::time::Duration;
 use url::Url;
 
@@ -73,6 +74,8 @@ pub enum FetchError {
     Redirect(String),
     #[error("body cut off: {0}")]
     Body(String),
+    #[error("cannot decode body: {0}")]
+    Decode(String),
     #[error("{0}")]
     Other(String),
 }
@@ -101,7 +104,7 @@ impl Fetcher {
             .read_timeout(settings.timeout)
             .timeout(settings.timeout)
             // Redirects are followed by hand: to refuse https -> http and record moves.
-            .redirect(redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none())
             .gzip(true)
             .brotli(true)
             .build()
@@ -138,10 +141,12 @@ impl Fetcher {
         let mut hops = 0;
         let mut response = loop {
             let mut request = self.client.get(current.clone());
-            if let Some(etag) = etag {
+            // Validators go back byte for byte, non-ASCII included (HTTP allows obs-text).
+            if let Some(etag) = etag.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok()) {
                 request = request.header(IF_NONE_MATCH, etag);
             }
-            if let Some(lm) = last_modified {
+            if let Some(lm) = last_modified.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok())
+            {
                 request = request.header(IF_MODIFIED_SINCE, lm);
             }
             let response = request.send().await.map_err(|e| self.classify(e))?;
@@ -149,36 +154,19 @@ impl Fetcher {
             if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
                 break response;
             }
-            let Some(location) = header_text(response.headers(), LOCATION) else {
-                return Err(FetchError::Redirect(format!(
-                    "HTTP {} without a Location header",
-                    status.as_u16()
-                )));
-            };
+            // A raw UTF-8 Location is still a Location: `join` percent-encodes it.
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string());
+            let next = redirect::next_hop(&current, status, location.as_deref())?;
             hops += 1;
             if hops > MAX_REDIRECTS {
                 return Err(FetchError::Redirect(format!(
-                    "more than {MAX_REDIRECTS} redirects (last to {location})"
+                    "more than {MAX_REDIRECTS} redirects (last to {next})"
                 )));
             }
-            let next = current
-                .join(&location)
-                .map_err(|_| FetchError::Redirect(format!("invalid Location {location:?}")))?;
-            if current.scheme() == "https" && next.scheme() != "https" {
-                return Err(FetchError::Redirect(format!(
-                    "https to {} redirect to {next} refused",
-                    next.scheme()
-                )));
-            }
-            if !matches!(next.scheme(), "http" | "https") {
-                return Err(FetchError::Redirect(format!(
-                    "redirect to unsupported URL {next}"
-                )));
-            }
-            only_permanent &= matches!(
-                status,
-                StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
-            );
+            only_permanent &= redirect::is_permanent(status);
             moved_to = only_permanent.then(|| next.clone());
             current = next;
         };
@@ -236,7 +224,13 @@ impl Fetcher {
         } else if e.is_connect() {
             FetchError::Connect(error_chain(&e))
         } else if e.is_body() || e.is_decode() {
-            FetchError::Body(error_chain(&e))
+            // reqwest says "error decoding response body" for any failure while reading the
+            // body; the innermost cause says what happened.
+            let cause = root_cause(&e);
+            match io_error_kind(&e) {
+                Some(std::io::ErrorKind::InvalidData) => FetchError::Decode(cause),
+                _ => FetchError::Body(cause),
+            }
         } else {
             FetchError::Other(error_chain(&e))
         }
@@ -259,10 +253,11 @@ pub fn parse_max_age(value: &str) -> Option<Duration> {
     })
 }
 
+/// A header's value as text: any UTF-8 (not only ASCII), trimmed; `None` when absent or empty.
 fn header_text(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
     headers
         .get(name)
-        .and_then(|v| v.to_str().ok())
+        .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
 }
@@ -292,4 +287,25 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// The innermost cause of an error ("Connection reset by peer (os error 104)").
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut cause = e;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    cause.to_string()
+}
+
+/// The kind of the first I/O error among the causes of `e`.
+fn io_error_kind(e: &dyn std::error::Error) -> Option<std::io::ErrorKind> {
+    let mut cause = e.source();
+    while let Some(inner) = cause {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            return Some(io.kind());
+        }
+        cause = inner.source();
+    }
+    None
 }

@@ -77,7 +77,7 @@ pub fn html_to_text(html: &str) -> String {
             rest = comment.find("-->").map_or("", |end| &comment[end + 3..]);
             continue;
         }
-        let Some(gt) = after.find('>') else {
+        let Some(gt) = tag_end(after) else {
             out.push_str(after);
             rest = "";
             break;
@@ -119,6 +119,22 @@ pub fn paragraphs(text: &str) -> Vec<String> {
         })
         .filter(|p| !p.is_empty())
         .collect()
+}
+
+/// Index of the `>` closing the tag that starts `text`, skipping quoted attribute values
+/// (`<a href="x>y">` ends at the last `>`).
+fn tag_end(text: &str) -> Option<usize> {
+    let mut quote = None;
+    for (i, c) in text.char_indices().skip(1) {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '>') => return Some(i),
+            (None, '<') if i > 1 => return None,
+            _ => {}
+        }
+    }
+    None
 }
 
 fn tag_name(tag: &str) -> String {
@@ -177,5 +193,10 @@ mod tests {
         assert_eq!(html_to_text("tail <b"), "tail <b");
         assert_eq!(html_to_text("x<!-- hidden -->y"), "xy");
         assert_eq!(html_to_text("<script>never closed"), "");
+        assert_eq!(
+            html_to_text("<a href=\"data:x,<b>y</b>\">link</a> after"),
+            "link after"
+        );
+        assert_eq!(html_to_text("<a title='it > that'>t</a>"), "t");
     }
 }

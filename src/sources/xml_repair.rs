@@ -1,12 +1,53 @@
-//! Recovery of feeds that are almost right: a bare `&` becomes `&amp;`, an `<rss>` root
+//! Recovery of feeds that are almost right: characters XML forbids are dropped, a bare `&`
+//! becomes `&amp;`, an `<rss>` root
 //! without a version gets one, a JSON Feed naming its version with `http://` gets `https://`.
 //! Used only after a strict parse failed.
 
 /// The repaired document, or `None` when there was nothing to repair.
 pub fn repair(xml: &str) -> Option<String> {
-    let escaped = escape_bare_ampersands(xml);
-    let versioned = add_rss_version(escaped.as_deref().unwrap_or(xml));
-    versioned.or(escaped)
+    let cleaned = drop_illegal_characters(xml);
+    let text = cleaned.as_deref().unwrap_or(xml);
+    let escaped = escape_bare_ampersands(text);
+    let text = escaped.as_deref().unwrap_or(text);
+    add_rss_version(text).or(escaped).or(cleaned)
+}
+
+/// Characters XML 1.0 forbids (most C0 controls), raw or as character references, are
+/// dropped: they carry nothing a reader could see.
+fn drop_illegal_characters(xml: &str) -> Option<String> {
+    let legal = |c: char| matches!(c, '\t' | '\n' | '\r') || !c.is_control() || c as u32 >= 0x7f;
+    let mut out = String::with_capacity(xml.len());
+    let mut changed = false;
+    let mut rest = xml;
+    while let Some(c) = rest.chars().next() {
+        if c == '&' && rest[1..].starts_with('#') {
+            if let Some((code, len)) = char_reference(&rest[2..]) {
+                if code.is_none_or(|c| !legal(c)) {
+                    changed = true;
+                    rest = &rest[2 + len..];
+                    continue;
+                }
+            }
+        }
+        if legal(c) {
+            out.push(c);
+        } else {
+            changed = true;
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    changed.then_some(out)
+}
+
+/// The character of a reference body such as `x1F;` or `65;`, and the body's length.
+fn char_reference(body: &str) -> Option<(Option<char>, usize)> {
+    let end = body.find(';').filter(|end| *end <= 10)?;
+    let digits = &body[..end];
+    let code = match digits.strip_prefix(['x', 'X']) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+        None => digits.parse().ok()?,
+    };
+    Some((char::from_u32(code), end + 1))
 }
 
 /// JSON Feed 1.0 documents often say `http://jsonfeed.org/version/1`; the spec says https.
@@ -99,6 +140,15 @@ mod tests {
             repair("<link>http://x/?a=1&b=2</link>").unwrap(),
             "<link>http://x/?a=1&amp;b=2</link>"
         );
+    }
+
+    #[test]
+    fn illegal_characters_are_dropped() {
+        assert_eq!(
+            repair("<t>a\u{0}b&#x7;c&#0;d&#x9;e&#65;</t>").unwrap(),
+            "<t>abcd&#x9;e&#65;</t>"
+        );
+        assert_eq!(repair("<t>ok</t>"), None);
     }
 
     #[test]

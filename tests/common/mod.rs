@@ -3,6 +3,7 @@
 //! binary run against a config in a temp dir, and a real HTTP client.
 #![allow(dead_code)]
 
+pub mod bad_upstream;
 pub mod xml_check;
 
 use axum::body::Bytes;
@@ -31,6 +32,7 @@ struct Routes {
 #[derive(Clone)]
 pub enum Route {
     File(String),
+    Bytes(Vec<u8>),
     Status(u16),
 }
 
@@ -72,6 +74,15 @@ impl Upstream {
             .insert(path.into(), Route::File(file.into()));
     }
 
+    /// Serves `bytes` (made by the test) at `path`.
+    pub fn serve_bytes(&self, path: &str, bytes: Vec<u8>) {
+        self.routes
+            .lock()
+            .unwrap()
+            .files
+            .insert(path.into(), Route::Bytes(bytes));
+    }
+
     pub fn fail(&self, path: &str, status: u16) {
         self.routes
             .lock()
@@ -104,12 +115,15 @@ async fn serve_fixture(
         }
         r.files.get(&path).cloned()
     };
-    let file = match route {
+    let (file, bytes) = match route {
         None => return (StatusCode::NOT_FOUND, "no such fixture").into_response(),
         Some(Route::Status(code)) => return StatusCode::from_u16(code).unwrap().into_response(),
-        Some(Route::File(f)) => f,
+        Some(Route::File(f)) => {
+            let bytes = std::fs::read(fixtures_dir().join(&f)).unwrap();
+            (f, bytes)
+        }
+        Some(Route::Bytes(b)) => (path.clone(), b),
     };
-    let bytes = std::fs::read(fixtures_dir().join(&file)).unwrap();
     let etag = format!(
         "\"{:x}-{}\"",
         bytes.len(),
