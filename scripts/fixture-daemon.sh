@@ -72,6 +72,7 @@ url = "$up/feeds/rust-news.json"
 
 [[topic]]
 slug = "distributed-systems"
+summaries = "feed"
 title = "Distributed Systems"
 description = "Consensus algorithms, CAP theorem, fault tolerance, architectural patterns."
 window = "3650d"
@@ -93,6 +94,7 @@ devto = 25
 
 [[topic]]
 slug = "frontend"
+summaries = "feed"
 title = "Frontend & Rust"
 window = "3650d"
 sort = "recent"

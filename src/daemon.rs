@@ -1,6 +1,7 @@
 //! Running feedsift: `fetch_once` polls every source once; `serve` polls each source on its
 //! schedule, prunes old stories, and serves HTTP until SIGINT/SIGTERM, then flushes and exits.
 
+use crate::articles::ArticleWorker;
 use crate::config::{Config, SourceConfig};
 use crate::fetch::{FetchSettings, Fetcher, SourceState};
 use crate::hosts::HostLimits;
@@ -17,20 +18,34 @@ use tokio::task::JoinSet;
 /// Margin kept beyond the longest topic window before stories are pruned.
 const RETENTION_MARGIN: Duration = Duration::from_secs(7 * 86_400);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// How often due article summaries are looked for, and how many one round fetches.
+const ARTICLES_EVERY: Duration = Duration::from_secs(30);
+const ARTICLES_PER_ROUND: usize = 20;
 /// How long shutdown waits for polls in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 pub fn ingester(config: &Config, store: Store) -> anyhow::Result<Ingester> {
-    let fetcher = Fetcher::new(FetchSettings {
+    Ok(Ingester {
+        store,
+        fetcher: fetcher(config)?,
+        summary_words: config.defaults.summary_words,
+    })
+}
+
+pub fn article_worker(config: &Config, store: Store) -> anyhow::Result<ArticleWorker> {
+    Ok(ArticleWorker {
+        store,
+        fetcher: fetcher(config)?,
+        summary_words: config.defaults.summary_words,
+    })
+}
+
+fn fetcher(config: &Config) -> anyhow::Result<Fetcher> {
+    Ok(Fetcher::new(FetchSettings {
         user_agent: config.defaults.user_agent.clone(),
         timeout: config.defaults.timeout,
         max_body: config.defaults.max_body,
-    })?;
-    Ok(Ingester {
-        store,
-        fetcher,
-        summary_words: config.defaults.summary_words,
-    })
+    })?)
 }
 
 /// Polls every source once, concurrently (within per-host limits); calls `on_done` as each
@@ -86,6 +101,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             stop_rx.clone(),
         ));
     }
+    background.spawn(articles_forever(
+        article_worker(&config, store.clone())?,
+        Arc::clone(&config),
+        limits.clone(),
+        stop_rx.clone(),
+    ));
     background.spawn(prune_forever(
         store.clone(),
         config.longest_window() + RETENTION_MARGIN,
@@ -145,6 +166,28 @@ async fn poll_forever(
         let report = ingester.poll(&source).await;
         metrics.record_fetch(&source.id, report.outcome.label());
         delay = report.next_in;
+    }
+}
+
+async fn articles_forever(
+    worker: ArticleWorker,
+    config: Arc<Config>,
+    limits: HostLimits,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let report = worker.run_once(&config, &limits, ARTICLES_PER_ROUND).await;
+        if report.summarized + report.failed > 0 {
+            tracing::info!(
+                summarized = report.summarized,
+                failed = report.failed,
+                "article summaries"
+            );
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(ARTICLES_EVERY) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
     }
 }
 

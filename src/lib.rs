@@ -2,6 +2,7 @@
 //! curated feed per topic.
 //!
 //! # Layout
+//! - `articles`: article-page summaries for link posts without text (fetch once, retry with backoff)
 //! - `config`: feeds.toml schema, validation with file:line:col errors, compiled topics
 //! - `daemon`: `serve` (scheduled polling, pruning, HTTP, clean shutdown) and `fetch_once`
 //! - `fetch`: the HTTP client (conditional GET, timeouts, caps) and per-source fetch state
@@ -17,6 +18,7 @@
 //! - `sources`: one adapter per source kind, bytes to sightings
 //! - `store`: sled trees, merge of sightings into stories, by-time index, fetch state
 
+pub mod articles;
 pub mod config;
 pub mod daemon;
 pub mod fetch;

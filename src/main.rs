@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use feedsift::config::Config;
 use feedsift::daemon;
+use feedsift::hosts::HostLimits;
 use feedsift::store::Store;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -113,12 +114,22 @@ fn check(config: &Config) {
 
 fn fetch(config: Config) -> anyhow::Result<()> {
     let store = Store::open(&config.server.data_dir)?;
-    let ingester = daemon::ingester(&config, store)?;
+    let ingester = daemon::ingester(&config, store.clone())?;
+    let articles = daemon::article_worker(&config, store.clone())?;
     let rt = runtime()?;
-    rt.block_on(daemon::fetch_once(&config, &ingester, |report| {
-        println!("{report}")
-    }));
-    ingester.store.flush()?;
+    rt.block_on(async {
+        daemon::fetch_once(&config, &ingester, |report| println!("{report}")).await;
+        let report = articles
+            .run_once(&config, &HostLimits::default(), usize::MAX)
+            .await;
+        if report.summarized + report.failed > 0 {
+            println!(
+                "{:<24} {} summarized, {} failed (retried later)",
+                "articles", report.summarized, report.failed
+            );
+        }
+    });
+    store.flush()?;
     Ok(())
 }
 

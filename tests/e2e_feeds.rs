@@ -50,6 +50,7 @@ url = "{broken}"
 
 [[topic]]
 slug = "distributed-systems"
+summaries = "feed"
 title = "Distributed Systems"
 description = "Consensus algorithms, CAP theorem, fault tolerance."
 window = "3650d"
@@ -68,6 +69,7 @@ terms = ["crypto airdrop"]
 
 [[topic]]
 slug = "rust"
+summaries = "feed"
 title = "Rust"
 sources = ["rustnews"]
 window = "3650d"

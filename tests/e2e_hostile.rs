@@ -14,6 +14,7 @@ url = "URL"
 
 [[topic]]
 slug = "raft"
+summaries = "feed"
 title = "Raft"
 window = "3650d"
 [topic.keywords]

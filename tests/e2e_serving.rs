@@ -39,6 +39,7 @@ url = "{devto}"
 
 [[topic]]
 slug = "distributed-systems"
+summaries = "feed"
 title = "Distributed Systems"
 description = "Consensus algorithms, CAP theorem, fault tolerance."
 window = "3650d"
@@ -55,6 +56,7 @@ terms = ["crypto airdrop"]
 
 [[topic]]
 slug = "frontend"
+summaries = "feed"
 title = "Frontend"
 sources = ["hn", "devto"]
 window = "3650d"

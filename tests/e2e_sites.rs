@@ -35,6 +35,7 @@ url = "{devto}"
 
 [[topic]]
 slug = "distributed-systems"
+summaries = "feed"
 title = "Distributed Systems"
 window = "3650d"
 sort = "points"
@@ -58,6 +59,7 @@ devto = 25
 
 [[topic]]
 slug = "lobsters-tags"
+summaries = "feed"
 title = "Tagged distributed on Lobsters"
 sources = ["lobsters"]
 window = "3650d"
@@ -67,6 +69,7 @@ sort = "recent"
 
 [[topic]]
 slug = "discussed"
+summaries = "feed"
 title = "Much discussed"
 window = "3650d"
 min_comments = 60

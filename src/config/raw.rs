@@ -80,6 +80,7 @@ pub struct RawTopic {
     pub exclude: RawExclude,
     pub min_points: Option<Spanned<RawMinPoints>>,
     pub min_comments: Option<Spanned<i64>>,
+    pub summaries: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -5,7 +5,7 @@ use super::raw::{RawConfig, RawMinPoints, RawNumber, RawSize, RawSource, RawTopi
 use super::sites::{SourceKind, KIND_NAMES, REDDIT_LISTINGS, REDDIT_PERIODS};
 use super::units::{parse_duration, parse_size};
 use super::*;
-use crate::select::{MinPoints, Sort, Term, Topic, TopicRules};
+use crate::select::{MinPoints, Sort, SummaryMode, Term, Topic, TopicRules};
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use toml::Spanned;
@@ -506,6 +506,18 @@ fn validate_topic(c: &mut Checker, t: &RawTopic, key: &str, source_ids: &HashSet
             )
         }),
     };
+    let summaries = match t.summaries.as_ref().map(|v| (v, v.get_ref().as_str())) {
+        None | Some((_, "article")) => SummaryMode::Article,
+        Some((_, "feed")) => SummaryMode::Feed,
+        Some((v, other)) => {
+            c.error(
+                v.span(),
+                format!("{key}.summaries"),
+                format!("{other:?} is not one of article, feed"),
+            );
+            SummaryMode::Article
+        }
+    };
     Topic {
         slug: t.slug.get_ref().clone(),
         title: t.title.get_ref().trim().to_string(),
@@ -523,6 +535,7 @@ fn validate_topic(c: &mut Checker, t: &RawTopic, key: &str, source_ids: &HashSet
         ) as usize,
         sort,
         rules,
+        summaries,
     }
 }
 

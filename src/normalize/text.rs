@@ -157,6 +157,26 @@ fn skip_past_closing<'a>(rest: &'a str, name: &str) -> &'a str {
     }
 }
 
+/// Lower-case word tokens. A word is a run of letters and digits, keeping a trailing `+` or
+/// `#` so "C++" and "C#" stay distinct from "C"; separators such as `-`, `.`, `_` split words.
+pub fn tokenize(text: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut current = String::new();
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            current.extend(c.to_lowercase());
+        } else if (c == '+' || c == '#') && !current.is_empty() {
+            current.push(c);
+        } else if !current.is_empty() {
+            tokens.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        tokens.push(current);
+    }
+    tokens
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,8 @@
 //! phrase; it matches where its tokens appear consecutively ("CAP theorem" matches
 //! "the CAP Theorem" but not "capital theorems").
 
+use crate::normalize::tokenize;
+
 /// Which part of a story a term matched in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -67,26 +69,6 @@ impl Document {
             None
         }
     }
-}
-
-/// Lower-case word tokens. A word is a run of letters and digits, keeping a trailing `+` or
-/// `#` so "C++" and "C#" stay distinct from "C"; separators such as `-`, `.`, `_` split words.
-pub fn tokenize(text: &str) -> Vec<String> {
-    let mut tokens = Vec::new();
-    let mut current = String::new();
-    for c in text.chars() {
-        if c.is_alphanumeric() {
-            current.extend(c.to_lowercase());
-        } else if (c == '+' || c == '#') && !current.is_empty() {
-            current.push(c);
-        } else if !current.is_empty() {
-            tokens.push(std::mem::take(&mut current));
-        }
-    }
-    if !current.is_empty() {
-        tokens.push(current);
-    }
-    tokens
 }
 
 #[cfg(test)]

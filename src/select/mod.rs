@@ -24,6 +24,17 @@ pub struct Topic {
     pub limit: usize,
     pub sort: Sort,
     pub rules: TopicRules,
+    /// Where summaries of link posts without text come from.
+    pub summaries: SummaryMode,
+}
+
+/// `summaries = "article"` fetches the article page of link posts that carry no text;
+/// `"feed"` keeps whatever the sources said (possibly nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SummaryMode {
+    Feed,
+    #[default]
+    Article,
 }
 
 impl Topic {

@@ -179,6 +179,7 @@ mod tests {
             limit: 30,
             sort: Sort::Points,
             rules: Default::default(),
+            summaries: Default::default(),
         }
     }
 

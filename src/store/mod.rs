@@ -50,6 +50,8 @@ pub struct Store {
     stories: sled::Tree,
     by_time: sled::Tree,
     sources: sled::Tree,
+    /// Per-story article fetch state (for article summaries).
+    articles: sled::Tree,
     /// Read-merge-write of stories is serialized so two sources seeing the same story at
     /// the same moment never lose each other's sighting.
     write_lock: Arc<Mutex<()>>,
@@ -91,6 +93,7 @@ impl Store {
             stories: db.open_tree("stories")?,
             by_time: db.open_tree("by_time")?,
             sources: db.open_tree("sources")?,
+            articles: db.open_tree("articles")?,
             db,
             write_lock: Arc::new(Mutex::new(())),
             generation: Arc::new(AtomicU64::new(1)),
@@ -221,6 +224,56 @@ impl Store {
         Ok(out)
     }
 
+    /// Sets the summary of a story that still has none (an article summary arriving late),
+    /// records the article state with it, and flushes. Returns false when the story is gone
+    /// or already has a summary.
+    pub fn set_summary<S: Serialize>(
+        &self,
+        id: StoryId,
+        summary: &str,
+        article_state: &S,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let state_bytes = encode(article_state)?;
+        let _guard = self
+            .write_lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.articles.insert(id.0, state_bytes)?;
+        let changed = match self.story(id)? {
+            Some(mut story) if story.summary.is_empty() && !summary.is_empty() => {
+                story.summary = summary.to_string();
+                story.revised = Some(at);
+                story.updated = story.updated.max(at);
+                self.stories.insert(id.0, encode(&story)?)?;
+                true
+            }
+            _ => false,
+        };
+        self.db.flush()?;
+        if changed {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        Ok(changed)
+    }
+
+    pub fn article_state<S: DeserializeOwned>(&self, id: StoryId) -> Result<Option<S>, StoreError> {
+        self.articles
+            .get(id.0)?
+            .map(|bytes| decode(&bytes, &id.to_hex()))
+            .transpose()
+    }
+
+    pub fn put_article_state<S: Serialize>(
+        &self,
+        id: StoryId,
+        state: &S,
+    ) -> Result<(), StoreError> {
+        self.articles.insert(id.0, encode(state)?)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
     pub fn story_count(&self) -> usize {
         self.stories.len()
     }
@@ -236,6 +289,7 @@ impl Store {
             let (key, _) = entry?;
             if let Some(id) = keys::id_of_by_time_key(&key) {
                 self.stories.remove(id.0)?;
+                self.articles.remove(id.0)?;
             }
             self.by_time.remove(key)?;
             removed += 1;

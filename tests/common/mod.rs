@@ -142,6 +142,8 @@ async fn serve_fixture(
         Some("json") => "application/json",
         Some("atom") => "application/atom+xml",
         Some("rdf") => "application/rdf+xml",
+        Some("html") => "text/html; charset=utf-8",
+        Some("pdf") => "application/pdf",
         _ => "application/rss+xml",
     };
     (
