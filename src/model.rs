@@ -64,6 +64,10 @@ pub struct Sighting {
     pub title: String,
     /// Plain text describing the item (already stripped of markup).
     pub text: String,
+    /// The item's body as the source gave it in HTML, if it did (sanitized later, never
+    /// output as is).
+    #[serde(default)]
+    pub html: Option<String>,
     pub author: Option<String>,
     pub tags: Vec<String>,
     pub points: Option<i64>,
@@ -110,6 +114,9 @@ pub struct Story {
     pub url: String,
     pub title: String,
     pub summary: String,
+    /// The source's own body, sanitized with an allow-list (for topics with full content).
+    #[serde(default)]
+    pub content_html: Option<String>,
     pub author: Option<String>,
     /// Earliest publication time over all sightings (or first fetch when none had one).
     pub published: DateTime<Utc>,

@@ -19,44 +19,51 @@ title = "Raft"
 window = "3650d"
 [topic.keywords]
 "raft" = 1
+
+[[topic]]
+slug = "raft-full"
+title = "Raft, full text"
+summaries = "feed"
+content = "full"
+window = "3650d"
+[topic.keywords]
+"raft" = 1
 "#;
 
-/// What a feed reader gets out of the XML: text and attribute values with one level of
-/// escaping removed (the HTML it would render).
+/// The HTML a feed reader renders: the text of the elements that carry HTML (RSS
+/// `description` and `content:encoded`, Atom `summary` and `content`) with the XML escaping
+/// removed. Titles are text in both formats and are displayed, not rendered.
 fn decoded(xml: &str) -> String {
-    let mut reader = quick_xml::Reader::from_str(xml);
     let mut out = String::new();
-    loop {
-        match reader.read_event().unwrap() {
-            quick_xml::events::Event::Eof => break,
-            quick_xml::events::Event::Text(t) => out.push_str(&t.xml_content().unwrap()),
-            quick_xml::events::Event::CData(t) => out.push_str(std::str::from_utf8(&t).unwrap()),
-            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
-                for a in e.attributes() {
-                    out.push_str(&a.unwrap().unescape_value().unwrap());
-                    out.push(' ');
-                }
-            }
-            _ => {}
+    for tag in ["description", "content:encoded", "summary", "content"] {
+        for raw in common::all_elements(xml, tag) {
+            out.push_str(&quick_xml::escape::unescape(&raw).unwrap());
+            out.push('\n');
         }
-        out.push('\n');
     }
     out
 }
 
 fn assert_inert(html: &str, label: &str) {
+    assert_no(html, label, &["<img"]);
+}
+
+/// No active content; `<img>` is allowed only where `extra` does not list it.
+fn assert_no(html: &str, label: &str, extra: &[&str]) {
     let lower = html.to_lowercase();
-    for active in [
+    let active_markers = [
         "<script",
-        "<img",
         "onerror",
+        "onclick",
         "<iframe",
         "<svg",
         "<form",
+        "<input",
         "<style",
         "javascript:",
         "data:text",
-    ] {
+    ];
+    for active in active_markers.iter().chain(extra) {
         assert!(
             !lower.contains(active),
             "{label}: active content {active:?} reached the reader:\n{}",
@@ -129,6 +136,29 @@ async fn hostile_content_is_inert_in_every_output() {
         first["summary"],
         "Raft consensus explained. click Data: data"
     );
+    // Full-content topics carry the sanitized source HTML: images and text stay, links are
+    // absolute and rel="noopener noreferrer", nothing active survives.
+    for path in ["/t/raft-full.rss", "/t/raft-full.atom"] {
+        let xml = http
+            .get(daemon.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_well_formed(&xml);
+        let html = decoded(&xml);
+        assert_no(&html, path, &[]);
+        assert!(
+            html.contains("<img src=\"https://hostile.example.com/posts/x\">"),
+            "{path}: {html}"
+        );
+        assert!(
+            html.contains("<a rel=\"noopener noreferrer\">click</a>"),
+            "{path}: {html}"
+        );
+    }
     for path in ["/t/raft", "/t/raft/embed"] {
         let html = http
             .get(daemon.url(path))

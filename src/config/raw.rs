@@ -81,6 +81,7 @@ pub struct RawTopic {
     pub min_points: Option<Spanned<RawMinPoints>>,
     pub min_comments: Option<Spanned<i64>>,
     pub summaries: Option<Spanned<String>>,
+    pub content: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

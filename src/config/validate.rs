@@ -518,6 +518,18 @@ fn validate_topic(c: &mut Checker, t: &RawTopic, key: &str, source_ids: &HashSet
             SummaryMode::Article
         }
     };
+    let full_content = match t.content.as_ref().map(|v| (v, v.get_ref().as_str())) {
+        None | Some((_, "summary")) => false,
+        Some((_, "full")) => true,
+        Some((v, other)) => {
+            c.error(
+                v.span(),
+                format!("{key}.content"),
+                format!("{other:?} is not one of summary, full"),
+            );
+            false
+        }
+    };
     Topic {
         slug: t.slug.get_ref().clone(),
         title: t.title.get_ref().trim().to_string(),
@@ -536,6 +548,7 @@ fn validate_topic(c: &mut Checker, t: &RawTopic, key: &str, source_ids: &HashSet
         sort,
         rules,
         summaries,
+        full_content,
     }
 }
 

@@ -2,6 +2,7 @@
 //! reader follows, and its summary.
 
 use super::canonical_url::{canonical_url, clean_url, UrlError};
+use super::sanitize::sanitize_html;
 use super::summary::summarize;
 use crate::model::{Sighting, StoryId};
 
@@ -13,6 +14,8 @@ pub struct Candidate {
     /// The reader-facing link (tracking parameters removed).
     pub clean_url: String,
     pub summary: String,
+    /// The source's HTML body, sanitized (links resolved against the article URL).
+    pub content_html: Option<String>,
     pub sighting: Sighting,
 }
 
@@ -22,11 +25,17 @@ impl Candidate {
         let canonical = canonical_url(&sighting.url)?;
         let clean = clean_url(&sighting.url)?;
         let summary = summarize(&sighting.text, summary_words);
+        let base = super::parse_http_url(&sighting.url, None)?;
+        let content_html = sighting
+            .html
+            .as_deref()
+            .and_then(|h| sanitize_html(h, &base));
         Ok(Candidate {
             id: StoryId::from_canonical_url(&canonical),
             canonical_url: canonical,
             clean_url: clean,
             summary,
+            content_html,
             sighting,
         })
     }

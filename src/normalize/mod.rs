@@ -6,6 +6,7 @@ pub mod boilerplate;
 pub mod candidate;
 pub mod canonical_url;
 pub mod extractive;
+pub mod sanitize;
 pub mod summary;
 pub mod text;
 pub mod tracking;

@@ -37,7 +37,7 @@ pub fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
         env!("CARGO_PKG_VERSION")
     ));
     for story in stories {
-        entry(&mut out, story);
+        entry(&mut out, story, meta.full_content);
     }
     out.push_str("</feed>\n");
     out.into_bytes()
@@ -60,7 +60,7 @@ fn link(out: &mut String, rel: &str, href: &str, kind: Option<&str>, title: Opti
     out.push_str("/>\n");
 }
 
-fn entry(out: &mut String, story: &Story) {
+fn entry(out: &mut String, story: &Story, full_content: bool) {
     out.push_str("<entry>\n");
     element(out, "title", &story.title);
     element(out, "id", &story.id.to_urn());
@@ -84,7 +84,7 @@ fn entry(out: &mut String, story: &Story) {
         element(out, "summary", &story.summary);
     }
     out.push_str("<content type=\"html\">");
-    escape_into(out, &item_html(story));
+    escape_into(out, &item_html(story, full_content));
     out.push_str("</content>\n</entry>\n");
 }
 

@@ -11,6 +11,7 @@ pub fn meta() -> FeedMeta {
         home_url: "http://127.0.0.1:8080/t/distributed-systems".into(),
         self_url: "http://127.0.0.1:8080/t/distributed-systems.rss".into(),
         updated: Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap(),
+        full_content: false,
     }
 }
 
@@ -40,6 +41,7 @@ pub fn stories() -> Vec<Story> {
         url: raft_url.into(),
         title: "Raft in Practice".into(),
         summary: "Five years of running Raft taught us a lot.".into(),
+        content_html: None,
         author: Some("Ada".into()),
         published: Utc.with_ymd_and_hms(2026, 11, 19, 8, 0, 0).unwrap(),
         updated: Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap(),
@@ -70,6 +72,7 @@ pub fn stories() -> Vec<Story> {
         url: hostile_url.into(),
         title: "</title><script>alert(1)</script> ]]> & \u{1}".into(),
         summary: "<img src=x onerror=alert(1)> ]]>".into(),
+        content_html: None,
         author: None,
         published: Utc.with_ymd_and_hms(2026, 11, 18, 8, 0, 0).unwrap(),
         updated: Utc.with_ymd_and_hms(2026, 11, 18, 9, 0, 0).unwrap(),

@@ -5,7 +5,7 @@ use crate::model::Story;
 use serde_json::{json, Map, Value};
 
 pub fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
-    let items: Vec<Value> = stories.iter().map(item).collect();
+    let items: Vec<Value> = stories.iter().map(|s| item(s, meta.full_content)).collect();
     let mut feed = Map::new();
     feed.insert("version".into(), json!("https://jsonfeed.org/version/1.1"));
     feed.insert("title".into(), json!(meta.title));
@@ -24,7 +24,7 @@ pub fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
     bytes
 }
 
-fn item(story: &Story) -> Value {
+fn item(story: &Story, full_content: bool) -> Value {
     let sightings: Vec<Value> = ranked_sightings(story)
         .into_iter()
         .map(|s| {
@@ -42,7 +42,7 @@ fn item(story: &Story) -> Value {
     item.insert("url".into(), json!(story.url));
     item.insert("external_url".into(), json!(story.url));
     item.insert("title".into(), json!(story.title));
-    item.insert("content_html".into(), json!(item_html(story)));
+    item.insert("content_html".into(), json!(item_html(story, full_content)));
     item.insert("content_text".into(), json!(item_text(story)));
     if !story.summary.is_empty() {
         item.insert("summary".into(), json!(story.summary));

@@ -22,6 +22,8 @@ pub struct FeedMeta {
     pub self_url: String,
     /// The newest change among the items (or a fixed time for an empty feed).
     pub updated: DateTime<Utc>,
+    /// Items carry the source's sanitized body instead of the summary.
+    pub full_content: bool,
 }
 
 /// Output formats and their wire names.
@@ -128,10 +130,13 @@ pub fn sources_html(story: &Story) -> String {
     out
 }
 
-/// An item's HTML body: the summary, then the sources line.
-pub fn item_html(story: &Story) -> String {
+/// An item's HTML body: the summary (or, for full-content topics, the source's sanitized
+/// body), then the sources line.
+pub fn item_html(story: &Story, full_content: bool) -> String {
     let mut out = String::new();
-    if !story.summary.is_empty() {
+    if let (true, Some(body)) = (full_content, &story.content_html) {
+        out.push_str(body);
+    } else if !story.summary.is_empty() {
         out.push_str("<p>");
         xml::escape_into(&mut out, &story.summary);
         out.push_str("</p>");

@@ -34,13 +34,13 @@ pub fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
         &format!("feedsift {}", env!("CARGO_PKG_VERSION")),
     );
     for story in stories {
-        item(&mut out, story);
+        item(&mut out, story, meta.full_content);
     }
     out.push_str("</channel>\n</rss>\n");
     out.into_bytes()
 }
 
-fn item(out: &mut String, story: &Story) {
+fn item(out: &mut String, story: &Story, full_content: bool) {
     out.push_str("<item>\n");
     element(out, "title", &story.title);
     element(out, "link", &story.url);
@@ -61,7 +61,7 @@ fn item(out: &mut String, story: &Story) {
         element(out, "comments", top);
     }
     element(out, "description", &story.summary);
-    element(out, "content:encoded", &item_html(story));
+    element(out, "content:encoded", &item_html(story, full_content));
     out.push_str("</item>\n");
 }
 

@@ -26,6 +26,8 @@ pub struct Topic {
     pub rules: TopicRules,
     /// Where summaries of link posts without text come from.
     pub summaries: SummaryMode,
+    /// Items carry the source's full (sanitized) body, not just the summary.
+    pub full_content: bool,
 }
 
 /// `summaries = "article"` fetches the article page of link posts that carry no text;

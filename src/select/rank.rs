@@ -76,6 +76,7 @@ mod tests {
             url: String::new(),
             title: name.into(),
             summary: String::new(),
+            content_html: None,
             author: None,
             published,
             updated: published,

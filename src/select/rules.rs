@@ -134,6 +134,7 @@ mod tests {
             url: String::new(),
             title: title.into(),
             summary: summary.into(),
+            content_html: None,
             author: None,
             published: at,
             updated: at,

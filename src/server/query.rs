@@ -180,6 +180,7 @@ mod tests {
             sort: Sort::Points,
             rules: Default::default(),
             summaries: Default::default(),
+            full_content: false,
         }
     }
 

@@ -68,6 +68,7 @@ pub fn render_topic(
         home_url: format!("{base}/t/{}", topic.slug),
         self_url: format!("{base}{}{query}", view.path(&topic.slug)),
         updated,
+        full_content: topic.full_content,
     };
     let bytes = match view {
         View::Feed(format) => format.render(&meta, &stories),

@@ -114,6 +114,7 @@ fn sighting(ctx: &SourceContext, raw: &Value, index: usize) -> Result<Sighting, 
             .unwrap_or_default(),
         author,
         tags,
+        html: None,
         points: article
             .public_reactions_count
             .or(article.positive_reactions_count),

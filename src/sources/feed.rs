@@ -113,6 +113,7 @@ fn sighting(ctx: &SourceContext, entry: &Entry) -> Result<Sighting, String> {
     let url = article_link(entry, &base)
         .ok_or_else(|| format!("entry {:?} has no http(s) link", entry.id))?;
     let text = entry_text(entry);
+    let html = entry_html(entry);
     let title = entry
         .title
         .as_ref()
@@ -128,6 +129,7 @@ fn sighting(ctx: &SourceContext, entry: &Entry) -> Result<Sighting, String> {
         url: url.to_string(),
         title,
         text,
+        html,
         author: entry
             .authors
             .first()
@@ -176,6 +178,17 @@ fn entry_text(entry: &Entry) -> String {
         return content;
     }
     entry.summary.as_ref().map(text_of).unwrap_or_default()
+}
+
+/// The richest body in HTML (content, then an HTML summary), for sanitized full content.
+fn entry_html(entry: &Entry) -> Option<String> {
+    let content = entry.content.as_ref().and_then(|c| c.body.clone());
+    let summary = entry
+        .summary
+        .as_ref()
+        .filter(|t| t.content_type.subty() != "plain" || t.content.contains('<'))
+        .map(|t| t.content.clone());
+    content.or(summary).filter(|h| !h.trim().is_empty())
 }
 
 /// Text constructs may be plain text or HTML; both come out as plain text.

@@ -94,6 +94,7 @@ fn sighting(ctx: &SourceContext, raw: &Value, index: usize) -> Result<Sighting, 
             .as_deref()
             .map(html_to_text)
             .unwrap_or_default(),
+        html: story.description.clone().filter(|h| !h.trim().is_empty()),
         author: story.submitter_user,
         tags: story.tags,
         points: story.score,

@@ -154,6 +154,7 @@ fn child_sighting(ctx: &SourceContext, thing: &Value, index: usize) -> Result<Si
         url,
         title,
         text: plain_text(post.selftext.as_deref().unwrap_or_default()),
+        html: None,
         author: site_json::non_empty(post.author).filter(|a| a != "[deleted]"),
         tags: Vec::new(),
         points: post.score,

@@ -32,6 +32,7 @@ pub fn merge(existing: Option<Story>, c: &Candidate) -> (Story, Change) {
             url: c.clean_url.clone(),
             title: s.title.clone(),
             summary: c.summary.clone(),
+            content_html: c.content_html.clone(),
             author: article_author(s),
             published,
             updated: s.fetched_at,
@@ -68,13 +69,21 @@ pub fn merge(existing: Option<Story>, c: &Candidate) -> (Story, Change) {
     if c.summary.len() > story.summary.len() {
         story.summary = c.summary.clone();
     }
+    if c.content_html.as_ref().map_or(0, String::len)
+        > story.content_html.as_ref().map_or(0, String::len)
+    {
+        story.content_html = c.content_html.clone();
+    }
     if story.author.is_none() {
         story.author = article_author(s);
     }
     if link_rank(&c.clean_url) < link_rank(&story.url) {
         story.url = c.clean_url.clone();
     }
-    if story.title != before.title || story.summary != before.summary {
+    if story.title != before.title
+        || story.summary != before.summary
+        || story.content_html != before.content_html
+    {
         story.revised = Some(s.fetched_at);
     }
     if story == before {
@@ -131,6 +140,7 @@ mod tests {
             canonical_url: "https://example.com/a".into(),
             clean_url: "https://example.com/a".into(),
             summary: String::new(),
+            content_html: None,
             sighting: Sighting {
                 source: format!("{site}-src"),
                 site: site.into(),
@@ -139,6 +149,7 @@ mod tests {
                 url: "https://example.com/a".into(),
                 title: "A".into(),
                 text: String::new(),
+                html: None,
                 author: None,
                 tags: vec![site.to_uppercase()],
                 points,
