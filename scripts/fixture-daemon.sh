@@ -96,6 +96,7 @@ devto = 25
 slug = "frontend"
 summaries = "feed"
 title = "Frontend & Rust"
+content = "full"
 window = "3650d"
 sort = "recent"
 [topic.keywords]
