@@ -5,12 +5,15 @@
 //! - `articles`: article-page summaries for link posts without text (fetch once, retry with backoff)
 //! - `config`: feeds.toml schema, validation with file:line:col errors, compiled topics
 //! - `daemon`: `serve` (scheduled polling, pruning, HTTP, clean shutdown) and `fetch_once`
+//! - `export`: static export of every topic's feeds and pages, unchanged files untouched
 //! - `fetch`: the HTTP client (conditional GET, timeouts, caps) and per-source fetch state
 //! - `hosts`: per-host concurrency limit for fetches
 //! - `ingest`: one poll of one source, fetch to store, with its state recorded
 //! - `metrics`: counters and the latency histogram behind `/metrics`
 //! - `model`: `Sighting` (a story on one site) and `Story` (the merged record)
 //! - `normalize`: canonical URLs, story ids, text from markup, titles, summaries
+//! - `remote`: asking a running daemon over HTTP when it holds the store
+//! - `opml_import`: a reader's OPML subscriptions as new `kind = "feed"` sources
 //! - `render`: RSS, Atom, JSON Feed and HTML output, pure functions of stories
 //! - `scheduler`: when each source is due (interval, jitter, backoff, Retry-After)
 //! - `select`: topic rules (keywords, exclusions, thresholds), ranking, limits
@@ -21,12 +24,15 @@
 pub mod articles;
 pub mod config;
 pub mod daemon;
+pub mod export;
 pub mod fetch;
 pub mod hosts;
 pub mod ingest;
 pub mod metrics;
 pub mod model;
 pub mod normalize;
+pub mod opml_import;
+pub mod remote;
 pub mod render;
 pub mod scheduler;
 pub mod select;

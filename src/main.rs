@@ -4,7 +4,9 @@ use clap::{Parser, Subcommand};
 use feedsift::config::Config;
 use feedsift::daemon;
 use feedsift::hosts::HostLimits;
-use feedsift::store::Store;
+use feedsift::select::explain;
+use feedsift::store::{Store, StoreError};
+use feedsift::{export, opml_import};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -36,6 +38,31 @@ enum Command {
     Check,
     /// Show each source's fetch state (last attempt, errors, next poll) as JSON.
     Status,
+    /// Show why each candidate story is or is not in a topic.
+    Explain {
+        /// The topic's slug.
+        topic: String,
+        /// List every candidate in the window, not only those in the feed or matching a keyword.
+        #[arg(long)]
+        all: bool,
+        /// Only the story at this URL (any decoration of it).
+        #[arg(long)]
+        story: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add the feeds of a reader's OPML export as `kind = "feed"` sources.
+    ImportOpml {
+        /// The OPML file.
+        file: PathBuf,
+    },
+    /// Write every topic's feeds, pages and the OPML as static files.
+    Export {
+        /// Directory to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -57,6 +84,14 @@ fn main() -> ExitCode {
         Command::Fetch { once: _ } => fetch(config),
         Command::Serve => runtime().and_then(|rt| rt.block_on(daemon::serve(config))),
         Command::Status => status(&config),
+        Command::Explain {
+            topic,
+            all,
+            story,
+            json,
+        } => explain(&config, &topic, all, story.as_deref(), json),
+        Command::ImportOpml { file } => import_opml(&config, &file),
+        Command::Export { out } => export(&config, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -134,8 +169,130 @@ fn fetch(config: Config) -> anyhow::Result<()> {
 }
 
 fn status(config: &Config) -> anyhow::Result<()> {
-    let store = Store::open(&config.server.data_dir)?;
-    let report = feedsift::server::health::report(config, &store);
+    let report = match Store::open(&config.server.data_dir) {
+        Ok(store) => feedsift::server::health::report(config, &store),
+        Err(StoreError::Open { .. }) => serde_json::from_slice(&from_daemon(config, "/healthz")?)?,
+        Err(e) => return Err(e.into()),
+    };
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
+}
+
+fn explain(
+    config: &Config,
+    slug: &str,
+    all: bool,
+    story: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let topic = config.topic(slug).ok_or_else(|| {
+        let known: Vec<&str> = config.topics.iter().map(|t| t.slug.as_str()).collect();
+        anyhow::anyhow!("unknown topic {slug:?} (topics: {})", known.join(", "))
+    })?;
+    let canonical = story.map(feedsift::normalize::canonical_url).transpose()?;
+    let explanation = match Store::open(&config.server.data_dir) {
+        Ok(store) => {
+            let filter = explain::Filter {
+                all,
+                canonical_url: canonical,
+            };
+            feedsift::server::views::explain_topic(&store, topic, &filter, chrono::Utc::now())?
+        }
+        Err(StoreError::Open { .. }) => {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            if all {
+                query.append_pair("all", "1");
+            }
+            if let Some(story) = story {
+                query.append_pair("story", story);
+            }
+            serde_json::from_slice(&from_daemon(
+                config,
+                &format!("/api/explain/{slug}?{}", query.finish()),
+            )?)?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&explanation)?);
+    } else {
+        print!("{}", explanation.to_table());
+    }
+    Ok(())
+}
+
+fn import_opml(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let entries =
+        opml_import::parse_opml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let (added, skipped) = opml_import::plan(config, &entries);
+    for (entry, reason) in &skipped {
+        println!("skipped {:<40} {} ({reason})", entry.title, entry.xml_url);
+    }
+    if added.is_empty() {
+        println!(
+            "nothing to add: {} feeds in {}, all skipped",
+            entries.len(),
+            file.display()
+        );
+        return Ok(());
+    }
+    let current = std::fs::read_to_string(&config.path)?;
+    let updated = opml_import::append_sources(&current, &added, &file.display().to_string());
+    // Never write a config the daemon could not load.
+    Config::parse(&config.path, &updated).map_err(|e| {
+        anyhow::anyhow!("the imported sources would make the config invalid, nothing written:\n{e}")
+    })?;
+    std::fs::write(&config.path, updated)?;
+    for s in &added {
+        println!("added   {:<40} {} (id {})", s.name, s.url, s.id);
+    }
+    println!(
+        "{} sources added to {}, {} skipped",
+        added.len(),
+        config.path.display(),
+        skipped.len()
+    );
+    Ok(())
+}
+
+fn export(config: &Config, out: &std::path::Path) -> anyhow::Result<()> {
+    let plan = export::plan(config);
+    let store = match Store::open(&config.server.data_dir) {
+        Ok(store) => Some(store),
+        Err(StoreError::Open { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let now = chrono::Utc::now();
+    let (mut written, mut unchanged) = (0, 0);
+    for file in &plan {
+        let bytes = match &store {
+            Some(store) => export::render_local(config, store, file, now)?,
+            None => from_daemon(config, &file.server_path)?,
+        };
+        if export::write_if_changed(out, &file.file, &bytes)? {
+            println!("wrote {}", out.join(&file.file).display());
+            written += 1;
+        } else {
+            unchanged += 1;
+        }
+    }
+    println!(
+        "{written} files written, {unchanged} unchanged in {}",
+        out.display()
+    );
+    Ok(())
+}
+
+/// The store is held by a running daemon: ask it instead.
+fn from_daemon(config: &Config, path: &str) -> anyhow::Result<Vec<u8>> {
+    let rt = runtime()?;
+    rt.block_on(feedsift::remote::get(config, path))
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "the store at {} is in use by another process, and asking the daemon failed: {e}",
+                config.server.data_dir.display()
+            )
+        })
 }

@@ -1,7 +1,6 @@
 //! OPML 2.0 listing every topic feed, for one-click import into a reader.
 
 use super::xml::escape;
-use chrono::{DateTime, Utc};
 
 /// One outline: a topic's title, description and feed URLs.
 pub struct OpmlFeed {
@@ -11,14 +10,14 @@ pub struct OpmlFeed {
     pub html_url: String,
 }
 
-pub fn render(title: &str, created: DateTime<Utc>, feeds: &[OpmlFeed]) -> Vec<u8> {
+/// The outline list. No dateCreated: the same topics always give the same bytes.
+pub fn render(title: &str, feeds: &[OpmlFeed]) -> Vec<u8> {
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n<head>\n",
     );
     out.push_str(&format!(
-        "<title>{}</title>\n<dateCreated>{}</dateCreated>\n</head>\n<body>\n",
-        escape(title),
-        super::rfc2822(created)
+        "<title>{}</title>\n</head>\n<body>\n",
+        escape(title)
     ));
     for f in feeds {
         out.push_str(&format!(
@@ -36,7 +35,6 @@ pub fn render(title: &str, created: DateTime<Utc>, feeds: &[OpmlFeed]) -> Vec<u8
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
 
     #[test]
     fn outlines_per_feed() {
@@ -46,12 +44,7 @@ mod tests {
             xml_url: "http://x/t/rust.rss".into(),
             html_url: "http://x/t/rust".into(),
         }];
-        let xml = String::from_utf8(render(
-            "feedsift",
-            Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap(),
-            &feeds,
-        ))
-        .unwrap();
+        let xml = String::from_utf8(render("feedsift", &feeds)).unwrap();
         assert!(xml.contains("<opml version=\"2.0\">"));
         assert!(xml.contains("<outline type=\"rss\" text=\"Rust &amp; more\" title=\"Rust &amp; more\" description=\"d\" xmlUrl=\"http://x/t/rust.rss\" htmlUrl=\"http://x/t/rust\"/>"));
     }

@@ -1,6 +1,7 @@
 //! Selection: a topic's compiled rules applied to stored stories (sources, window, match,
 //! exclusions, thresholds), then ranked and limited. Pure: stories in, stories out.
 
+pub mod explain;
 pub mod matcher;
 pub mod rank;
 pub mod rules;
@@ -9,7 +10,7 @@ use crate::model::Story;
 use chrono::{DateTime, Utc};
 pub use matcher::{Field, Term};
 pub use rank::Sort;
-pub use rules::{MatchedTerm, MinPoints, TopicRules, Verdict};
+pub use rules::{MatchedTerm, MinPoints, SightingCheck, TopicRules, Verdict};
 use std::time::Duration;
 
 /// One curated topic, validated and compiled from the config.

@@ -37,8 +37,19 @@ pub struct TopicRules {
     pub min_top_points: Option<i64>,
 }
 
+/// One sighting held against the topic's points and comments thresholds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SightingCheck {
+    pub site: String,
+    pub points: Option<i64>,
+    pub min_points: Option<i64>,
+    pub comments: Option<i64>,
+    pub min_comments: Option<i64>,
+    pub passes: bool,
+}
+
 /// A keyword that matched, where, and what it is worth.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MatchedTerm {
     pub term: String,
     pub weight: f64,
@@ -46,14 +57,16 @@ pub struct MatchedTerm {
 }
 
 /// Why a story is in a topic or not.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Verdict {
     pub matched: Vec<MatchedTerm>,
     pub relevance: f64,
     pub relevant: bool,
     pub excluded_by: Vec<String>,
-    /// Per sighting site: whether its points and comments pass the thresholds.
+    /// Whether some sighting passes the points and comments thresholds.
     pub popular: bool,
+    /// The threshold check of each sighting (empty when the topic sets no threshold).
+    pub checks: Vec<SightingCheck>,
     pub passes: bool,
 }
 
@@ -71,7 +84,8 @@ impl TopicRules {
                 })
             })
             .collect();
-        let relevance: f64 = matched.iter().map(|m| m.weight).sum();
+        // `+ 0.0` turns the empty sum (-0.0) into 0.
+        let relevance: f64 = matched.iter().map(|m| m.weight).sum::<f64>() + 0.0;
         let relevant = relevance >= self.min_relevance;
         let excluded_by: Vec<String> = self
             .exclude
@@ -80,7 +94,8 @@ impl TopicRules {
             .map(|t| t.text.clone())
             .collect();
         let missing_required = self.required.iter().any(|t| doc.find(t).is_none());
-        let popular = self.is_popular(story)
+        let checks = self.threshold_checks(story);
+        let popular = (checks.is_empty() || checks.iter().any(|c| c.passes))
             && self
                 .min_top_points
                 .is_none_or(|min| story.top_points() >= min);
@@ -91,27 +106,41 @@ impl TopicRules {
             relevant,
             excluded_by,
             popular,
+            checks,
         }
     }
 
-    /// A story passes when ANY of its sightings passes both thresholds. Sightings without a
-    /// score (plain feeds) are not held to a points threshold, nor to a comments one when
-    /// they carry no comment count.
-    fn is_popular(&self, story: &Story) -> bool {
+    /// Each sighting against the points and comments thresholds (none when the topic has
+    /// none). A story passes when ANY of its sightings passes both. Sightings without a score
+    /// (plain feeds) are not held to a points threshold, nor to a comments one when they carry
+    /// no comment count.
+    fn threshold_checks(&self, story: &Story) -> Vec<SightingCheck> {
         if self.min_points == MinPoints::None && self.min_comments.is_none() {
-            return true;
+            return Vec::new();
         }
-        story.sightings.iter().any(|s| {
-            let points_ok = match (self.min_points.threshold_for(s.kind()), s.points) {
-                (Some(min), Some(points)) => points >= min,
-                _ => true,
-            };
-            let comments_ok = match (self.min_comments, s.comments) {
-                (Some(min), Some(comments)) => comments >= min,
-                _ => true,
-            };
-            points_ok && comments_ok
-        })
+        story
+            .sightings
+            .iter()
+            .map(|s| {
+                let min_points = self.min_points.threshold_for(s.kind());
+                let points_ok = match (min_points, s.points) {
+                    (Some(min), Some(points)) => points >= min,
+                    _ => true,
+                };
+                let comments_ok = match (self.min_comments, s.comments) {
+                    (Some(min), Some(comments)) => comments >= min,
+                    _ => true,
+                };
+                SightingCheck {
+                    site: s.site_name.clone(),
+                    points: s.points,
+                    min_points,
+                    comments: s.comments,
+                    min_comments: self.min_comments,
+                    passes: points_ok && comments_ok,
+                }
+            })
+            .collect()
     }
 }
 

@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use cache::{Freshness, RenderCache, Rendered};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
@@ -31,8 +31,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub metrics: Arc<Metrics>,
-    /// Dates feeds that have no items yet.
-    pub started: DateTime<Utc>,
     cache: RenderCache,
 }
 
@@ -42,7 +40,6 @@ impl AppState {
             config,
             store,
             metrics,
-            started: Utc::now(),
             cache: RenderCache::default(),
         })
     }
@@ -56,6 +53,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .route("/t/{name}", get(topic))
         .route("/t/{slug}/embed", get(embed))
+        .route("/api/explain/{slug}", get(explain))
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), track))
         .fallback(not_found)
         .with_state(state)
@@ -90,6 +88,7 @@ async fn track(
         Some("/metrics") => "/metrics",
         Some("/t/{name}") => "/t/{name}",
         Some("/t/{slug}/embed") => "/t/{slug}/embed",
+        Some("/api/explain/{slug}") => "/api/explain/{slug}",
         _ => "other",
     };
     let response = next.run(request).await;
@@ -115,7 +114,7 @@ async fn index(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn opml(State(state): State<Arc<AppState>>) -> Response {
-    let body = views::render_opml(&state.config, state.started);
+    let body = views::render_opml(&state.config);
     let mut response =
         ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response();
     response.headers_mut().insert(
@@ -179,6 +178,49 @@ async fn embed(
     response
 }
 
+/// `?all=1` lists every candidate; `?story=URL` only that story.
+async fn explain(
+    State(state): State<Arc<AppState>>,
+    Path(slug): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let Some(topic) = state.config.topic(&slug).cloned() else {
+        return plain(
+            StatusCode::NOT_FOUND,
+            &format!("unknown topic {slug:?}: see / for the list of topics\n"),
+        );
+    };
+    let mut filter = crate::select::explain::Filter::default();
+    for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match key.as_ref() {
+            "all" => filter.all = matches!(value.as_ref(), "1" | "true" | "yes"),
+            "story" => match crate::normalize::canonical_url(&value) {
+                Ok(u) => filter.canonical_url = Some(u),
+                Err(e) => {
+                    return plain(
+                        StatusCode::BAD_REQUEST,
+                        &format!("bad query parameter `story`: {e}\n"),
+                    )
+                }
+            },
+            _ => {}
+        }
+    }
+    let st = Arc::clone(&state);
+    match tokio::task::spawn_blocking(move || {
+        views::explain_topic(&st.store, &topic, &filter, Utc::now())
+    })
+    .await
+    {
+        Ok(Ok(e)) => json(serde_json::to_string(&e).unwrap_or_default()),
+        Ok(Err(e)) => plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n")),
+        Err(e) => plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("explain failed: {e}\n"),
+        ),
+    }
+}
+
 async fn serve_topic(
     state: Arc<AppState>,
     slug: &str,
@@ -218,9 +260,8 @@ async fn serve_topic(
             let st = Arc::clone(&state);
             let narrowed = narrowing.apply(topic);
             let built = tokio::task::spawn_blocking(move || {
-                let (bytes, updated) = views::render_topic(
-                    &st.config, &st.store, &narrowed, view, &requested, now, st.started,
-                )?;
+                let (bytes, updated) =
+                    views::render_topic(&st.config, &st.store, &narrowed, view, &requested, now)?;
                 Ok::<_, crate::store::StoreError>(Rendered::new(
                     bytes,
                     updated.into(),

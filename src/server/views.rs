@@ -6,7 +6,7 @@ use crate::config::{units::human_duration, Config};
 use crate::render::html::{self, PageFacts, TopicLink};
 use crate::render::opml::{self, OpmlFeed};
 use crate::render::{newest_update, FeedMeta, Format};
-use crate::select::{self, Topic};
+use crate::select::{self, explain, Topic};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 
@@ -46,9 +46,10 @@ impl View {
     }
 }
 
-/// Renders `view` of `topic` (already narrowed) at `now`. `query` is the canonical query
-/// that narrowed it ("" when none), kept in the self link; `fallback_updated` dates an empty
-/// feed. Returns the bytes and the newest change among the items.
+/// Renders `view` of `topic` (already narrowed) at `now`. `query` is the query that narrowed
+/// it ("" when none), kept in the self link. Returns the bytes and the newest change among
+/// the items; an empty feed is dated at the Unix epoch, so the same store and config always
+/// give the same bytes (across restarts, and in `export`).
 pub fn render_topic(
     config: &Config,
     store: &Store,
@@ -56,12 +57,11 @@ pub fn render_topic(
     view: View,
     query: &str,
     now: DateTime<Utc>,
-    fallback_updated: DateTime<Utc>,
 ) -> Result<(Vec<u8>, DateTime<Utc>), StoreError> {
     let candidates = store.stories_since(topic.window_start(now))?;
     let stories = select::select(topic, candidates, now);
     let base = &config.server.base_url;
-    let updated = newest_update(&stories, fallback_updated);
+    let updated = newest_update(&stories, DateTime::<Utc>::UNIX_EPOCH);
     let meta = FeedMeta {
         title: topic.title.clone(),
         description: topic.description.clone(),
@@ -83,6 +83,17 @@ pub fn render_topic(
         View::Embed => html::embed(&meta, &stories),
     };
     Ok((bytes, updated))
+}
+
+/// Why each candidate is in `topic` or not.
+pub fn explain_topic(
+    store: &Store,
+    topic: &Topic,
+    filter: &explain::Filter,
+    now: DateTime<Utc>,
+) -> Result<explain::Explanation, StoreError> {
+    let candidates = store.stories_since(topic.window_start(now))?;
+    Ok(explain::explain(topic, candidates, now, filter))
 }
 
 /// Display names of the sources a topic draws from.
@@ -115,7 +126,7 @@ pub fn render_index(config: &Config) -> Vec<u8> {
     html::index(&config.server.base_url, &topics)
 }
 
-pub fn render_opml(config: &Config, created: DateTime<Utc>) -> Vec<u8> {
+pub fn render_opml(config: &Config) -> Vec<u8> {
     let base = &config.server.base_url;
     let feeds: Vec<OpmlFeed> = config
         .topics
@@ -127,7 +138,7 @@ pub fn render_opml(config: &Config, created: DateTime<Utc>) -> Vec<u8> {
             html_url: format!("{base}/t/{}", t.slug),
         })
         .collect();
-    opml::render("feedsift topics", created, &feeds)
+    opml::render("feedsift topics", &feeds)
 }
 
 /// Seconds a client may cache a topic: the shortest poll interval among its sources.

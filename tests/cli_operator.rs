@@ -1,0 +1,225 @@
+//! Operator commands against real processes: `explain` (directly, and through the running
+//! daemon when it holds the store), `import-opml` and `export`.
+
+mod common;
+
+use common::{client, Upstream, Workspace};
+use std::path::Path;
+
+fn config(up: &Upstream) -> String {
+    format!(
+        r#"
+[[source]]
+id = "hn"
+kind = "hackernews"
+url = "{hn}"
+
+[[source]]
+id = "blog"
+kind = "feed"
+url = "https://blog.example.org/feed.xml"
+
+[[topic]]
+slug = "ds"
+title = "Distributed Systems"
+summaries = "feed"
+window = "3650d"
+min_relevance = 2
+sources = ["hn"]
+[topic.keywords]
+"raft" = 3
+"paxos" = 3
+"consensus" = 2
+"CAP theorem" = 3
+"replication" = 2
+[topic.exclude]
+terms = ["crypto airdrop"]
+[topic.min_points]
+hackernews = 100
+"#,
+        hn = up.url("/hn")
+    )
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_says_why_with_or_without_the_daemon() {
+    let up = Upstream::start().await;
+    up.serve("/hn", "sites/hn_front_page.json");
+    let ws = Workspace::new(&config(&up));
+    // The blog source points nowhere reachable; only hn matters here.
+    let text = std::fs::read_to_string(ws.config_path())
+        .unwrap()
+        .replace("https://blog.example.org/feed.xml", &up.url("/missing.xml"));
+    std::fs::write(ws.config_path(), text).unwrap();
+    ws.fetch_once();
+
+    let table = stdout(&ws.run(&["explain", "ds"]));
+    assert!(
+        table.starts_with("topic ds: 3 of 7 candidates in the feed"),
+        "{table}"
+    );
+    for line in [
+        "in the feed at #1",
+        "excluded by \"crypto airdrop\"",
+        "too few: Hacker News 61 pts < 100",
+        "matched: consensus(+2, title) raft(+3, title)",
+    ] {
+        assert!(table.contains(line), "{line:?} missing from:\n{table}");
+    }
+    assert!(
+        !table.contains("Sparkle.js"),
+        "stories matching nothing are listed only with --all:\n{table}"
+    );
+    let all = stdout(&ws.run(&["explain", "ds", "--all"]));
+    assert!(
+        all.contains("Sparkle.js") && all.contains("relevance 0 < 2"),
+        "{all}"
+    );
+
+    let json: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&[
+        "explain",
+        "ds",
+        "--json",
+        "--story",
+        "http://www.blog.example.org/posts/raft-in-practice/?utm_medium=x",
+    ])))
+    .unwrap();
+    let stories = json["stories"].as_array().unwrap();
+    assert_eq!(stories.len(), 1);
+    assert_eq!(stories[0]["rank"], 1);
+    assert_eq!(stories[0]["verdict"]["relevance"], 5.0);
+
+    // With the daemon holding the store, the same answer comes through its HTTP API.
+    let daemon = ws.serve().await;
+    let remote: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&[
+        "explain",
+        "ds",
+        "--json",
+        "--story",
+        "https://blog.example.org/posts/raft-in-practice",
+    ])))
+    .unwrap();
+    assert_eq!(remote["stories"], json["stories"]);
+    let status: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&["status"]))).unwrap();
+    assert_eq!(status["sources"][0]["id"], "hn");
+    let missing = ws.run(&["explain", "nope"]);
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("unknown topic \"nope\" (topics: ds)")
+    );
+    let (status, _) = daemon.stop();
+    assert!(status.success());
+}
+
+#[test]
+fn import_opml_adds_new_feeds_once() {
+    let ws = Workspace::new(
+        "[[source]]\nid = \"blog\"\nkind = \"feed\"\nurl = \"https://www.blog.example.org/feed.xml/\"\n# keep this comment\n",
+    );
+    let opml = common::fixtures_dir().join("opml/subscriptions.opml");
+    let out = stdout(&ws.run(&["import-opml", opml.to_str().unwrap()]));
+    assert!(out.contains("skipped Example Systems Blog"), "{out}");
+    assert!(out.contains("added   Infra Weekly                             https://infra-weekly.example.net/atom.xml (id infra-weekly)"), "{out}");
+    assert!(out.contains("(id rust-news-digest)"), "{out}");
+    assert!(out.contains("(id this-week-in-example)"), "{out}");
+    assert!(out.contains("(id untitled-example-io)"), "{out}");
+    assert!(out.contains("4 sources added"), "{out}");
+    let config = std::fs::read_to_string(ws.config_path()).unwrap();
+    assert!(config.contains("# keep this comment"));
+    assert!(config.contains("[[source]]\nid = \"infra-weekly\"\nkind = \"feed\"\nurl = \"https://infra-weekly.example.net/atom.xml\"\nname = \"Infra Weekly\"\n"), "{config}");
+    stdout(&ws.run(&["check"]));
+    let again = stdout(&ws.run(&["import-opml", opml.to_str().unwrap()]));
+    assert!(again.contains("nothing to add: 5 feeds"), "{again}");
+    let bad = ws.run(&["import-opml", ws.config_path().to_str().unwrap()]);
+    assert!(!bad.status.success());
+}
+
+fn mtimes(dir: &Path) -> Vec<(String, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    for entry in walk(dir) {
+        out.push((
+            entry.display().to_string(),
+            std::fs::metadata(&entry).unwrap().modified().unwrap(),
+        ));
+    }
+    out.sort();
+    out
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        if entry.path().is_dir() {
+            files.extend(walk(&entry.path()));
+        } else {
+            files.push(entry.path());
+        }
+    }
+    files
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_writes_the_served_bytes_and_rewrites_nothing_unchanged() {
+    let up = Upstream::start().await;
+    up.serve("/hn", "sites/hn_front_page.json");
+    let ws = Workspace::new(
+        &config(&up).replace("https://blog.example.org/feed.xml", &up.url("/missing.xml")),
+    );
+    ws.fetch_once();
+    let out_dir = ws.dir.path().join("public");
+    let first = stdout(&ws.run(&["export", "--out", out_dir.to_str().unwrap()]));
+    assert!(first.contains("7 files written, 0 unchanged"), "{first}");
+    for file in [
+        "index.html",
+        "opml.xml",
+        "t/ds.rss",
+        "t/ds.atom",
+        "t/ds.json",
+        "t/ds/index.html",
+        "t/ds/embed/index.html",
+    ] {
+        assert!(out_dir.join(file).is_file(), "{file}");
+    }
+    let before = mtimes(&out_dir);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let second = stdout(&ws.run(&["export", "--out", out_dir.to_str().unwrap()]));
+    assert!(second.contains("0 files written, 7 unchanged"), "{second}");
+    assert_eq!(mtimes(&out_dir), before);
+
+    // The files hold exactly what the server sends, and exporting through the running
+    // daemon changes nothing either.
+    let daemon = ws.serve().await;
+    for (file, path) in [
+        ("t/ds.rss", "/t/ds.rss"),
+        ("t/ds/index.html", "/t/ds"),
+        ("opml.xml", "/opml"),
+        ("index.html", "/"),
+    ] {
+        let served = client()
+            .get(daemon.url(path))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(
+            std::fs::read(out_dir.join(file)).unwrap(),
+            served.to_vec(),
+            "{file}"
+        );
+    }
+    let third = stdout(&ws.run(&["export", "--out", out_dir.to_str().unwrap()]));
+    assert!(third.contains("0 files written, 7 unchanged"), "{third}");
+    let (status, _) = daemon.stop();
+    assert!(status.success());
+}
