@@ -7,9 +7,11 @@ use crate::fetch::{FetchSettings, Fetcher, SourceState};
 use crate::hosts::HostLimits;
 use crate::ingest::{Ingester, PollReport};
 use crate::metrics::Metrics;
-use crate::server::{self, AppState};
+use crate::reload::{self, ConfigWatcher, Hangups};
+use crate::server::{self, AppState, Live};
 use crate::store::Store;
 use chrono::Utc;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -80,58 +82,153 @@ pub async fn fetch_once(
     reports
 }
 
-/// Runs the daemon until SIGINT or SIGTERM.
+/// Runs the daemon until SIGINT or SIGTERM; reloads the config on SIGHUP or when the file
+/// changes.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = Store::open(&config.server.data_dir)?;
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let config = Arc::new(config);
-    let ingester = ingester(&config, store.clone())?;
-    let mut background = JoinSet::new();
-    let limits = HostLimits::default();
     let metrics = Arc::new(Metrics::default());
-    for source in config.sources.clone() {
-        background.spawn(poll_forever(
-            ingester.clone(),
-            source,
-            limits.clone(),
-            Arc::clone(&metrics),
-            stop_rx.clone(),
-        ));
-    }
-    background.spawn(articles_forever(
-        article_worker(&config, store.clone())?,
+    let limits = HostLimits::default();
+    let config = Arc::new(config);
+    let live = Live::new(AppState::new(
         Arc::clone(&config),
+        store.clone(),
+        Arc::clone(&metrics),
+    ));
+    let mut pollers = Pollers::default();
+    pollers.sync(&config, &store, &limits, &metrics, &stop_rx)?;
+    let mut background = JoinSet::new();
+    background.spawn(articles_forever(
+        Arc::clone(&live),
         limits.clone(),
         stop_rx.clone(),
     ));
-    background.spawn(prune_forever(
-        store.clone(),
-        config.longest_window() + RETENTION_MARGIN,
-        stop_rx.clone(),
-    ));
+    background.spawn(prune_forever(Arc::clone(&live), stop_rx.clone()));
     tracing::info!(listen = %config.server.listen, base_url = %config.server.base_url, sources = config.sources.len(), topics = config.topics.len(), "serving");
-    let state = AppState::new(Arc::clone(&config), store.clone(), metrics);
     let mut server_stop = stop_rx.clone();
-    let server = tokio::spawn(server::run(listener, state, async move {
+    let server = tokio::spawn(server::run(listener, Arc::clone(&live), async move {
         let _ = server_stop.wait_for(|stop| *stop).await;
     }));
-    shutdown_signal().await;
+    let mut watcher = ConfigWatcher::new(config.path.clone());
+    let mut hangups = Hangups::new();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = hangups.recv() => {}
+            _ = watcher.changed() => {}
+        }
+        let running = live.get();
+        match reload::load(&running.config) {
+            Err(errors) => tracing::error!(
+                "config reload failed, still running the previous config:\n{errors}"
+            ),
+            Ok(new) => {
+                let new = Arc::new(new);
+                pollers.sync(&new, &store, &limits, &metrics, &stop_rx)?;
+                live.swap(AppState::new(
+                    Arc::clone(&new),
+                    store.clone(),
+                    Arc::clone(&metrics),
+                ));
+                tracing::info!(
+                    sources = new.sources.len(),
+                    topics = new.topics.len(),
+                    "config reloaded"
+                );
+            }
+        }
+    }
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        pollers.drain().await;
         while background.join_next().await.is_some() {}
     })
     .await;
     if drained.is_err() {
-        tracing::warn!("polls still running after {SHUTDOWN_GRACE:?}; stopping them");
+        tracing::warn!("work still running after {SHUTDOWN_GRACE:?}; stopping it");
         background.abort_all();
     }
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, server).await;
     store.flush()?;
     Ok(())
+}
+
+/// One polling task per source, restarted when its settings change, stopped when the source
+/// goes away.
+#[derive(Default)]
+struct Pollers {
+    running: HashMap<String, (PollerKey, tokio::task::JoinHandle<()>)>,
+}
+
+/// Everything a poller was started with: a change of any of it restarts the poller.
+#[derive(Debug, Clone, PartialEq)]
+struct PollerKey {
+    source: SourceConfig,
+    user_agent: String,
+    timeout: Duration,
+    max_body: u64,
+    summary_words: usize,
+}
+
+impl Pollers {
+    fn sync(
+        &mut self,
+        config: &Config,
+        store: &Store,
+        limits: &HostLimits,
+        metrics: &Arc<Metrics>,
+        stop: &watch::Receiver<bool>,
+    ) -> anyhow::Result<()> {
+        let ingester = ingester(config, store.clone())?;
+        let wanted: HashMap<String, PollerKey> = config
+            .sources
+            .iter()
+            .map(|s| {
+                let key = PollerKey {
+                    source: s.clone(),
+                    user_agent: config.defaults.user_agent.clone(),
+                    timeout: config.defaults.timeout,
+                    max_body: config.defaults.max_body,
+                    summary_words: config.defaults.summary_words,
+                };
+                (s.id.clone(), key)
+            })
+            .collect();
+        self.running.retain(|id, (key, task)| {
+            let keep = wanted.get(id) == Some(key);
+            if !keep {
+                tracing::info!(source = %id, "stopping poller");
+                task.abort();
+            }
+            keep
+        });
+        for (id, key) in wanted {
+            if self.running.contains_key(&id) {
+                continue;
+            }
+            let task = tokio::spawn(poll_forever(
+                ingester.clone(),
+                key.source.clone(),
+                limits.clone(),
+                Arc::clone(metrics),
+                stop.clone(),
+            ));
+            self.running.insert(id, (key, task));
+        }
+        Ok(())
+    }
+
+    async fn drain(&mut self) {
+        for (_, (_, task)) in self.running.drain() {
+            let _ = task.await;
+        }
+    }
 }
 
 async fn poll_forever(
@@ -169,20 +266,23 @@ async fn poll_forever(
     }
 }
 
-async fn articles_forever(
-    worker: ArticleWorker,
-    config: Arc<Config>,
-    limits: HostLimits,
-    mut stop: watch::Receiver<bool>,
-) {
+async fn articles_forever(live: Arc<Live>, limits: HostLimits, mut stop: watch::Receiver<bool>) {
     loop {
-        let report = worker.run_once(&config, &limits, ARTICLES_PER_ROUND).await;
-        if report.summarized + report.failed > 0 {
-            tracing::info!(
-                summarized = report.summarized,
-                failed = report.failed,
-                "article summaries"
-            );
+        let state = live.get();
+        match article_worker(&state.config, state.store.clone()) {
+            Ok(worker) => {
+                let report = worker
+                    .run_once(&state.config, &limits, ARTICLES_PER_ROUND)
+                    .await;
+                if report.summarized + report.failed > 0 {
+                    tracing::info!(
+                        summarized = report.summarized,
+                        failed = report.failed,
+                        "article summaries"
+                    );
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "article summaries unavailable"),
         }
         tokio::select! {
             _ = tokio::time::sleep(ARTICLES_EVERY) => {}
@@ -191,11 +291,13 @@ async fn articles_forever(
     }
 }
 
-async fn prune_forever(store: Store, keep: Duration, mut stop: watch::Receiver<bool>) {
+async fn prune_forever(live: Arc<Live>, mut stop: watch::Receiver<bool>) {
     loop {
+        let state = live.get();
+        let keep = state.config.longest_window() + RETENTION_MARGIN;
         let cutoff = Utc::now() - chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX);
-        let st = store.clone();
-        match tokio::task::spawn_blocking(move || st.prune_before(cutoff)).await {
+        let store = state.store.clone();
+        match tokio::task::spawn_blocking(move || store.prune_before(cutoff)).await {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => tracing::info!(removed = n, "pruned old stories"),
             Ok(Err(e)) => tracing::warn!(error = %e, "pruning failed"),

@@ -12,6 +12,7 @@
 //! - `metrics`: counters and the latency histogram behind `/metrics`
 //! - `model`: `Sighting` (a story on one site) and `Story` (the merged record)
 //! - `normalize`: canonical URLs, story ids, text from markup, titles, summaries
+//! - `reload`: config reload on SIGHUP or file change, keeping the old config when the new is bad
 //! - `remote`: asking a running daemon over HTTP when it holds the store
 //! - `opml_import`: a reader's OPML subscriptions as new `kind = "feed"` sources
 //! - `render`: RSS, Atom, JSON Feed and HTML output, pure functions of stories
@@ -32,6 +33,7 @@ pub mod metrics;
 pub mod model;
 pub mod normalize;
 pub mod opml_import;
+pub mod reload;
 pub mod remote;
 pub mod render;
 pub mod scheduler;

@@ -175,6 +175,9 @@ fn status(config: &Config) -> anyhow::Result<()> {
         Err(e) => return Err(e.into()),
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
+    if report["status"] != "ok" {
+        anyhow::bail!("some source states cannot be read (see state_error above)");
+    }
     Ok(())
 }
 

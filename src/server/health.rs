@@ -1,4 +1,5 @@
-//! Per-source health as JSON (for `/healthz` and `feedsift status`).
+//! Per-source health as JSON (for `/healthz` and `feedsift status`): "degraded" when a
+//! source's stored state cannot be read.
 
 use crate::config::Config;
 use crate::fetch::SourceState;
@@ -6,12 +7,21 @@ use crate::store::Store;
 use serde_json::{json, Value};
 
 pub fn report(config: &Config, store: &Store) -> Value {
+    let mut unreadable = 0;
     let sources: Vec<Value> = config
         .sources
         .iter()
         .map(|s| {
-            let state: SourceState = store.source_state(&s.id).ok().flatten().unwrap_or_default();
+            // A record that cannot be read is reported, not shown as a never-polled source.
+            let (state, state_error) = match store.source_state::<SourceState>(&s.id) {
+                Ok(state) => (state.unwrap_or_default(), None),
+                Err(e) => {
+                    unreadable += 1;
+                    (SourceState::default(), Some(e.to_string()))
+                }
+            };
             json!({
+                "state_error": state_error,
                 "id": s.id,
                 "kind": s.kind.name(),
                 "url": s.url.as_str(),
@@ -34,7 +44,7 @@ pub fn report(config: &Config, store: &Store) -> Value {
         .filter(|(_, v)| v["consecutive_failures"].as_u64().unwrap_or(0) > 0)
         .count();
     json!({
-        "status": "ok",
+        "status": if unreadable == 0 { "ok" } else { "degraded" },
         "stories": store.story_count(),
         "sources_failing": failing,
         "sources": sources,

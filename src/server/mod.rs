@@ -45,7 +45,29 @@ impl AppState {
     }
 }
 
-pub fn router(state: Arc<AppState>) -> Router {
+/// The state requests see now. A reload builds a whole new `AppState` (config, empty render
+/// cache) and swaps it in; requests in flight keep the one they started with.
+pub struct Live {
+    current: std::sync::RwLock<Arc<AppState>>,
+}
+
+impl Live {
+    pub fn new(state: Arc<AppState>) -> Arc<Live> {
+        Arc::new(Live {
+            current: std::sync::RwLock::new(state),
+        })
+    }
+
+    pub fn get(&self) -> Arc<AppState> {
+        Arc::clone(&self.current.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    pub fn swap(&self, state: Arc<AppState>) {
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = state;
+    }
+}
+
+pub fn router(state: Arc<Live>) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/opml", get(opml))
@@ -62,24 +84,26 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// Serves on `listener` until `shutdown` completes, then lets requests in flight finish.
 pub async fn run(
     listener: TcpListener,
-    state: Arc<AppState>,
+    live: Arc<Live>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    let config = Arc::clone(&live.get().config);
     let limits = listener::Limits {
-        header_read_timeout: state.config.server.header_timeout,
-        max_connections: state.config.server.max_connections,
+        header_read_timeout: config.server.header_timeout,
+        max_connections: config.server.max_connections,
         ..listener::Limits::default()
     };
-    listener::serve(listener, router(state), limits, shutdown).await
+    listener::serve(listener, router(live), limits, shutdown).await
 }
 
 /// Counts every routed request by route and status, with its latency.
 async fn track(
-    State(state): State<Arc<AppState>>,
+    State(live): State<Arc<Live>>,
     matched: Option<MatchedPath>,
     request: Request,
     next: Next,
 ) -> Response {
+    let state = live.get();
     let started = Instant::now();
     let route = match matched.as_ref().map(MatchedPath::as_str) {
         Some("/") => "/",
@@ -98,7 +122,8 @@ async fn track(
     response
 }
 
-async fn not_found(State(state): State<Arc<AppState>>) -> Response {
+async fn not_found(State(live): State<Arc<Live>>) -> Response {
+    let state = live.get();
     state
         .metrics
         .record_request("other", 404, std::time::Duration::ZERO);
@@ -108,12 +133,14 @@ async fn not_found(State(state): State<Arc<AppState>>) -> Response {
     )
 }
 
-async fn index(State(state): State<Arc<AppState>>) -> Response {
+async fn index(State(live): State<Arc<Live>>) -> Response {
+    let state = live.get();
     let body = views::render_index(&state.config);
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }
 
-async fn opml(State(state): State<Arc<AppState>>) -> Response {
+async fn opml(State(live): State<Arc<Live>>) -> Response {
+    let state = live.get();
     let body = views::render_opml(&state.config);
     let mut response =
         ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response();
@@ -124,7 +151,8 @@ async fn opml(State(state): State<Arc<AppState>>) -> Response {
     response
 }
 
-async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+async fn healthz(State(live): State<Arc<Live>>) -> Response {
+    let state = live.get();
     let st = Arc::clone(&state);
     match tokio::task::spawn_blocking(move || health::report(&st.config, &st.store)).await {
         Ok(report) => json(report.to_string()),
@@ -135,7 +163,8 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+async fn metrics(State(live): State<Arc<Live>>) -> Response {
+    let state = live.get();
     let body = state.metrics.render(state.store.story_count());
     (
         [(
@@ -148,11 +177,12 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn topic(
-    State(state): State<Arc<AppState>>,
+    State(live): State<Arc<Live>>,
     Path(name): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
+    let state = live.get();
     let (slug, view) = View::parse(&name);
     match view {
         Some(view) => serve_topic(state, &slug, view, query.as_deref(), &headers).await,
@@ -164,11 +194,12 @@ async fn topic(
 }
 
 async fn embed(
-    State(state): State<Arc<AppState>>,
+    State(live): State<Arc<Live>>,
     Path(slug): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
+    let state = live.get();
     let mut response = serve_topic(state, &slug, View::Embed, query.as_deref(), &headers).await;
     // Made to be framed by other sites.
     response.headers_mut().insert(
@@ -180,10 +211,11 @@ async fn embed(
 
 /// `?all=1` lists every candidate; `?story=URL` only that story.
 async fn explain(
-    State(state): State<Arc<AppState>>,
+    State(live): State<Arc<Live>>,
     Path(slug): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
+    let state = live.get();
     let Some(topic) = state.config.topic(&slug).cloned() else {
         return plain(
             StatusCode::NOT_FOUND,

@@ -239,17 +239,33 @@ impl Store {
             .write_lock
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        self.articles.insert(id.0, state_bytes)?;
-        let changed = match self.story(id)? {
+        let story_bytes = match self.story(id)? {
             Some(mut story) if story.summary.is_empty() && !summary.is_empty() => {
                 story.summary = summary.to_string();
                 story.revised = Some(at);
                 story.updated = story.updated.max(at);
-                self.stories.insert(id.0, encode(&story)?)?;
-                true
+                Some(encode(&story)?)
             }
-            _ => false,
+            _ => None,
         };
+        let changed = story_bytes.is_some();
+        // The summary and the "done" state land together: a crash between them must not leave
+        // an article marked done whose summary was never stored.
+        (&self.stories, &self.articles)
+            .transaction(|(stories, articles)| {
+                if let Some(bytes) = &story_bytes {
+                    stories.insert(&id.0, bytes.as_slice())?;
+                }
+                articles.insert(&id.0, state_bytes.as_slice())?;
+                Ok::<_, ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| match e {
+                TransactionError::Storage(e) => StoreError::Sled(e),
+                TransactionError::Abort(()) => StoreError::Corrupt {
+                    key: id.to_hex(),
+                    message: "transaction aborted".into(),
+                },
+            })?;
         self.db.flush()?;
         if changed {
             self.generation.fetch_add(1, Ordering::AcqRel);
