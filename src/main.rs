@@ -145,6 +145,9 @@ fn check(config: &Config) {
             t.sort.name()
         );
     }
+    for warning in feedsift::config::warnings(config) {
+        println!("warning: {warning}");
+    }
 }
 
 fn fetch(config: Config) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@
 mod error;
 mod raw;
 mod sites;
+mod suggest;
 pub mod units;
 mod validate;
 
@@ -95,6 +96,47 @@ impl Config {
             .max()
             .unwrap_or(Duration::from_secs(30 * 86_400))
     }
+}
+
+/// Things that are valid but probably not what the author meant: topics that can never
+/// match, sources that no topic reads.
+pub fn warnings(config: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in &config.topics {
+        if t.sources.as_ref().is_some_and(Vec::is_empty) {
+            out.push(format!(
+                "topic {:?} can never match: `sources` is empty",
+                t.slug
+            ));
+        } else if t.rules.keywords.is_empty() && t.rules.min_relevance > 0.0 {
+            out.push(format!(
+                "topic {:?} can never match: min_relevance is {} but it has no keywords",
+                t.slug, t.rules.min_relevance
+            ));
+        } else if t
+            .rules
+            .keywords
+            .iter()
+            .map(|k| k.weight.max(0.0))
+            .sum::<f64>()
+            < t.rules.min_relevance
+        {
+            out.push(format!("topic {:?} can never match: all its keywords together weigh less than min_relevance {}", t.slug, t.rules.min_relevance));
+        }
+    }
+    for s in &config.sources {
+        let used = config
+            .topics
+            .iter()
+            .any(|t| t.sources.as_ref().is_none_or(|ids| ids.contains(&s.id)));
+        if !used {
+            out.push(format!(
+                "source {:?} is used by no topic (it is still polled)",
+                s.id
+            ));
+        }
+    }
+    out
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";

@@ -3,6 +3,7 @@
 use super::error::{ConfigError, ConfigErrors};
 use super::raw::{RawConfig, RawMinPoints, RawNumber, RawSize, RawSource, RawTopic};
 use super::sites::{SourceKind, KIND_NAMES, REDDIT_LISTINGS, REDDIT_PERIODS};
+use super::suggest;
 use super::units::{parse_duration, parse_size};
 use super::*;
 use crate::select::{MinPoints, Sort, SummaryMode, Term, Topic, TopicRules};
@@ -130,7 +131,7 @@ pub fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
             text,
             e.span(),
             None,
-            e.message().trim().to_string(),
+            suggest::improve_unknown_field(e.message().trim()),
         )])
     })?;
     let mut c = Checker {
@@ -290,7 +291,12 @@ fn validate_source(
                 s.kind.span(),
                 format!("{key}.kind"),
                 format!(
-                    "unknown kind {other:?} (expected one of {})",
+                    "unknown kind {other:?}{} (expected one of {})",
+                    if matches!(other, "rss" | "atom" | "json" | "jsonfeed" | "rdf") {
+                        ", did you mean `feed`? (it reads RSS, Atom and JSON Feed)".to_string()
+                    } else {
+                        suggest::hint(other, KIND_NAMES.iter().copied())
+                    },
                     KIND_NAMES.join(", ")
                 ),
             );
@@ -418,7 +424,12 @@ fn one_of(
         c.error(
             v.span(),
             key,
-            format!("{:?} is not one of {}", v.get_ref(), allowed.join(", ")),
+            format!(
+                "{:?} is not one of {}{}",
+                v.get_ref(),
+                allowed.join(", "),
+                suggest::hint(v.get_ref(), allowed.iter().copied())
+            ),
         );
         None
     }
@@ -451,8 +462,9 @@ fn validate_topic(c: &mut Checker, t: &RawTopic, key: &str, source_ids: &HashSet
                     s.span(),
                     format!("{key}.sources"),
                     format!(
-                        "unknown source {:?} (no [[source]] has this id)",
-                        s.get_ref()
+                        "unknown source {:?} (no [[source]] has this id){}",
+                        s.get_ref(),
+                        suggest::hint(s.get_ref(), source_ids.iter().map(String::as_str))
                     ),
                 );
             }
@@ -465,7 +477,12 @@ fn validate_topic(c: &mut Checker, t: &RawTopic, key: &str, source_ids: &HashSet
             c.error(
                 v.span(),
                 format!("{key}.sort"),
-                format!("{:?} is not one of {}", v.get_ref(), Sort::NAMES.join(", ")),
+                format!(
+                    "{:?} is not one of {}{}",
+                    v.get_ref(),
+                    Sort::NAMES.join(", "),
+                    suggest::hint(v.get_ref(), Sort::NAMES.iter().copied())
+                ),
             );
             Sort::Points
         }),
@@ -608,7 +625,8 @@ fn min_points(c: &mut Checker, value: &Option<Spanned<RawMinPoints>>, key: &str)
                         v.span(),
                         format!("{key}.{site}"),
                         format!(
-                            "unknown site {site:?} (expected one of {})",
+                            "unknown site {site:?}{} (expected one of {})",
+                            suggest::hint(site, SCORED_KINDS.iter().copied()),
                             SCORED_KINDS.join(", ")
                         ),
                     );

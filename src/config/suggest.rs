@@ -1,0 +1,86 @@
+//! "Did you mean ...?" for config keys and values: the nearest valid word by edit distance,
+//! when it is close enough to be a typo.
+
+/// The candidate closest to `word`, if within a third of its length (at least 1) edits.
+pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (distance(&word.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// ", did you mean `x`?" or nothing.
+pub fn hint<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    nearest(word, candidates)
+        .map(|c| format!(", did you mean `{c}`?"))
+        .unwrap_or_default()
+}
+
+/// Levenshtein distance over characters.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// Rewrites serde's "unknown field `x`, expected one of `a`, `b`" into "unknown key `x`,
+/// did you mean `a`? (expected one of ...)"; other messages pass through.
+pub fn improve_unknown_field(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message.to_string();
+    };
+    let Some((field, expected)) = rest.split_once('`') else {
+        return message.to_string();
+    };
+    let options: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let list = expected.trim_start_matches(", ").trim();
+    format!(
+        "unknown key `{field}`{} ({list})",
+        hint(field, options.iter().copied())
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_find_their_word() {
+        assert_eq!(
+            nearest("min_point", ["min_points", "min_comments", "limit"]),
+            Some("min_points")
+        );
+        assert_eq!(
+            nearest("hackrnews", ["hackernews", "reddit"]),
+            Some("hackernews")
+        );
+        assert_eq!(nearest("populr", ["points", "recent", "hot"]), None);
+        assert_eq!(
+            nearest("Recnt", ["points", "recent", "hot"]),
+            Some("recent")
+        );
+    }
+
+    #[test]
+    fn serde_messages_get_a_hint() {
+        assert_eq!(
+            improve_unknown_field("unknown field `min_point`, expected one of `slug`, `min_points`"),
+            "unknown key `min_point`, did you mean `min_points`? (expected one of `slug`, `min_points`)"
+        );
+        assert_eq!(
+            improve_unknown_field("invalid type: string"),
+            "invalid type: string"
+        );
+    }
+}
