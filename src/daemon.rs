@@ -50,33 +50,48 @@ fn fetcher(config: &Config) -> anyhow::Result<Fetcher> {
     })?)
 }
 
-/// Polls every source once, concurrently (within per-host limits); calls `on_done` as each
-/// finishes. Returns the reports in completion order.
+/// What `fetch_once` reports as it goes.
+pub enum FetchEvent<'a> {
+    Started(&'a str),
+    Finished(&'a PollReport),
+}
+
+/// Polls every source once, concurrently (within per-host limits), telling `on_event` when
+/// each source starts and finishes. Returns the reports in completion order.
 pub async fn fetch_once(
     config: &Config,
     ingester: &Ingester,
-    mut on_done: impl FnMut(&PollReport),
+    mut on_event: impl FnMut(FetchEvent),
 ) -> Vec<PollReport> {
     let limits = HostLimits::default();
+    let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let mut tasks = JoinSet::new();
     for source in config.sources.clone() {
         let ingester = ingester.clone();
         let limits = limits.clone();
+        let started = started_tx.clone();
         tasks.spawn(async move {
             let _permit = limits
                 .acquire(source.url.host_str().unwrap_or_default())
                 .await;
+            let _ = started.send(source.id.clone());
             ingester.poll(&source).await
         });
     }
+    drop(started_tx);
     let mut reports = Vec::new();
-    while let Some(done) = tasks.join_next().await {
-        match done {
-            Ok(report) => {
-                on_done(&report);
-                reports.push(report);
-            }
-            Err(e) => tracing::error!(error = %e, "poll task failed"),
+    loop {
+        tokio::select! {
+            biased;
+            Some(id) = started_rx.recv() => on_event(FetchEvent::Started(&id)),
+            done = tasks.join_next() => match done {
+                None => break,
+                Some(Ok(report)) => {
+                    on_event(FetchEvent::Finished(&report));
+                    reports.push(report);
+                }
+                Some(Err(e)) => tracing::error!(error = %e, "poll task failed"),
+            },
         }
     }
     reports

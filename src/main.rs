@@ -2,11 +2,13 @@
 
 use clap::{Parser, Subcommand};
 use feedsift::config::Config;
-use feedsift::daemon;
+use feedsift::daemon::{self, FetchEvent};
 use feedsift::hosts::HostLimits;
+use feedsift::progress::Progress;
 use feedsift::select::explain;
 use feedsift::store::{Store, StoreError};
 use feedsift::{export, opml_import};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -20,8 +22,17 @@ struct Cli {
     /// Path to the config file.
     #[arg(long, global = true, default_value = "./feeds.toml")]
     config: PathBuf,
+    /// Log format on stderr: `text` (human-readable) or `json` (one object per line).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -75,7 +86,7 @@ fn main() -> ExitCode {
         }
     };
     let verbose = matches!(cli.command, Command::Serve);
-    init_logs(verbose);
+    init_logs(verbose, cli.log_format);
     let result = match cli.command {
         Command::Check => {
             check(&config);
@@ -102,20 +113,31 @@ fn main() -> ExitCode {
     }
 }
 
+/// Columns of the terminal (from $COLUMNS, else 80).
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(80)
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
 }
 
-fn init_logs(verbose: bool) {
+fn init_logs(verbose: bool, format: LogFormat) {
     let default = if verbose { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
 }
 
 fn check(config: &Config) {
@@ -156,7 +178,31 @@ fn fetch(config: Config) -> anyhow::Result<()> {
     let articles = daemon::article_worker(&config, store.clone())?;
     let rt = runtime()?;
     rt.block_on(async {
-        daemon::fetch_once(&config, &ingester, |report| println!("{report}")).await;
+        let mut progress = Progress {
+            total: config.sources.len(),
+            ..Progress::default()
+        };
+        // The bar is drawn on a terminal only: logs and pipes get plain lines.
+        let draw = std::io::stderr().is_terminal();
+        daemon::fetch_once(&config, &ingester, |event| {
+            match event {
+                FetchEvent::Started(id) => progress.started(id),
+                FetchEvent::Finished(report) => {
+                    progress.finished(&report.source_id);
+                    if draw {
+                        eprint!("\r\x1b[2K");
+                    }
+                    println!("{report}");
+                }
+            }
+            if draw {
+                eprint!("\r\x1b[2K{}", progress.line(terminal_width()));
+            }
+        })
+        .await;
+        if draw {
+            eprint!("\r\x1b[2K");
+        }
         let report = articles
             .run_once(&config, &HostLimits::default(), usize::MAX)
             .await;

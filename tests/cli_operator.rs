@@ -223,3 +223,65 @@ async fn export_writes_the_served_bytes_and_rewrites_nothing_unchanged() {
     let (status, _) = daemon.stop();
     assert!(status.success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_shows_progress_on_a_terminal_and_plain_lines_elsewhere() {
+    let up = Upstream::start().await;
+    up.serve("/hn", "sites/hn_front_page.json");
+    let ws = Workspace::new(
+        &config(&up).replace("https://blog.example.org/feed.xml", &up.url("/missing.xml")),
+    );
+
+    // Piped: plain lines, no escape codes; JSON logs carry one event per fetch.
+    let piped = std::process::Command::new(env!("CARGO_BIN_EXE_feedsift"))
+        .args(["fetch", "--once", "--log-format", "json", "--config"])
+        .arg(ws.config_path())
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8(piped.stdout).unwrap(),
+        String::from_utf8(piped.stderr).unwrap(),
+    );
+    assert!(
+        !out.contains('\x1b') && !err.contains('\x1b'),
+        "escape codes in a pipe:\n{out}\n{err}"
+    );
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let events: Vec<serde_json::Value> = err
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect();
+    let hn = events.iter().find(|e| e["source"] == "hn").unwrap();
+    assert_eq!(hn["message"], "fetched");
+    assert_eq!(hn["status"], 200);
+    assert_eq!(hn["new"], 7);
+    assert!(hn["bytes"].as_u64().unwrap() > 1000 && hn["ms"].is_u64());
+    let failed = events.iter().find(|e| e["source"] == "blog").unwrap();
+    assert_eq!(failed["level"], "WARN");
+    assert!(failed["error"].as_str().unwrap().contains("404"));
+
+    // On a terminal (a pseudo-terminal from `script`): the progress bar is drawn.
+    let command = format!(
+        "{} fetch --once --config {}",
+        env!("CARGO_BIN_EXE_feedsift"),
+        ws.config_path().display()
+    );
+    let tty = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output();
+    match tty {
+        Ok(tty) if tty.status.success() => {
+            let screen = String::from_utf8_lossy(&tty.stdout);
+            assert!(screen.contains("/2 fetching"), "{screen}");
+            assert!(
+                screen.contains("[########################] 2/2"),
+                "{screen}"
+            );
+            assert!(screen.contains("\x1b[2K"), "{screen}");
+        }
+        other => {
+            eprintln!("no `script` to make a pseudo-terminal, progress bar not checked: {other:?}")
+        }
+    }
+}
