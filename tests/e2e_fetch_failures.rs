@@ -321,8 +321,10 @@ async fn a_hanging_source_does_not_hold_up_the_others() {
     b.up.on("/bad", Act::Hang);
     b.up.on("/alt", Act::Send(response(500, &[], b"")));
     let mut done = Vec::new();
-    let reports = feedsift::daemon::fetch_once(&b.config, &b.ingester, |r| {
-        done.push((r.source_id.clone(), r.duration));
+    let reports = feedsift::daemon::fetch_once(&b.config, &b.ingester, |event| {
+        if let feedsift::daemon::FetchEvent::Finished(r) = event {
+            done.push((r.source_id.clone(), r.duration));
+        }
     })
     .await;
     assert_eq!(reports.len(), 3);
