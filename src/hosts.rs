@@ -26,3 +26,24 @@ impl HostLimits {
         semaphore.acquire_owned().await.ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_third_fetch_to_one_host_waits_for_a_slot() {
+        let limits = HostLimits::default();
+        let a = limits.acquire("example.com").await;
+        let _b = limits.acquire("EXAMPLE.com").await;
+        // Another host is not held up.
+        assert!(tokio::time::timeout(Duration::from_secs(1), limits.acquire("other.org")).await.is_ok());
+        let third = limits.clone();
+        let waiter = tokio::spawn(async move { third.acquire("example.com").await.is_some() });
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert!(!waiter.is_finished(), "a third concurrent fetch to one host must wait");
+        drop(a);
+        assert!(waiter.await.unwrap());
+    }
+}
