@@ -38,11 +38,18 @@ mod tests {
         let a = limits.acquire("example.com").await;
         let _b = limits.acquire("EXAMPLE.com").await;
         // Another host is not held up.
-        assert!(tokio::time::timeout(Duration::from_secs(1), limits.acquire("other.org")).await.is_ok());
+        assert!(
+            tokio::time::timeout(Duration::from_secs(1), limits.acquire("other.org"))
+                .await
+                .is_ok()
+        );
         let third = limits.clone();
         let waiter = tokio::spawn(async move { third.acquire("example.com").await.is_some() });
         tokio::time::sleep(Duration::from_secs(60)).await;
-        assert!(!waiter.is_finished(), "a third concurrent fetch to one host must wait");
+        assert!(
+            !waiter.is_finished(),
+            "a third concurrent fetch to one host must wait"
+        );
         drop(a);
         assert!(waiter.await.unwrap());
     }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{client, Upstream, Workspace};
+use common::{get_json, Upstream, Workspace};
 
 fn listing(up: &Upstream) -> Vec<u8> {
     let hit = |id: u32, title: &str, url: String, points: u32| {
@@ -77,17 +77,7 @@ async fn link_posts_get_summaries_from_their_articles() {
     );
 
     let daemon = ws.serve().await;
-    let json: serde_json::Value = serde_json::from_slice(
-        &client()
-            .get(daemon.url("/t/ds.json"))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let json: serde_json::Value = get_json(&daemon.url("/t/ds.json")).await;
     let summary = |title: &str| -> Option<String> {
         let item = json["items"]
             .as_array()

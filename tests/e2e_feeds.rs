@@ -5,7 +5,7 @@
 mod common;
 
 use common::{
-    all_elements, client, rss_titles, xml_check::assert_well_formed, Upstream, Workspace,
+    all_elements, client, get_json, rss_titles, xml_check::assert_well_formed, Upstream, Workspace,
 };
 use reqwest::StatusCode;
 
@@ -287,17 +287,7 @@ async fn readers_get_the_curated_topic_and_ids_never_change() {
     ] {
         assert!(index.contains(link), "index lacks {link}");
     }
-    let health: serde_json::Value = serde_json::from_slice(
-        &http
-            .get(daemon.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let health: serde_json::Value = get_json(&daemon.url("/healthz")).await;
     let broken = health["sources"]
         .as_array()
         .unwrap()

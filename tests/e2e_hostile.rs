@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{client, xml_check::assert_well_formed, Upstream, Workspace};
+use common::{client, get_json, xml_check::assert_well_formed, Upstream, Workspace};
 
 const CONFIG: &str = r#"
 [[source]]
@@ -112,17 +112,7 @@ async fn hostile_content_is_inert_in_every_output() {
         // The hostile title survives as text.
         assert!(xml.contains("&lt;/title&gt;&lt;script&gt;alert(&quot;title&quot;)&lt;/script&gt; Raft ]]&gt; breaks CDATA"), "{path}: {}", &xml[..xml.len().min(1500)]);
     }
-    let json: serde_json::Value = serde_json::from_slice(
-        &http
-            .get(daemon.url("/t/raft.json"))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let json: serde_json::Value = get_json(&daemon.url("/t/raft.json")).await;
     for item in json["items"].as_array().unwrap() {
         assert_inert(item["content_html"].as_str().unwrap(), "json content_html");
         assert!(!item["url"].as_str().unwrap().starts_with("javascript"));

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{client, rss_titles, xml_check::assert_well_formed, Daemon, Upstream, Workspace};
+use common::{
+    client, get_json, rss_titles, xml_check::assert_well_formed, Daemon, Upstream, Workspace,
+};
 use reqwest::StatusCode;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
@@ -87,17 +89,7 @@ async fn daemon() -> (Upstream, Workspace, Daemon) {
     let d = ws.serve().await;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let health: serde_json::Value = serde_json::from_slice(
-            &client()
-                .get(d.url("/healthz"))
-                .send()
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap(),
-        )
-        .unwrap();
+        let health: serde_json::Value = get_json(&d.url("/healthz")).await;
         if health["sources"]
             .as_array()
             .unwrap()
@@ -265,17 +257,8 @@ async fn query_parameters_narrow_a_topic() {
             "Raft in Practice: Lessons from Five Years of Consensus"
         ]
     );
-    let recent: serde_json::Value = serde_json::from_slice(
-        &http
-            .get(d.url("/t/distributed-systems.json?sort=recent"))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let recent: serde_json::Value =
+        get_json(&d.url("/t/distributed-systems.json?sort=recent")).await;
     let dates: Vec<&str> = recent["items"]
         .as_array()
         .unwrap()
@@ -287,17 +270,8 @@ async fn query_parameters_narrow_a_topic() {
         dates.windows(2).all(|w| w[0] >= w[1]),
         "newest first: {dates:?}"
     );
-    let json: serde_json::Value = serde_json::from_slice(
-        &http
-            .get(d.url("/t/distributed-systems.json?window=3650d&limit=1"))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let json: serde_json::Value =
+        get_json(&d.url("/t/distributed-systems.json?window=3650d&limit=1")).await;
     assert_eq!(
         json["feed_url"],
         format!(

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{
-    all_elements, client, rss_titles, xml_check::assert_well_formed, Upstream, Workspace,
+    all_elements, get_text, rss_titles, xml_check::assert_well_formed, Upstream, Workspace,
 };
 use serde_json::Value;
 
@@ -95,12 +95,6 @@ fn serve_poll(up: &Upstream, suffix: &str) {
         &format!("sites/lobsters_hottest{suffix}.json"),
     );
     up.serve("/api/articles", &format!("sites/devto_top{suffix}.json"));
-}
-
-async fn get_text(url: &str) -> String {
-    let r = client().get(url).send().await.unwrap();
-    assert!(r.status().is_success(), "{url}: {}", r.status());
-    r.text().await.unwrap()
 }
 
 const RAFT: &str = "Raft in Practice: Lessons from Five Years of Consensus";

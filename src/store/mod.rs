@@ -166,13 +166,7 @@ impl Store {
                 sources.insert(source_id.as_bytes(), state_bytes.as_slice())?;
                 Ok::<_, ConflictableTransactionError<()>>(())
             })
-            .map_err(|e| match e {
-                TransactionError::Storage(e) => StoreError::Sled(e),
-                TransactionError::Abort(()) => StoreError::Corrupt {
-                    key: source_id.into(),
-                    message: "transaction aborted".into(),
-                },
-            })?;
+            .map_err(|e| transaction_error(e, source_id))?;
         self.db.flush()?;
         if report.new + report.updated > 0 {
             self.generation.fetch_add(1, Ordering::AcqRel);
@@ -259,13 +253,7 @@ impl Store {
                 articles.insert(&id.0, state_bytes.as_slice())?;
                 Ok::<_, ConflictableTransactionError<()>>(())
             })
-            .map_err(|e| match e {
-                TransactionError::Storage(e) => StoreError::Sled(e),
-                TransactionError::Abort(()) => StoreError::Corrupt {
-                    key: id.to_hex(),
-                    message: "transaction aborted".into(),
-                },
-            })?;
+            .map_err(|e| transaction_error(e, &id.to_hex()))?;
         self.db.flush()?;
         if changed {
             self.generation.fetch_add(1, Ordering::AcqRel);
@@ -320,6 +308,17 @@ impl Store {
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         Ok(())
+    }
+}
+
+/// Our transactions never abort on purpose: an abort means the record was unusable.
+fn transaction_error(e: TransactionError<()>, key: &str) -> StoreError {
+    match e {
+        TransactionError::Storage(e) => StoreError::Sled(e),
+        TransactionError::Abort(()) => StoreError::Corrupt {
+            key: key.into(),
+            message: "transaction aborted".into(),
+        },
     }
 }
 

@@ -306,6 +306,30 @@ fn wait_with_timeout(child: &mut Child, limit: Duration) -> (std::process::ExitS
     }
 }
 
+/// GETs `url` and parses its body as JSON, failing the test on any error.
+pub async fn get_json(url: &str) -> serde_json::Value {
+    let body = client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{url}: not JSON: {e}"))
+}
+
+/// GETs `url`, asserting a 2xx answer, and returns its body as text.
+pub async fn get_text(url: &str) -> String {
+    let response = client().get(url).send().await.unwrap();
+    assert!(
+        response.status().is_success(),
+        "{url}: {}",
+        response.status()
+    );
+    response.text().await.unwrap()
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
