@@ -66,7 +66,7 @@ pub fn render_local(
         None => Ok(views::render_opml(config)),
         Some((slug, view)) => match config.topic(slug) {
             Some(topic) => {
-                views::render_topic(config, store, topic, *view, "", now).map(|(bytes, _)| bytes)
+                views::render_topic(config, store, topic, *view, "", now).map(|r| r.bytes)
             }
             None => Ok(Vec::new()),
         },

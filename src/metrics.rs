@@ -7,6 +7,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// Routes counted, in the order of the request table.
+pub const ROUTES: [&str; 8] = [
+    "/",
+    "/opml",
+    "/healthz",
+    "/metrics",
+    "/t/{name}",
+    "/t/{slug}/embed",
+    "/api/explain/{slug}",
+    "other",
+];
+/// Statuses counted on their own; anything else is counted as "other".
+const STATUSES: [u16; 7] = [200, 304, 400, 404, 431, 500, 503];
+
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -15,7 +29,8 @@ const BUCKETS: [f64; 12] = [
 #[derive(Default)]
 pub struct Metrics {
     fetches: Mutex<BTreeMap<(String, &'static str), u64>>,
-    requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    /// Requests by route and status: plain atomics, so the hot path takes no lock.
+    requests: [[AtomicU64; STATUSES.len() + 1]; ROUTES.len()],
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
@@ -30,11 +45,17 @@ impl Metrics {
         *fetches.entry((source.to_string(), outcome)).or_default() += 1;
     }
 
-    pub fn record_request(&self, route: &'static str, status: u16, elapsed: Duration) {
-        {
-            let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
-            *requests.entry((route, status)).or_default() += 1;
-        }
+    /// `route` is one of `ROUTES` (anything else counts as "other").
+    pub fn record_request(&self, route: &str, status: u16, elapsed: Duration) {
+        let r = ROUTES
+            .iter()
+            .position(|known| *known == route)
+            .unwrap_or(ROUTES.len() - 1);
+        let s = STATUSES
+            .iter()
+            .position(|known| *known == status)
+            .unwrap_or(STATUSES.len());
+        self.requests[r][s].fetch_add(1, Ordering::Relaxed);
         let secs = elapsed.as_secs_f64();
         for (bucket, bound) in self.latency_buckets.iter().zip(BUCKETS) {
             if secs <= bound {
@@ -72,16 +93,19 @@ impl Metrics {
         }
         let _ = writeln!(out, "# HELP feedsift_stories Stories in the store.\n# TYPE feedsift_stories gauge\nfeedsift_stories {stories}");
         let _ = writeln!(out, "# HELP feedsift_http_requests_total Requests served by route and status.\n# TYPE feedsift_http_requests_total counter");
-        for ((route, status), n) in self
-            .requests
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-        {
-            let _ = writeln!(
-                out,
-                "feedsift_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
-            );
+        for (route, counts) in ROUTES.iter().zip(&self.requests) {
+            for (i, count) in counts.iter().enumerate() {
+                let n = count.load(Ordering::Relaxed);
+                if n > 0 {
+                    let status = STATUSES
+                        .get(i)
+                        .map_or_else(|| "other".to_string(), u16::to_string);
+                    let _ = writeln!(
+                        out,
+                        "feedsift_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+                    );
+                }
+            }
         }
         let _ = writeln!(out, "# HELP feedsift_render_cache_total Render cache lookups by result.\n# TYPE feedsift_render_cache_total counter");
         let _ = writeln!(

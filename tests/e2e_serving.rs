@@ -406,6 +406,24 @@ async fn pages_index_opml_embed_and_metrics() {
         "{after}"
     );
     assert!(after.contains("feedsift_http_request_duration_seconds_bucket{le=\"+Inf\"}"));
+
+    // Many clients missing the cache at once cause one render, not one each.
+    let misses = value(&after, "feedsift_render_cache_total{result=\"miss\"}");
+    let burst: Vec<_> = (0..16)
+        .map(|_| {
+            let url = d.url("/t/distributed-systems.atom?limit=7");
+            tokio::spawn(async move { client().get(url).send().await.unwrap().status() })
+        })
+        .collect();
+    for request in burst {
+        assert_eq!(request.await.unwrap(), StatusCode::OK);
+    }
+    let later = metrics(http.clone(), d.url("/metrics")).await;
+    assert_eq!(
+        value(&later, "feedsift_render_cache_total{result=\"miss\"}"),
+        misses + 1,
+        "{later}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,7 +19,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use cache::{Freshness, RenderCache, Rendered};
+use cache::{RenderCache, RenderInfo, Rendered};
 use chrono::Utc;
 use std::future::Future;
 use std::sync::Arc;
@@ -103,20 +103,11 @@ async fn track(
     request: Request,
     next: Next,
 ) -> Response {
-    let state = live.get();
     let started = Instant::now();
-    let route = match matched.as_ref().map(MatchedPath::as_str) {
-        Some("/") => "/",
-        Some("/opml") => "/opml",
-        Some("/healthz") => "/healthz",
-        Some("/metrics") => "/metrics",
-        Some("/t/{name}") => "/t/{name}",
-        Some("/t/{slug}/embed") => "/t/{slug}/embed",
-        Some("/api/explain/{slug}") => "/api/explain/{slug}",
-        _ => "other",
-    };
+    // Routes are patterns ("/t/{name}"), never raw paths: the label set stays fixed.
+    let route = matched.as_ref().map_or("other", MatchedPath::as_str);
     let response = next.run(request).await;
-    state
+    live.get()
         .metrics
         .record_request(route, response.status().as_u16(), started.elapsed());
     response
@@ -180,12 +171,12 @@ async fn topic(
     State(live): State<Arc<Live>>,
     Path(name): Path<String>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    request: Request,
 ) -> Response {
     let state = live.get();
     let (slug, view) = View::parse(&name);
     match view {
-        Some(view) => serve_topic(state, &slug, view, query.as_deref(), &headers).await,
+        Some(view) => serve_topic(state, &slug, view, query.as_deref(), request.headers()).await,
         None => plain(
             StatusCode::NOT_FOUND,
             &format!("unknown format in {name:?}: use .rss, .atom or .json\n"),
@@ -197,10 +188,17 @@ async fn embed(
     State(live): State<Arc<Live>>,
     Path(slug): Path<String>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    request: Request,
 ) -> Response {
     let state = live.get();
-    let mut response = serve_topic(state, &slug, View::Embed, query.as_deref(), &headers).await;
+    let mut response = serve_topic(
+        state,
+        &slug,
+        View::Embed,
+        query.as_deref(),
+        request.headers(),
+    )
+    .await;
     // Made to be framed by other sites.
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
@@ -276,57 +274,57 @@ async fn serve_topic(
         .filter(|q| !q.is_empty())
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
+    let slot = state.cache.slot(&format!("{slug}:{view:?}{requested}"));
+    let generation = state.store.generation();
+    if let Some(r) = slot.fresh(generation, Utc::now()) {
+        state.metrics.cache_hit();
+        return respond(&r, headers);
+    }
+    // One render per key: whoever waited here finds the fresh response when it gets the lock.
+    let _rendering = slot.render_lock().await;
+    let generation = state.store.generation();
     let now = Utc::now();
-    let fresh = Freshness {
-        generation: state.store.generation(),
-        minute: now.timestamp() / 60,
-    };
-    let key = format!("{slug}:{view:?}{requested}");
-    let rendered = match state.cache.get(&key, fresh) {
-        Some(r) => {
-            state.metrics.cache_hit();
-            r
+    if let Some(r) = slot.fresh(generation, now) {
+        state.metrics.cache_hit();
+        return respond(&r, headers);
+    }
+    state.metrics.cache_miss();
+    let st = Arc::clone(&state);
+    let narrowed = narrowing.apply(topic);
+    let max_age = views::max_age(&state.config, topic);
+    let built = tokio::task::spawn_blocking(move || {
+        let render = views::render_topic(&st.config, &st.store, &narrowed, view, &requested, now)?;
+        let info = RenderInfo {
+            last_modified: render.updated.into(),
+            content_type: view.content_type(),
+            max_age,
+            generation,
+            valid_until: render.valid_until,
+        };
+        Ok::<_, crate::store::StoreError>(Rendered::new(render.bytes, info))
+    })
+    .await;
+    match built {
+        Ok(Ok(r)) => {
+            let r = Arc::new(r);
+            slot.put(Arc::clone(&r));
+            respond(&r, headers)
         }
-        None => {
-            state.metrics.cache_miss();
-            let st = Arc::clone(&state);
-            let narrowed = narrowing.apply(topic);
-            let built = tokio::task::spawn_blocking(move || {
-                let (bytes, updated) =
-                    views::render_topic(&st.config, &st.store, &narrowed, view, &requested, now)?;
-                Ok::<_, crate::store::StoreError>(Rendered::new(
-                    bytes,
-                    updated.into(),
-                    view.content_type(),
-                ))
-            })
-            .await;
-            match built {
-                Ok(Ok(r)) => {
-                    let r = Arc::new(r);
-                    state.cache.put(key, fresh, Arc::clone(&r));
-                    r
-                }
-                Ok(Err(e)) => return plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n")),
-                Err(e) => {
-                    return plain(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        &format!("render failed: {e}\n"),
-                    )
-                }
-            }
-        }
-    };
-    respond(&rendered, headers, views::max_age(&state.config, topic))
+        Ok(Err(e)) => plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n")),
+        Err(e) => plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("render failed: {e}\n"),
+        ),
+    }
 }
 
-/// The cached bytes with validators, in the best coding the client accepts, or a 304.
-fn respond(r: &Rendered, request: &HeaderMap, max_age: u64) -> Response {
+/// The cached bytes with their validators, in the best coding the client accepts, or a 304.
+fn respond(r: &Rendered, request: &HeaderMap) -> Response {
     let accept = request
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok());
     let coding = encoding::negotiate(accept);
-    let not_modified = conditional::not_modified(request, &r.etags(), r.last_modified);
+    let not_modified = conditional::not_modified(request, r.etags(), r.last_modified);
     let mut response = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -342,15 +340,9 @@ fn respond(r: &Rendered, request: &HeaderMap, max_age: u64) -> Response {
             h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(value));
         }
     }
-    if let Ok(v) = HeaderValue::from_str(&r.etag(coding)) {
-        h.insert(header::ETAG, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(r.last_modified)) {
-        h.insert(header::LAST_MODIFIED, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
-        h.insert(header::CACHE_CONTROL, v);
-    }
+    h.insert(header::ETAG, r.etag_value(coding));
+    h.insert(header::LAST_MODIFIED, r.last_modified_value.clone());
+    h.insert(header::CACHE_CONTROL, r.cache_control.clone());
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,

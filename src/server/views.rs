@@ -46,10 +46,22 @@ impl View {
     }
 }
 
+/// A rendered view and what describes it.
+pub struct TopicRender {
+    pub bytes: Vec<u8>,
+    /// The newest change among the items (the Unix epoch for an empty feed, so the same store
+    /// and config always give the same bytes, across restarts and in `export`).
+    pub updated: DateTime<Utc>,
+    /// Until when these bytes stay right without a store change: the first moment an item
+    /// leaves the window (or a minute, for the time-decayed `hot` ranking).
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+/// How long a `hot` ranking is trusted: its scores decay with every passing minute.
+const HOT_RERANK: chrono::Duration = chrono::Duration::minutes(1);
+
 /// Renders `view` of `topic` (already narrowed) at `now`. `query` is the query that narrowed
-/// it ("" when none), kept in the self link. Returns the bytes and the newest change among
-/// the items; an empty feed is dated at the Unix epoch, so the same store and config always
-/// give the same bytes (across restarts, and in `export`).
+/// it ("" when none), kept in the self link.
 pub fn render_topic(
     config: &Config,
     store: &Store,
@@ -57,9 +69,20 @@ pub fn render_topic(
     view: View,
     query: &str,
     now: DateTime<Utc>,
-) -> Result<(Vec<u8>, DateTime<Utc>), StoreError> {
+) -> Result<TopicRender, StoreError> {
     let candidates = store.stories_since(topic.window_start(now))?;
     let stories = select::select(topic, candidates, now);
+    let window = chrono::Duration::from_std(topic.window).unwrap_or(chrono::Duration::MAX);
+    let leaves_window = stories
+        .iter()
+        .filter_map(|s| s.published.checked_add_signed(window))
+        .min();
+    let valid_until = match topic.sort {
+        select::Sort::Hot => {
+            Some(leaves_window.map_or(now + HOT_RERANK, |t| t.min(now + HOT_RERANK)))
+        }
+        _ => leaves_window,
+    };
     let base = &config.server.base_url;
     let updated = newest_update(&stories, DateTime::<Utc>::UNIX_EPOCH);
     let meta = FeedMeta {
@@ -82,7 +105,11 @@ pub fn render_topic(
         }
         View::Embed => html::embed(&meta, &stories),
     };
-    Ok((bytes, updated))
+    Ok(TopicRender {
+        bytes,
+        updated,
+        valid_until,
+    })
 }
 
 /// Why each candidate is in `topic` or not.
