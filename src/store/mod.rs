@@ -2,8 +2,9 @@
 //! the schema version, behind a small `Store` interface. One fetch's writes land atomically
 //! and are flushed before the fetch is reported done.
 
-mod keys;
+pub(crate) mod keys;
 pub mod merge;
+mod schema;
 
 pub use merge::{Candidate, Change};
 
@@ -17,8 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Version of the on-disk layout this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 1;
+pub use schema::SCHEMA_VERSION;
 /// sled's page cache: explicit so memory use is known, not sled's default.
 const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;
 
@@ -70,25 +70,7 @@ impl Store {
             .cache_capacity(CACHE_CAPACITY)
             .open()
             .map_err(open_err)?;
-        let meta = db.open_tree("meta")?;
-        match meta.get("schema_version")? {
-            Some(v) => {
-                let found = v
-                    .as_ref()
-                    .try_into()
-                    .map(u64::from_be_bytes)
-                    .unwrap_or(u64::MAX);
-                if found > SCHEMA_VERSION {
-                    return Err(StoreError::NewerSchema {
-                        dir: dir.to_path_buf(),
-                        found,
-                    });
-                }
-            }
-            None => {
-                meta.insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
-            }
-        }
+        schema::migrate(&db, dir)?;
         Ok(Store {
             stories: db.open_tree("stories")?,
             by_time: db.open_tree("by_time")?,
@@ -149,7 +131,7 @@ impl Store {
             let old_key = original.map(|o| keys::by_time_key(o.published, o.id));
             writes.push((
                 story.id,
-                encode(&story)?,
+                schema::encode_story(&story)?,
                 old_key,
                 keys::by_time_key(story.published, story.id),
             ));
@@ -198,7 +180,7 @@ impl Store {
     pub fn story(&self, id: StoryId) -> Result<Option<Story>, StoreError> {
         self.stories
             .get(id.0)?
-            .map(|bytes| decode(&bytes, &id.to_hex()))
+            .map(|bytes| schema::decode_story(&bytes, &id.0))
             .transpose()
     }
 
@@ -238,7 +220,7 @@ impl Store {
                 story.summary = summary.to_string();
                 story.revised = Some(at);
                 story.updated = story.updated.max(at);
-                Some(encode(&story)?)
+                Some(schema::encode_story(&story)?)
             }
             _ => None,
         };

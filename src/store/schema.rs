@@ -1,0 +1,172 @@
+//! The on-disk schema version and the migrations between versions. Version 1 kept stories
+//! as JSON; version 2 keeps them in postcard (compact binary, several times faster to read).
+//! Opening a store migrates an older one in place; a newer one is refused.
+
+use super::StoreError;
+use crate::model::Story;
+use std::path::Path;
+
+/// Version of the on-disk layout this build reads and writes.
+pub const SCHEMA_VERSION: u64 = 2;
+const KEY: &str = "schema_version";
+/// Stories rewritten per batch while migrating.
+const BATCH: usize = 1000;
+
+/// Brings the store at `dir` to `SCHEMA_VERSION`, or refuses a newer one.
+pub fn migrate(db: &sled::Db, dir: &Path) -> Result<(), StoreError> {
+    let meta = db.open_tree("meta")?;
+    let stories = db.open_tree("stories")?;
+    let found = match meta.get(KEY)? {
+        Some(v) => v
+            .as_ref()
+            .try_into()
+            .map(u64::from_be_bytes)
+            .unwrap_or(u64::MAX),
+        None if stories.is_empty() => SCHEMA_VERSION,
+        None => 1,
+    };
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            dir: dir.to_path_buf(),
+            found,
+        });
+    }
+    if found == 1 {
+        stories_json_to_postcard(&stories)?;
+        tracing::info!(dir = %dir.display(), "store migrated from schema 1 to 2");
+    }
+    meta.insert(KEY, &SCHEMA_VERSION.to_be_bytes())?;
+    db.flush()?;
+    Ok(())
+}
+
+fn stories_json_to_postcard(stories: &sled::Tree) -> Result<(), StoreError> {
+    let mut batch = sled::Batch::default();
+    let mut pending = 0;
+    for entry in stories.iter() {
+        let (key, json) = entry?;
+        let story: Story = serde_json::from_slice(&json).map_err(|e| StoreError::Corrupt {
+            key: hex(&key),
+            message: format!("schema 1 story: {e}"),
+        })?;
+        batch.insert(key, encode_story(&story)?);
+        pending += 1;
+        if pending == BATCH {
+            stories.apply_batch(std::mem::take(&mut batch))?;
+            pending = 0;
+        }
+    }
+    stories.apply_batch(batch)?;
+    Ok(())
+}
+
+pub fn encode_story(story: &Story) -> Result<Vec<u8>, StoreError> {
+    postcard::to_stdvec(story).map_err(|e| StoreError::Corrupt {
+        key: story.id.to_hex(),
+        message: e.to_string(),
+    })
+}
+
+pub fn decode_story(bytes: &[u8], key: &[u8]) -> Result<Story, StoreError> {
+    postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt {
+        key: hex(key),
+        message: e.to_string(),
+    })
+}
+
+fn hex(key: &[u8]) -> String {
+    key.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::StoryId;
+    use crate::store::Store;
+    use chrono::{TimeZone, Utc};
+
+    fn story(n: u32) -> Story {
+        let at = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, n % 60).unwrap();
+        let url = format!("https://example.com/{n}");
+        Story {
+            id: StoryId::from_canonical_url(&url),
+            canonical_url: url.clone(),
+            url,
+            title: format!("Story {n}"),
+            summary: "A summary.".into(),
+            content_html: None,
+            author: None,
+            published: at,
+            updated: at,
+            revised: None,
+            tags: vec!["raft".into()],
+            sources: vec!["hn".into()],
+            sightings: vec![],
+        }
+    }
+
+    #[test]
+    fn a_schema_1_store_is_migrated_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let originals: Vec<Story> = (0..2500).map(story).collect();
+        {
+            // What a schema 1 build left behind: stories as JSON, version 1.
+            let db = sled::open(dir.path()).unwrap();
+            let stories = db.open_tree("stories").unwrap();
+            let by_time = db.open_tree("by_time").unwrap();
+            for s in &originals {
+                stories
+                    .insert(s.id.0, serde_json::to_vec(s).unwrap())
+                    .unwrap();
+                by_time
+                    .insert(crate::store::keys::by_time_key(s.published, s.id), &[])
+                    .unwrap();
+            }
+            db.open_tree("meta")
+                .unwrap()
+                .insert(KEY, &1u64.to_be_bytes())
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.story_count(), 2500);
+        for s in originals.iter().step_by(97) {
+            assert_eq!(store.story(s.id).unwrap().as_ref(), Some(s));
+        }
+        assert_eq!(
+            store
+                .stories_since(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap())
+                .unwrap()
+                .len(),
+            2500
+        );
+        drop(store);
+        // Reopening finds schema 2 and leaves it alone.
+        assert_eq!(
+            Store::open(dir.path())
+                .unwrap()
+                .story(originals[0].id)
+                .unwrap()
+                .as_ref(),
+            Some(&originals[0])
+        );
+    }
+
+    #[test]
+    fn a_newer_store_is_refused_with_a_clear_message() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = sled::open(dir.path()).unwrap();
+            db.open_tree("meta")
+                .unwrap()
+                .insert(KEY, &99u64.to_be_bytes())
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let err = Store::open(dir.path()).err().unwrap().to_string();
+        assert!(
+            err.contains("written by a newer feedsift (schema 99, this build reads 2)"),
+            "{err}"
+        );
+    }
+}
