@@ -67,7 +67,7 @@ pub fn select(
     let start = topic.window_start(now);
     let mut kept: Vec<Story> = candidates
         .into_iter()
-        .filter(|s| s.published >= start && topic.draws_from(s) && topic.rules.evaluate(s).passes)
+        .filter(|s| s.published >= start && topic.draws_from(s) && topic.rules.passes(s))
         .collect();
     rank::rank(&mut kept, topic.sort, now);
     kept.truncate(topic.limit);

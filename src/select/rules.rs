@@ -71,6 +71,34 @@ pub struct Verdict {
 }
 
 impl TopicRules {
+    /// Whether the story is in the topic: the same answer as `evaluate(story).passes`, but
+    /// the cheap checks (points, comments) come first and the text is tokenized only when the
+    /// story could still pass. Selection over a window calls this for every story.
+    pub fn passes(&self, story: &Story) -> bool {
+        let no_thresholds = self.min_points == MinPoints::None && self.min_comments.is_none();
+        let popular = (no_thresholds || story.sightings.iter().any(|s| self.sighting_passes(s)))
+            && self
+                .min_top_points
+                .is_none_or(|min| story.top_points() >= min);
+        if !popular {
+            return false;
+        }
+        if self.keywords.is_empty() && self.exclude.is_empty() && self.required.is_empty() {
+            return self.min_relevance <= 0.0;
+        }
+        let doc = Document::new(&story.title, &story.summary, &story.tags);
+        let relevance: f64 = self
+            .keywords
+            .iter()
+            .filter(|t| doc.find(t).is_some())
+            .map(|t| t.weight)
+            .sum::<f64>()
+            + 0.0;
+        relevance >= self.min_relevance
+            && !self.exclude.iter().any(|t| doc.find(t).is_some())
+            && self.required.iter().all(|t| doc.find(t).is_some())
+    }
+
     pub fn evaluate(&self, story: &Story) -> Verdict {
         let doc = Document::new(&story.title, &story.summary, &story.tags);
         let matched: Vec<MatchedTerm> = self
@@ -110,6 +138,19 @@ impl TopicRules {
         }
     }
 
+    /// One sighting against the points and comments thresholds.
+    fn sighting_passes(&self, s: &crate::model::StoredSighting) -> bool {
+        let points_ok = match (self.min_points.threshold_for(s.kind()), s.points) {
+            (Some(min), Some(points)) => points >= min,
+            _ => true,
+        };
+        let comments_ok = match (self.min_comments, s.comments) {
+            (Some(min), Some(comments)) => comments >= min,
+            _ => true,
+        };
+        points_ok && comments_ok
+    }
+
     /// Each sighting against the points and comments thresholds (none when the topic has
     /// none). A story passes when ANY of its sightings passes both. Sightings without a score
     /// (plain feeds) are not held to a points threshold, nor to a comments one when they carry
@@ -123,21 +164,13 @@ impl TopicRules {
             .iter()
             .map(|s| {
                 let min_points = self.min_points.threshold_for(s.kind());
-                let points_ok = match (min_points, s.points) {
-                    (Some(min), Some(points)) => points >= min,
-                    _ => true,
-                };
-                let comments_ok = match (self.min_comments, s.comments) {
-                    (Some(min), Some(comments)) => comments >= min,
-                    _ => true,
-                };
                 SightingCheck {
                     site: s.site_name.clone(),
                     points: s.points,
                     min_points,
                     comments: s.comments,
                     min_comments: self.min_comments,
-                    passes: points_ok && comments_ok,
+                    passes: self.sighting_passes(s),
                 }
             })
             .collect()
@@ -285,6 +318,38 @@ mod tests {
         assert!(!r.evaluate(&lobsters_only).passes);
         let feed_only = story("Raft", "", &[], &[("feed:blog", None, None)]);
         assert!(r.evaluate(&feed_only).passes);
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_evaluate() {
+        let mut r = rules();
+        r.min_points = MinPoints::PerSite([("hackernews".to_string(), 100)].into());
+        r.required = vec![Term::new("log", 1.0).unwrap()];
+        let cases = [
+            story("Raft log", "", &[], &[("hackernews", Some(150), None)]),
+            story("Raft log", "", &[], &[("hackernews", Some(50), None)]),
+            story(
+                "Raft",
+                "distributed",
+                &[],
+                &[("hackernews", Some(500), None)],
+            ),
+            story(
+                "Raft log crypto airdrop",
+                "",
+                &[],
+                &[("lobsters", Some(1), None)],
+            ),
+            story("CAP theorem log", "", &["x"], &[("feed:blog", None, None)]),
+            story("nothing", "", &[], &[]),
+        ];
+        for s in &cases {
+            assert_eq!(r.passes(s), r.evaluate(s).passes, "{}", s.title);
+        }
+        assert_eq!(
+            TopicRules::default().passes(&cases[5]),
+            TopicRules::default().evaluate(&cases[5]).passes
+        );
     }
 
     #[test]
