@@ -23,6 +23,8 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// How often due article summaries are looked for, and how many one round fetches.
 const ARTICLES_EVERY: Duration = Duration::from_secs(30);
 const ARTICLES_PER_ROUND: usize = 20;
+/// Without store changes, due retries are looked for this often.
+const ARTICLES_RETRY_SCAN: Duration = Duration::from_secs(600);
 /// How long shutdown waits for polls in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -282,22 +284,33 @@ async fn poll_forever(
 }
 
 async fn articles_forever(live: Arc<Live>, limits: HostLimits, mut stop: watch::Receiver<bool>) {
+    // Looking for due articles reads every summary topic's window: do it when the store
+    // changed (new stories), when the last round left work, or now and then for retries.
+    let mut last_seen: Option<(u64, std::time::Instant)> = None;
+    let mut more_due = false;
     loop {
         let state = live.get();
-        match article_worker(&state.config, state.store.clone()) {
-            Ok(worker) => {
-                let report = worker
-                    .run_once(&state.config, &limits, ARTICLES_PER_ROUND)
-                    .await;
-                if report.summarized + report.failed > 0 {
-                    tracing::info!(
-                        summarized = report.summarized,
-                        failed = report.failed,
-                        "article summaries"
-                    );
+        let generation = state.store.generation();
+        let stale =
+            last_seen.is_none_or(|(g, at)| g != generation || at.elapsed() >= ARTICLES_RETRY_SCAN);
+        if stale || more_due {
+            last_seen = Some((generation, std::time::Instant::now()));
+            match article_worker(&state.config, state.store.clone()) {
+                Ok(worker) => {
+                    let report = worker
+                        .run_once(&state.config, &limits, ARTICLES_PER_ROUND)
+                        .await;
+                    more_due = report.summarized + report.failed == ARTICLES_PER_ROUND;
+                    if report.summarized + report.failed > 0 {
+                        tracing::info!(
+                            summarized = report.summarized,
+                            failed = report.failed,
+                            "article summaries"
+                        );
+                    }
                 }
+                Err(e) => tracing::warn!(error = %e, "article summaries unavailable"),
             }
-            Err(e) => tracing::warn!(error = %e, "article summaries unavailable"),
         }
         tokio::select! {
             _ = tokio::time::sleep(ARTICLES_EVERY) => {}
