@@ -32,8 +32,10 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 pub fn brotli(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() / 4);
+    // Quality 5 compresses about as well as gzip -9 at a small part of quality 9's cost,
+    // which dominated a cache miss (14 ms of a 100-item feed's 17 ms render).
     let params = brotli::enc::BrotliEncoderParams {
-        quality: 9,
+        quality: 5,
         lgwin: 22,
         ..Default::default()
     };

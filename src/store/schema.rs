@@ -84,6 +84,7 @@ mod tests {
     use crate::model::StoryId;
     use crate::store::Store;
     use chrono::{TimeZone, Utc};
+    use std::path::Path;
 
     fn story(n: u32) -> Story {
         let at = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, n % 60).unwrap();
@@ -103,6 +104,19 @@ mod tests {
             sources: vec!["hn".into()],
             sightings: vec![],
         }
+    }
+
+    /// sled's background thread may hold the file lock a moment after the handle drops.
+    fn open_after_drop(dir: &Path) -> Result<Store, StoreError> {
+        for _ in 0..100 {
+            match Store::open(dir) {
+                Err(StoreError::Open { .. }) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                other => return other,
+            }
+        }
+        Store::open(dir)
     }
 
     #[test]
@@ -128,7 +142,7 @@ mod tests {
                 .unwrap();
             db.flush().unwrap();
         }
-        let store = Store::open(dir.path()).unwrap();
+        let store = open_after_drop(dir.path()).unwrap();
         assert_eq!(store.story_count(), 2500);
         for s in originals.iter().step_by(97) {
             assert_eq!(store.story(s.id).unwrap().as_ref(), Some(s));
@@ -143,7 +157,7 @@ mod tests {
         drop(store);
         // Reopening finds schema 2 and leaves it alone.
         assert_eq!(
-            Store::open(dir.path())
+            open_after_drop(dir.path())
                 .unwrap()
                 .story(originals[0].id)
                 .unwrap()
@@ -163,7 +177,7 @@ mod tests {
                 .unwrap();
             db.flush().unwrap();
         }
-        let err = Store::open(dir.path()).err().unwrap().to_string();
+        let err = open_after_drop(dir.path()).err().unwrap().to_string();
         assert!(
             err.contains("written by a newer feedsift (schema 99, this build reads 2)"),
             "{err}"
