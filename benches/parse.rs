@@ -73,7 +73,9 @@ fn bench_parse(c: &mut Criterion) {
                     parsed
                         .sightings
                         .into_iter()
-                        .filter_map(|s| Candidate::from_sighting(s, DEFAULT_SUMMARY_WORDS).ok())
+                        .filter_map(|s| {
+                            Candidate::from_sighting(s, DEFAULT_SUMMARY_WORDS, false).ok()
+                        })
                         .count()
                 })
             });

@@ -29,10 +29,22 @@ const ARTICLES_RETRY_SCAN: Duration = Duration::from_secs(600);
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 pub fn ingester(config: &Config, store: Store) -> anyhow::Result<Ingester> {
+    let full_content_sources = config
+        .sources
+        .iter()
+        .filter(|s| {
+            config
+                .topics
+                .iter()
+                .any(|t| t.full_content && t.sources.as_ref().is_none_or(|ids| ids.contains(&s.id)))
+        })
+        .map(|s| s.id.clone())
+        .collect();
     Ok(Ingester {
         store,
         fetcher: fetcher(config)?,
         summary_words: config.defaults.summary_words,
+        full_content_sources: Arc::new(full_content_sources),
     })
 }
 
@@ -191,6 +203,8 @@ struct PollerKey {
     timeout: Duration,
     max_body: u64,
     summary_words: usize,
+    /// Whether a full-content topic reads the source (its HTML is then kept).
+    keep_html: bool,
 }
 
 impl Pollers {
@@ -203,6 +217,7 @@ impl Pollers {
         stop: &watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
         let ingester = ingester(config, store.clone())?;
+        let full = Arc::clone(&ingester.full_content_sources);
         let wanted: HashMap<String, PollerKey> = config
             .sources
             .iter()
@@ -213,6 +228,7 @@ impl Pollers {
                     timeout: config.defaults.timeout,
                     max_body: config.defaults.max_body,
                     summary_words: config.defaults.summary_words,
+                    keep_html: full.contains(&s.id),
                 };
                 (s.id.clone(), key)
             })

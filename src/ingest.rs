@@ -73,6 +73,8 @@ pub struct Ingester {
     pub store: Store,
     pub fetcher: Fetcher,
     pub summary_words: usize,
+    /// Sources some `content = "full"` topic reads: only their HTML is sanitized and kept.
+    pub full_content_sources: std::sync::Arc<std::collections::HashSet<String>>,
 }
 
 impl Ingester {
@@ -171,7 +173,8 @@ impl Ingester {
         let mut skipped = parsed.skipped.len();
         let mut candidates = Vec::with_capacity(parsed.sightings.len());
         for sighting in parsed.sightings {
-            match Candidate::from_sighting(sighting, self.summary_words) {
+            let keep_html = self.full_content_sources.contains(&sighting.source);
+            match Candidate::from_sighting(sighting, self.summary_words, keep_html) {
                 Ok(c) => candidates.push(c),
                 Err(_) => skipped += 1,
             }

@@ -47,7 +47,7 @@ fn ingest(bytes: &[u8], source: &SourceConfig) -> Outcome {
             let stories = parsed
                 .sightings
                 .into_iter()
-                .filter_map(|s| Candidate::from_sighting(s, 60).ok())
+                .filter_map(|s| Candidate::from_sighting(s, 60, true).ok())
                 .inspect(|c| {
                     assert!(
                         !c.sighting.title.is_empty(),

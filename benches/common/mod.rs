@@ -788,7 +788,9 @@ pub fn candidate_batch(
             }
         }
         for kind in kinds {
-            if let Ok(c) = Candidate::from_sighting(sighting(kind, it, newest), summary_words) {
+            if let Ok(c) =
+                Candidate::from_sighting(sighting(kind, it, newest), summary_words, false)
+            {
                 out.push(c);
             }
         }

@@ -20,8 +20,14 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    /// Normalizes one sighting; fails only when its URL is unusable.
-    pub fn from_sighting(sighting: Sighting, summary_words: usize) -> Result<Candidate, UrlError> {
+    /// Normalizes one sighting; fails only when its URL is unusable. The source's HTML is
+    /// sanitized and kept only with `keep_html` (a full-content topic reads this source):
+    /// sanitizing is the costliest step of ingest.
+    pub fn from_sighting(
+        sighting: Sighting,
+        summary_words: usize,
+        keep_html: bool,
+    ) -> Result<Candidate, UrlError> {
         let canonical = canonical_url(&sighting.url)?;
         let clean = clean_url(&sighting.url)?;
         let summary = summarize(&sighting.text, summary_words);
@@ -29,6 +35,7 @@ impl Candidate {
         let content_html = sighting
             .html
             .as_deref()
+            .filter(|_| keep_html)
             .and_then(|h| sanitize_html(h, &base));
         Ok(Candidate {
             id: StoryId::from_canonical_url(&canonical),
