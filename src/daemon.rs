@@ -20,6 +20,7 @@ use tokio::task::JoinSet;
 /// Margin kept beyond the longest topic window before stories are pruned.
 const RETENTION_MARGIN: Duration = Duration::from_secs(7 * 86_400);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+const PRUNE_BATCH: usize = 2000;
 /// How often due article summaries are looked for, and how many one round fetches.
 const ARTICLES_EVERY: Duration = Duration::from_secs(30);
 const ARTICLES_PER_ROUND: usize = 20;
@@ -340,12 +341,30 @@ async fn prune_forever(live: Arc<Live>, mut stop: watch::Receiver<bool>) {
         let state = live.get();
         let keep = state.config.longest_window() + RETENTION_MARGIN;
         let cutoff = Utc::now() - chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX);
-        let store = state.store.clone();
-        match tokio::task::spawn_blocking(move || store.prune_before(cutoff)).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::info!(removed = n, "pruned old stories"),
-            Ok(Err(e)) => tracing::warn!(error = %e, "pruning failed"),
-            Err(e) => tracing::warn!(error = %e, "pruning task failed"),
+        let mut removed = 0;
+        // In batches: polls write in between, and shutdown never waits for a long prune.
+        while !*stop.borrow() {
+            let store = state.store.clone();
+            match tokio::task::spawn_blocking(move || store.prune_before(cutoff, PRUNE_BATCH)).await
+            {
+                Ok(Ok(n)) => {
+                    removed += n;
+                    if n < PRUNE_BATCH {
+                        break;
+                    }
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "pruning failed");
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "pruning task failed");
+                    break;
+                }
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, "pruned old stories");
         }
         tokio::select! {
             _ = tokio::time::sleep(PRUNE_EVERY) => {}

@@ -5,6 +5,8 @@
 pub(crate) mod keys;
 pub mod merge;
 mod schema;
+#[cfg(test)]
+mod tests;
 
 pub use merge::{Candidate, Change};
 
@@ -265,13 +267,15 @@ impl Store {
     }
 
     /// Removes stories published before `cutoff`; returns how many.
-    pub fn prune_before(&self, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
+    /// At most `max` of them per call, so a large prune can be interleaved with other writes
+    /// and stopped between calls.
+    pub fn prune_before(&self, cutoff: DateTime<Utc>, max: usize) -> Result<usize, StoreError> {
         let _guard = self
             .write_lock
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut removed = 0;
-        for entry in self.by_time.range(..keys::time_prefix(cutoff)) {
+        for entry in self.by_time.range(..keys::time_prefix(cutoff)).take(max) {
             let (key, _) = entry?;
             if let Some(id) = keys::id_of_by_time_key(&key) {
                 self.stories.remove(id.0)?;
