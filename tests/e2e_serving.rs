@@ -17,28 +17,7 @@ fn config(up: &Upstream) -> String {
 [defaults]
 poll = "10m"
 
-[[source]]
-id = "hn"
-kind = "hackernews"
-url = "{hn}"
-poll = "5m"
-
-[[source]]
-id = "reddit-programming"
-kind = "reddit"
-subreddit = "programming"
-url = "{reddit}"
-
-[[source]]
-id = "lobsters"
-kind = "lobsters"
-url = "{lobsters}"
-
-[[source]]
-id = "devto"
-kind = "devto"
-url = "{devto}"
-
+{sources}
 [[topic]]
 slug = "distributed-systems"
 summaries = "feed"
@@ -65,10 +44,7 @@ window = "3650d"
 [topic.keywords]
 "javascript" = 1
 "#,
-        hn = up.url("/hn"),
-        reddit = up.url("/reddit"),
-        lobsters = up.url("/lobsters"),
-        devto = up.url("/devto"),
+        sources = common::site_sources(up, ["/hn", "/reddit", "/lobsters", "/devto"], Some("5m")),
     )
 }
 

@@ -12,27 +12,7 @@ use serde_json::Value;
 fn config(up: &Upstream) -> String {
     format!(
         r#"
-[[source]]
-id = "hn"
-kind = "hackernews"
-url = "{hn}"
-
-[[source]]
-id = "reddit-programming"
-kind = "reddit"
-subreddit = "programming"
-url = "{reddit}"
-
-[[source]]
-id = "lobsters"
-kind = "lobsters"
-url = "{lobsters}"
-
-[[source]]
-id = "devto"
-kind = "devto"
-url = "{devto}"
-
+{sources}
 [[topic]]
 slug = "distributed-systems"
 summaries = "feed"
@@ -74,10 +54,16 @@ title = "Much discussed"
 window = "3650d"
 min_comments = 60
 "#,
-        hn = up.url("/api/v1/search"),
-        reddit = up.url("/r/programming/top.json"),
-        lobsters = up.url("/hottest.json"),
-        devto = up.url("/api/articles"),
+        sources = common::site_sources(
+            up,
+            [
+                "/api/v1/search",
+                "/r/programming/top.json",
+                "/hottest.json",
+                "/api/articles"
+            ],
+            None
+        ),
     )
 }
 

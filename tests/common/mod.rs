@@ -157,6 +157,24 @@ async fn serve_fixture(
         .into_response()
 }
 
+/// `[[source]]` blocks for the four community sites, served by `up` at these paths
+/// (Hacker News, /r/programming, Lobsters, Dev.to); `hn_poll` overrides Hacker News' interval.
+pub fn site_sources(up: &Upstream, paths: [&str; 4], hn_poll: Option<&str>) -> String {
+    let poll = hn_poll
+        .map(|p| format!("poll = \"{p}\"\n"))
+        .unwrap_or_default();
+    format!(
+        "[[source]]\nid = \"hn\"\nkind = \"hackernews\"\nurl = \"{}\"\n{poll}\n\
+         [[source]]\nid = \"reddit-programming\"\nkind = \"reddit\"\nsubreddit = \"programming\"\nurl = \"{}\"\n\n\
+         [[source]]\nid = \"lobsters\"\nkind = \"lobsters\"\nurl = \"{}\"\n\n\
+         [[source]]\nid = \"devto\"\nkind = \"devto\"\nurl = \"{}\"\n",
+        up.url(paths[0]),
+        up.url(paths[1]),
+        up.url(paths[2]),
+        up.url(paths[3]),
+    )
+}
+
 /// A free loopback port (bound then released: good enough for tests).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
