@@ -7,6 +7,8 @@ mod sites;
 mod suggest;
 pub mod units;
 mod validate;
+mod validate_source;
+mod validate_topic;
 
 pub use error::{line_column, ConfigError, ConfigErrors};
 pub use sites::SourceKind;
