@@ -12,6 +12,7 @@
 //! - `metrics`: counters and the latency histogram behind `/metrics`
 //! - `model`: `Sighting` (a story on one site) and `Story` (the merged record)
 //! - `normalize`: canonical URLs, story ids, text from markup, titles, summaries
+//! - `pollers`: one polling task per source, synced with the config on reload
 //! - `progress`: the progress line of `fetch --once` on a terminal
 //! - `reload`: config reload on SIGHUP or file change, keeping the old config when the new is bad
 //! - `remote`: asking a running daemon over HTTP when it holds the store
@@ -34,6 +35,7 @@ pub mod metrics;
 pub mod model;
 pub mod normalize;
 pub mod opml_import;
+pub mod pollers;
 pub mod progress;
 pub mod reload;
 pub mod remote;
