@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //! - `articles`: article-page summaries for link posts without text (fetch once, retry with backoff)
+//! - `commands`: what each CLI command does and prints (main.rs only parses and dispatches)
 //! - `config`: feeds.toml schema, validation with file:line:col errors, compiled topics
 //! - `daemon`: `serve` (scheduled polling, pruning, HTTP, clean shutdown) and `fetch_once`
 //! - `export`: static export of every topic's feeds and pages, unchanged files untouched
@@ -25,6 +26,7 @@
 //! - `store`: sled trees, merge of sightings into stories, by-time index, fetch state
 
 pub mod articles;
+pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod export;

@@ -1,13 +1,9 @@
 //! The `feedsift` command line: parses arguments and dispatches; logic lives in the library.
 
 use clap::{Parser, Subcommand};
+use feedsift::commands::{self, runtime};
 use feedsift::config::Config;
-use feedsift::daemon::{self, FetchEvent};
-use feedsift::hosts::HostLimits;
-use feedsift::progress::Progress;
-use feedsift::select::explain;
-use feedsift::store::{Store, StoreError};
-use feedsift::{export, opml_import};
+use feedsift::daemon;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -89,20 +85,20 @@ fn main() -> ExitCode {
     init_logs(verbose, cli.log_format);
     let result = match cli.command {
         Command::Check => {
-            check(&config);
+            commands::check(&config);
             Ok(())
         }
-        Command::Fetch { once: _ } => fetch(config),
+        Command::Fetch { once: _ } => commands::fetch(config),
         Command::Serve => runtime().and_then(|rt| rt.block_on(daemon::serve(config))),
-        Command::Status => status(&config),
+        Command::Status => commands::status(&config),
         Command::Explain {
             topic,
             all,
             story,
             json,
-        } => explain(&config, &topic, all, story.as_deref(), json),
-        Command::ImportOpml { file } => import_opml(&config, &file),
-        Command::Export { out } => export(&config, &out),
+        } => commands::explain(&config, &topic, all, story.as_deref(), json),
+        Command::ImportOpml { file } => commands::import_opml(&config, &file),
+        Command::Export { out } => commands::export(&config, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -111,20 +107,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Columns of the terminal (from $COLUMNS, else 80).
-fn terminal_width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(80)
-}
-
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?)
 }
 
 fn init_logs(verbose: bool, format: LogFormat) {
@@ -138,213 +120,4 @@ fn init_logs(verbose: bool, format: LogFormat) {
         LogFormat::Json => logs.json().flatten_event(true).init(),
         LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
     }
-}
-
-fn check(config: &Config) {
-    println!("{}: ok", config.path.display());
-    println!(
-        "  {} sources, {} topics, data in {}",
-        config.sources.len(),
-        config.topics.len(),
-        config.server.data_dir.display()
-    );
-    for s in &config.sources {
-        println!(
-            "  source {:<24} {:<10} every {:<6} {}",
-            s.id,
-            s.kind.name(),
-            feedsift::config::units::format_duration(s.poll),
-            s.url
-        );
-    }
-    for t in &config.topics {
-        println!(
-            "  topic  {:<24} {} keywords, window {}, limit {}, sort {}",
-            t.slug,
-            t.rules.keywords.len(),
-            feedsift::config::units::format_duration(t.window),
-            t.limit,
-            t.sort.name()
-        );
-    }
-    for warning in feedsift::config::warnings(config) {
-        println!("warning: {warning}");
-    }
-}
-
-fn fetch(config: Config) -> anyhow::Result<()> {
-    let store = Store::open(&config.server.data_dir)?;
-    let ingester = daemon::ingester(&config, store.clone())?;
-    let articles = daemon::article_worker(&config, store.clone())?;
-    let rt = runtime()?;
-    rt.block_on(async {
-        let mut progress = Progress {
-            total: config.sources.len(),
-            ..Progress::default()
-        };
-        // The bar is drawn on a terminal only: logs and pipes get plain lines.
-        let draw = std::io::stderr().is_terminal();
-        daemon::fetch_once(&config, &ingester, |event| {
-            match event {
-                FetchEvent::Started(id) => progress.started(id),
-                FetchEvent::Finished(report) => {
-                    progress.finished(&report.source_id);
-                    if draw {
-                        eprint!("\r\x1b[2K");
-                    }
-                    println!("{report}");
-                }
-            }
-            if draw {
-                eprint!("\r\x1b[2K{}", progress.line(terminal_width()));
-            }
-        })
-        .await;
-        if draw {
-            eprint!("\r\x1b[2K");
-        }
-        let report = articles
-            .run_once(&config, &HostLimits::default(), usize::MAX)
-            .await;
-        if report.summarized + report.failed > 0 {
-            println!(
-                "{:<24} {} summarized, {} failed (retried later)",
-                "articles", report.summarized, report.failed
-            );
-        }
-    });
-    store.flush()?;
-    Ok(())
-}
-
-fn status(config: &Config) -> anyhow::Result<()> {
-    let report = match Store::open(&config.server.data_dir) {
-        Ok(store) => feedsift::server::health::report(config, &store),
-        Err(StoreError::Open { .. }) => serde_json::from_slice(&from_daemon(config, "/healthz")?)?,
-        Err(e) => return Err(e.into()),
-    };
-    println!("{}", serde_json::to_string_pretty(&report)?);
-    if report["status"] != "ok" {
-        anyhow::bail!("some source states cannot be read (see state_error above)");
-    }
-    Ok(())
-}
-
-fn explain(
-    config: &Config,
-    slug: &str,
-    all: bool,
-    story: Option<&str>,
-    json: bool,
-) -> anyhow::Result<()> {
-    let topic = config.topic(slug).ok_or_else(|| {
-        let known: Vec<&str> = config.topics.iter().map(|t| t.slug.as_str()).collect();
-        anyhow::anyhow!("unknown topic {slug:?} (topics: {})", known.join(", "))
-    })?;
-    let canonical = story.map(feedsift::normalize::canonical_url).transpose()?;
-    let explanation = match Store::open(&config.server.data_dir) {
-        Ok(store) => {
-            let filter = explain::Filter {
-                all,
-                canonical_url: canonical,
-            };
-            feedsift::server::views::explain_topic(&store, topic, &filter, chrono::Utc::now())?
-        }
-        Err(StoreError::Open { .. }) => {
-            let mut query = url::form_urlencoded::Serializer::new(String::new());
-            if all {
-                query.append_pair("all", "1");
-            }
-            if let Some(story) = story {
-                query.append_pair("story", story);
-            }
-            serde_json::from_slice(&from_daemon(
-                config,
-                &format!("/api/explain/{slug}?{}", query.finish()),
-            )?)?
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if json {
-        println!("{}", serde_json::to_string_pretty(&explanation)?);
-    } else {
-        print!("{}", explanation.to_table());
-    }
-    Ok(())
-}
-
-fn import_opml(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-    let entries =
-        opml_import::parse_opml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let (added, skipped) = opml_import::plan(config, &entries);
-    for (entry, reason) in &skipped {
-        println!("skipped {:<40} {} ({reason})", entry.title, entry.xml_url);
-    }
-    if added.is_empty() {
-        println!(
-            "nothing to add: {} feeds in {}, all skipped",
-            entries.len(),
-            file.display()
-        );
-        return Ok(());
-    }
-    let current = std::fs::read_to_string(&config.path)?;
-    let updated = opml_import::append_sources(&current, &added, &file.display().to_string());
-    // Never write a config the daemon could not load.
-    Config::parse(&config.path, &updated).map_err(|e| {
-        anyhow::anyhow!("the imported sources would make the config invalid, nothing written:\n{e}")
-    })?;
-    std::fs::write(&config.path, updated)?;
-    for s in &added {
-        println!("added   {:<40} {} (id {})", s.name, s.url, s.id);
-    }
-    println!(
-        "{} sources added to {}, {} skipped",
-        added.len(),
-        config.path.display(),
-        skipped.len()
-    );
-    Ok(())
-}
-
-fn export(config: &Config, out: &std::path::Path) -> anyhow::Result<()> {
-    let plan = export::plan(config);
-    let store = match Store::open(&config.server.data_dir) {
-        Ok(store) => Some(store),
-        Err(StoreError::Open { .. }) => None,
-        Err(e) => return Err(e.into()),
-    };
-    let now = chrono::Utc::now();
-    let (mut written, mut unchanged) = (0, 0);
-    for file in &plan {
-        let bytes = match &store {
-            Some(store) => export::render_local(config, store, file, now)?,
-            None => from_daemon(config, &file.server_path)?,
-        };
-        if export::write_if_changed(out, &file.file, &bytes)? {
-            println!("wrote {}", out.join(&file.file).display());
-            written += 1;
-        } else {
-            unchanged += 1;
-        }
-    }
-    println!(
-        "{written} files written, {unchanged} unchanged in {}",
-        out.display()
-    );
-    Ok(())
-}
-
-/// The store is held by a running daemon: ask it instead.
-fn from_daemon(config: &Config, path: &str) -> anyhow::Result<Vec<u8>> {
-    let rt = runtime()?;
-    rt.block_on(feedsift::remote::get(config, path))
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "the store at {} is in use by another process, and asking the daemon failed: {e}",
-                config.server.data_dir.display()
-            )
-        })
 }
