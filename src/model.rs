@@ -146,12 +146,4 @@ impl Story {
             .max()
             .unwrap_or(0)
     }
-
-    /// The sighting with the most points: its discussion is the one to point readers at.
-    pub fn top_discussion(&self) -> Option<&StoredSighting> {
-        self.sightings
-            .iter()
-            .filter(|s| s.discussion_url.is_some())
-            .max_by_key(|s| (s.points.unwrap_or(-1), s.comments.unwrap_or(-1)))
-    }
 }

@@ -102,50 +102,52 @@ impl Store {
             .write_lock
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut merged: BTreeMap<StoryId, (Option<Story>, Story, Change)> = BTreeMap::new();
+        // Story id -> (as stored before this batch, after merging the batch's sightings).
+        let mut merged: BTreeMap<StoryId, (Option<Story>, Story)> = BTreeMap::new();
         for c in candidates {
             let (original, current) = match merged.remove(&c.id) {
-                Some((original, story, _)) => (original, Some(story)),
+                Some((original, story)) => (original, Some(story)),
                 None => {
                     let original = self.story(c.id)?;
                     (original.clone(), original)
                 }
             };
             let (story, _) = merge::merge(current, c);
-            let change = match &original {
-                None => Change::New,
-                Some(o) if *o == story => Change::Unchanged,
-                Some(_) => Change::Updated,
-            };
-            merged.insert(c.id, (original, story, change));
+            merged.insert(c.id, (original, story));
         }
         let mut report = ApplyReport::default();
         let mut writes = Vec::new();
-        for (original, story, change) in merged.into_values() {
-            match change {
-                Change::New => report.new += 1,
-                Change::Updated => report.updated += 1,
-                Change::Unchanged => {
+        for (original, story) in merged.into_values() {
+            let old_key = match original {
+                None => {
+                    report.new += 1;
+                    None
+                }
+                Some(o) if o == story => {
                     report.unchanged += 1;
                     continue;
                 }
-            }
-            let old_key = original.map(|o| keys::by_time_key(o.published, o.id));
-            writes.push((
-                story.id,
-                schema::encode_story(&story)?,
-                old_key,
-                keys::by_time_key(story.published, story.id),
-            ));
+                Some(o) => {
+                    report.updated += 1;
+                    Some(keys::by_time_key(o.published, o.id))
+                }
+            };
+            let new_key = keys::by_time_key(story.published, story.id);
+            // The index entry moves only when the publication time did.
+            let moved = old_key.filter(|old| *old != new_key);
+            let index = (old_key != Some(new_key)).then_some(new_key);
+            writes.push((story.id, schema::encode_story(&story)?, moved, index));
         }
         (&self.stories, &self.by_time, &self.sources)
             .transaction(|(stories, by_time, sources)| {
-                for (id, bytes, old_key, new_key) in &writes {
+                for (id, bytes, moved_from, index_at) in &writes {
                     stories.insert(&id.0, bytes.as_slice())?;
-                    if let Some(old) = old_key {
+                    if let Some(old) = moved_from {
                         by_time.remove(old.as_slice())?;
                     }
-                    by_time.insert(new_key.as_slice(), &[])?;
+                    if let Some(new) = index_at {
+                        by_time.insert(new.as_slice(), &[])?;
+                    }
                 }
                 sources.insert(source_id.as_bytes(), state_bytes.as_slice())?;
                 Ok::<_, ConflictableTransactionError<()>>(())
