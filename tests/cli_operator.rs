@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{client, Upstream, Workspace};
+use common::{get, Upstream, Workspace};
 use std::path::Path;
 
 fn config(up: &Upstream) -> String {
@@ -204,14 +204,7 @@ async fn export_writes_the_served_bytes_and_rewrites_nothing_unchanged() {
         ("opml.xml", "/opml"),
         ("index.html", "/"),
     ] {
-        let served = client()
-            .get(daemon.url(path))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let served = get(&daemon.url(path)).await.bytes().await.unwrap();
         assert_eq!(
             std::fs::read(out_dir.join(file)).unwrap(),
             served.to_vec(),

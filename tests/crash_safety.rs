@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{client, Upstream, Workspace};
+use common::{get, Upstream, Workspace};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Read};
 use std::ops::Range;
@@ -332,14 +332,13 @@ type Served = BTreeMap<usize, BTreeMap<usize, usize>>;
 /// Starts `serve`, reads every topic's JSON Feed, stops it with SIGTERM.
 fn served(rt: &tokio::runtime::Runtime, ws: &Workspace) -> Served {
     let daemon = rt.block_on(ws.serve());
-    let http = client();
     // All topics at once: rendering (and compressing) a topic is the slow part in debug.
     let feeds: Vec<serde_json::Value> = rt.block_on(async {
         let mut requests = tokio::task::JoinSet::new();
         for topic in 0..TOPICS {
-            let (http, url) = (http.clone(), daemon.url(&format!("/t/crash-{topic}.json")));
+            let url = daemon.url(&format!("/t/crash-{topic}.json"));
             requests.spawn(async move {
-                let r = http.get(&url).send().await.unwrap();
+                let r = get(&url).await;
                 assert!(r.status().is_success(), "{url}: {}", r.status());
                 (topic, r.bytes().await.unwrap())
             });
@@ -376,15 +375,10 @@ fn served(rt: &tokio::runtime::Runtime, ws: &Workspace) -> Served {
 
 /// The upstream's ETag for each feed now: lets a stored validator be traced to its round.
 fn etags(rt: &tokio::runtime::Runtime, up: &Upstream) -> Vec<String> {
-    let http = client();
     rt.block_on(async {
         let mut tags = Vec::new();
         for feed in 0..FEEDS {
-            let r = http
-                .get(up.url(&format!("/feed{feed}.rss")))
-                .send()
-                .await
-                .unwrap();
+            let r = get(&up.url(&format!("/feed{feed}.rss"))).await;
             tags.push(r.headers()["etag"].to_str().unwrap().to_string());
         }
         tags

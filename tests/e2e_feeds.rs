@@ -5,7 +5,8 @@
 mod common;
 
 use common::{
-    all_elements, client, get_json, rss_titles, xml_check::assert_well_formed, Upstream, Workspace,
+    all_elements, client, get, get_json, rss_titles, xml_check::assert_well_formed, Upstream,
+    Workspace,
 };
 use reqwest::StatusCode;
 
@@ -147,11 +148,7 @@ async fn readers_get_the_curated_topic_and_ids_never_change() {
 
     let daemon = ws.serve().await;
     let http = client();
-    let rss = http
-        .get(daemon.url("/t/distributed-systems.rss"))
-        .send()
-        .await
-        .unwrap();
+    let rss = get(&daemon.url("/t/distributed-systems.rss")).await;
     assert_eq!(rss.status(), StatusCode::OK);
     assert_eq!(
         rss.headers()["content-type"],
@@ -224,11 +221,7 @@ async fn readers_get_the_curated_topic_and_ids_never_change() {
     assert_eq!(stale.status(), StatusCode::OK);
 
     // Atom and JSON Feed carry the same stories under the same ids.
-    let atom = http
-        .get(daemon.url("/t/distributed-systems.atom"))
-        .send()
-        .await
-        .unwrap();
+    let atom = get(&daemon.url("/t/distributed-systems.atom")).await;
     assert_eq!(
         atom.headers()["content-type"],
         "application/atom+xml; charset=utf-8"
@@ -237,11 +230,7 @@ async fn readers_get_the_curated_topic_and_ids_never_change() {
     assert_well_formed(&atom);
     let atom_ids: Vec<String> = all_elements(&atom, "id").into_iter().skip(1).collect();
     assert_eq!(atom_ids, guids);
-    let json = http
-        .get(daemon.url("/t/distributed-systems.json"))
-        .send()
-        .await
-        .unwrap();
+    let json = get(&daemon.url("/t/distributed-systems.json")).await;
     assert_eq!(
         json.headers()["content-type"],
         "application/feed+json; charset=utf-8"
@@ -260,25 +249,11 @@ async fn readers_get_the_curated_topic_and_ids_never_change() {
     );
 
     // Topic limits and source filters apply.
-    let rust = http
-        .get(daemon.url("/t/rust.rss"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let rust = get(&daemon.url("/t/rust.rss")).await.text().await.unwrap();
     assert_eq!(rss_titles(&rust), ["Async Closures Land in Stable Rust"]);
 
     // Index, health and unknown topics.
-    let index = http
-        .get(daemon.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let index = get(&daemon.url("/")).await.text().await.unwrap();
     for link in [
         "/t/distributed-systems.rss",
         "/t/distributed-systems.atom",
@@ -297,11 +272,7 @@ async fn readers_get_the_curated_topic_and_ids_never_change() {
     assert_eq!(broken["last_status"], 404);
     assert_eq!(broken["consecutive_failures"], 1);
     assert!(broken["last_error"].as_str().unwrap().contains("404"));
-    let missing = http
-        .get(daemon.url("/t/no-such-topic.rss"))
-        .send()
-        .await
-        .unwrap();
+    let missing = get(&daemon.url("/t/no-such-topic.rss")).await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert_eq!(
         missing.headers()["content-type"],
@@ -328,11 +299,7 @@ async fn readers_get_the_curated_topic_and_ids_never_change() {
     let (hits, conditional) = up.hits("/blog.rss");
     assert_eq!((hits, conditional), (2, 1));
     let daemon = ws.serve().await;
-    let after = http
-        .get(daemon.url("/t/distributed-systems.rss"))
-        .send()
-        .await
-        .unwrap();
+    let after = get(&daemon.url("/t/distributed-systems.rss")).await;
     assert_eq!(after.headers()["etag"], etag.as_str());
     let after = after.text().await.unwrap();
     assert_eq!(all_elements(&after, "guid"), guids);

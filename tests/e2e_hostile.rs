@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{client, get_json, xml_check::assert_well_formed, Upstream, Workspace};
+use common::{get, get_json, xml_check::assert_well_formed, Upstream, Workspace};
 
 const CONFIG: &str = r#"
 [[source]]
@@ -92,16 +92,8 @@ async fn hostile_content_is_inert_in_every_output() {
     assert!(out.contains("3 new") && out.contains("1 skipped"), "{out}");
 
     let daemon = ws.serve().await;
-    let http = client();
     for path in ["/t/raft.rss", "/t/raft.atom"] {
-        let xml = http
-            .get(daemon.url(path))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let xml = get(&daemon.url(path)).await.text().await.unwrap();
         assert_well_formed(&xml);
         assert_inert(&decoded(&xml), path);
         assert!(
@@ -129,14 +121,7 @@ async fn hostile_content_is_inert_in_every_output() {
     // Full-content topics carry the sanitized source HTML: images and text stay, links are
     // absolute and rel="noopener noreferrer", nothing active survives.
     for path in ["/t/raft-full.rss", "/t/raft-full.atom"] {
-        let xml = http
-            .get(daemon.url(path))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let xml = get(&daemon.url(path)).await.text().await.unwrap();
         assert_well_formed(&xml);
         let html = decoded(&xml);
         assert_no(&html, path, &[]);
@@ -150,14 +135,7 @@ async fn hostile_content_is_inert_in_every_output() {
         );
     }
     for path in ["/t/raft", "/t/raft/embed"] {
-        let html = http
-            .get(daemon.url(path))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = get(&daemon.url(path)).await.text().await.unwrap();
         // Our own stylesheet lives in <head>; everything from the source is in <body>.
         let body = html.split_once("<body>").unwrap().1;
         assert_inert(body, path);

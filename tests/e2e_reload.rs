@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{client, Upstream, Workspace};
+use common::{client, get, Upstream, Workspace};
 use std::time::{Duration, Instant};
 
 fn body(up: &Upstream, with_rust: bool) -> String {
@@ -86,14 +86,7 @@ async fn config_changes_apply_without_a_restart() {
     wait_for_status(&daemon.url("/t/ocaml.rss"), 200).await;
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let rss = client()
-            .get(daemon.url("/t/ocaml.rss"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let rss = get(&daemon.url("/t/ocaml.rss")).await.text().await.unwrap();
         if rss.contains("Paxos in 200 lines of OCaml") {
             break;
         }

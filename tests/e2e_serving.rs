@@ -5,7 +5,7 @@
 mod common;
 
 use common::{
-    client, get_json, rss_titles, xml_check::assert_well_formed, Daemon, Upstream, Workspace,
+    client, get, get_json, rss_titles, xml_check::assert_well_formed, Daemon, Upstream, Workspace,
 };
 use reqwest::StatusCode;
 use std::io::{Read, Write};
@@ -190,34 +190,39 @@ async fn feeds_follow_the_http_contract() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn query_parameters_narrow_a_topic() {
     let (_up, ws, d) = daemon().await;
-    let http = client();
-    let get = |q: &str| {
+    // The topic's RSS narrowed by query `q`.
+    let narrowed = |q: &str| {
         let url = d.url(&format!("/t/distributed-systems.rss{q}"));
-        let http = http.clone();
-        async move { http.get(url).send().await.unwrap() }
+        async move { get(&url).await }
     };
-    let all = rss_titles(&get("").await.text().await.unwrap());
+    let all = rss_titles(&narrowed("").await.text().await.unwrap());
     assert!(all.len() > 8, "{all:?}");
 
-    let two = get("?limit=2").await.text().await.unwrap();
+    let two = narrowed("?limit=2").await.text().await.unwrap();
     assert_eq!(rss_titles(&two), all[..2]);
     assert!(two.contains(&format!(
         "<atom:link href=\"{}/t/distributed-systems.rss?limit=2\" rel=\"self\"",
         ws.base()
     )));
 
-    let paxos = rss_titles(&get("?q=paxos").await.text().await.unwrap());
+    let paxos = rss_titles(&narrowed("?q=paxos").await.text().await.unwrap());
     assert!(
         !paxos.is_empty() && paxos.iter().all(|t| t.to_lowercase().contains("paxos")),
         "{paxos:?}"
     );
-    let no_raft = rss_titles(&get("?q=-raft").await.text().await.unwrap());
+    let no_raft = rss_titles(&narrowed("?q=-raft").await.text().await.unwrap());
     assert!(
         no_raft.iter().all(|t| !t.to_lowercase().contains("raft")),
         "{no_raft:?}"
     );
     assert!(no_raft.len() < all.len());
-    let phrase = rss_titles(&get("?q=%22fault+tolerance%22").await.text().await.unwrap());
+    let phrase = rss_titles(
+        &narrowed("?q=%22fault+tolerance%22")
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
     assert!(
         phrase
             .iter()
@@ -225,7 +230,7 @@ async fn query_parameters_narrow_a_topic() {
         "{phrase:?}"
     );
 
-    let popular = rss_titles(&get("?min_points=400").await.text().await.unwrap());
+    let popular = rss_titles(&narrowed("?min_points=400").await.text().await.unwrap());
     assert_eq!(
         popular,
         [
@@ -264,7 +269,7 @@ async fn query_parameters_narrow_a_topic() {
         ("?sort=best", "sort"),
         ("?q=%2A%2A", "q"),
     ] {
-        let r = get(query).await;
+        let r = narrowed(query).await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{query}");
         let text = r.text().await.unwrap();
         assert!(
@@ -274,7 +279,7 @@ async fn query_parameters_narrow_a_topic() {
     }
     // Unknown parameters (cache busters, tracking) are ignored.
     assert_eq!(
-        get("?utm_source=reader&_=123").await.status(),
+        narrowed("?utm_source=reader&_=123").await.status(),
         StatusCode::OK
     );
 }
@@ -282,12 +287,7 @@ async fn query_parameters_narrow_a_topic() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_index_opml_embed_and_metrics() {
     let (_up, ws, d) = daemon().await;
-    let http = client();
-    let page = http
-        .get(d.url("/t/distributed-systems"))
-        .send()
-        .await
-        .unwrap();
+    let page = get(&d.url("/t/distributed-systems")).await;
     assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
     let page = page.text().await.unwrap();
     assert!(page.contains("<h1>Distributed Systems</h1>"));
@@ -308,14 +308,7 @@ async fn pages_index_opml_embed_and_metrics() {
     assert!(page.contains("/r/programming</a> 426 pts (88 comments)"));
     assert!(!page.contains("<script"));
 
-    let index = http
-        .get(d.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let index = get(&d.url("/")).await.text().await.unwrap();
     for link in [
         "/t/distributed-systems\"",
         "/t/frontend\"",
@@ -325,7 +318,7 @@ async fn pages_index_opml_embed_and_metrics() {
         assert!(index.contains(link), "{link}");
     }
 
-    let opml = http.get(d.url("/opml")).send().await.unwrap();
+    let opml = get(&d.url("/opml")).await;
     assert_eq!(opml.headers()["content-type"], "text/x-opml; charset=utf-8");
     let opml = opml.text().await.unwrap();
     assert_well_formed(&opml);
@@ -335,7 +328,7 @@ async fn pages_index_opml_embed_and_metrics() {
     )));
     assert!(opml.contains(&format!("xmlUrl=\"{}/t/frontend.rss\"", ws.base())));
 
-    let embed = http.get(d.url("/t/frontend/embed")).send().await.unwrap();
+    let embed = get(&d.url("/t/frontend/embed")).await;
     assert_eq!(
         embed.headers()["content-security-policy"],
         "frame-ancestors *"
@@ -346,18 +339,16 @@ async fn pages_index_opml_embed_and_metrics() {
     assert!(embed.contains("Show HN: Sparkle.js"));
 
     // Two identical requests: the second is a cache hit, not a render.
-    let metrics = |http: reqwest::Client, url: String| async move {
-        http.get(url).send().await.unwrap().text().await.unwrap()
-    };
+    let metrics = |url: String| async move { get(&url).await.text().await.unwrap() };
     let value = |text: &str, series: &str| -> u64 {
         text.lines()
             .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
             .unwrap_or(0)
     };
-    let before = metrics(http.clone(), d.url("/metrics")).await;
-    http.get(d.url("/t/frontend.atom")).send().await.unwrap();
-    http.get(d.url("/t/frontend.atom")).send().await.unwrap();
-    let after = metrics(http.clone(), d.url("/metrics")).await;
+    let before = metrics(d.url("/metrics")).await;
+    get(&d.url("/t/frontend.atom")).await;
+    get(&d.url("/t/frontend.atom")).await;
+    let after = metrics(d.url("/metrics")).await;
     assert_eq!(
         value(&after, "feedsift_render_cache_total{result=\"miss\"}"),
         value(&before, "feedsift_render_cache_total{result=\"miss\"}") + 1
@@ -388,13 +379,13 @@ async fn pages_index_opml_embed_and_metrics() {
     let burst: Vec<_> = (0..16)
         .map(|_| {
             let url = d.url("/t/distributed-systems.atom?limit=7");
-            tokio::spawn(async move { client().get(url).send().await.unwrap().status() })
+            tokio::spawn(async move { get(&url).await.status() })
         })
         .collect();
     for request in burst {
         assert_eq!(request.await.unwrap(), StatusCode::OK);
     }
-    let later = metrics(http.clone(), d.url("/metrics")).await;
+    let later = metrics(d.url("/metrics")).await;
     assert_eq!(
         value(&later, "feedsift_render_cache_total{result=\"miss\"}"),
         misses + 1,
@@ -426,11 +417,7 @@ async fn a_half_sent_request_is_dropped_while_others_are_served() {
     });
     // Meanwhile other clients are served normally.
     for _ in 0..5 {
-        let r = client()
-            .get(d.url("/t/distributed-systems.rss"))
-            .send()
-            .await
-            .unwrap();
+        let r = get(&d.url("/t/distributed-systems.rss")).await;
         assert_eq!(r.status(), StatusCode::OK);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -324,6 +324,15 @@ fn wait_with_timeout(child: &mut Child, limit: Duration) -> (std::process::ExitS
     }
 }
 
+/// GETs `url` with a plain client, failing the test if no response arrives.
+pub async fn get(url: &str) -> reqwest::Response {
+    client()
+        .get(url)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{url}: {e}"))
+}
+
 /// GETs `url` and parses its body as JSON, failing the test on any error.
 pub async fn get_json(url: &str) -> serde_json::Value {
     let body = client()
