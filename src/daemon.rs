@@ -45,6 +45,7 @@ pub fn ingester(config: &Config, store: Store) -> anyhow::Result<Ingester> {
         store,
         fetcher: fetcher(config)?,
         summary_words: config.defaults.summary_words,
+        hosts: HostLimits::default(),
         full_content_sources: Arc::new(full_content_sources),
     })
 }
@@ -78,17 +79,12 @@ pub async fn fetch_once(
     ingester: &Ingester,
     mut on_event: impl FnMut(FetchEvent),
 ) -> Vec<PollReport> {
-    let limits = HostLimits::default();
     let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let mut tasks = JoinSet::new();
     for source in config.sources.clone() {
         let ingester = ingester.clone();
-        let limits = limits.clone();
         let started = started_tx.clone();
         tasks.spawn(async move {
-            let _permit = limits
-                .acquire(source.url.host_str().unwrap_or_default())
-                .await;
             let _ = started.send(source.id.clone());
             ingester.poll(&source).await
         });
@@ -194,6 +190,7 @@ async fn articles_forever(live: Arc<Live>, limits: HostLimits, mut stop: watch::
     // changed (new stories), when the last round left work, or now and then for retries.
     let mut last_seen: Option<(u64, std::time::Instant)> = None;
     let mut more_due = false;
+    let mut worker: Option<(Arc<Config>, ArticleWorker)> = None;
     loop {
         let state = live.get();
         let generation = state.store.generation();
@@ -201,21 +198,29 @@ async fn articles_forever(live: Arc<Live>, limits: HostLimits, mut stop: watch::
             last_seen.is_none_or(|(g, at)| g != generation || at.elapsed() >= ARTICLES_RETRY_SCAN);
         if stale || more_due {
             last_seen = Some((generation, std::time::Instant::now()));
-            match article_worker(&state.config, state.store.clone()) {
-                Ok(worker) => {
-                    let report = worker
-                        .run_once(&state.config, &limits, ARTICLES_PER_ROUND)
-                        .await;
-                    more_due = report.summarized + report.failed == ARTICLES_PER_ROUND;
-                    if report.summarized + report.failed > 0 {
-                        tracing::info!(
-                            summarized = report.summarized,
-                            failed = report.failed,
-                            "article summaries"
-                        );
+            // The worker (and its HTTP client) lives as long as the config it was built from.
+            if worker
+                .as_ref()
+                .is_none_or(|(config, _)| !Arc::ptr_eq(config, &state.config))
+            {
+                worker = match article_worker(&state.config, state.store.clone()) {
+                    Ok(w) => Some((Arc::clone(&state.config), w)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "article summaries unavailable");
+                        None
                     }
+                };
+            }
+            if let Some((_, w)) = &worker {
+                let report = w.run_once(&state.config, &limits, ARTICLES_PER_ROUND).await;
+                more_due = report.summarized + report.failed == ARTICLES_PER_ROUND;
+                if report.summarized + report.failed > 0 {
+                    tracing::info!(
+                        summarized = report.summarized,
+                        failed = report.failed,
+                        "article summaries"
+                    );
                 }
-                Err(e) => tracing::warn!(error = %e, "article summaries unavailable"),
             }
         }
         tokio::select! {

@@ -73,6 +73,8 @@ pub struct Ingester {
     pub store: Store,
     pub fetcher: Fetcher,
     pub summary_words: usize,
+    /// Fetches in flight per host, shared by everything that polls.
+    pub hosts: crate::hosts::HostLimits,
     /// Sources some `content = "full"` topic reads: only their HTML is sanitized and kept.
     pub full_content_sources: std::sync::Arc<std::collections::HashSet<String>>,
 }
@@ -90,6 +92,11 @@ impl Ingester {
             .flatten()
             .unwrap_or_default();
         state.last_attempt = Some(now);
+        // The per-host slot covers the request only: parsing and storing need no politeness.
+        let slot = self
+            .hosts
+            .acquire(source.url.host_str().unwrap_or_default())
+            .await;
         let fetched = self
             .fetcher
             .get(
@@ -98,6 +105,7 @@ impl Ingester {
                 state.last_modified.as_deref(),
             )
             .await;
+        drop(slot);
         let mut retry_after = None;
         let mut hint = None;
         let (step, status, bytes) = match fetched {

@@ -43,7 +43,9 @@ impl Pollers {
         metrics: &Arc<Metrics>,
         stop: &watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
-        let ingester = ingester(config, store.clone())?;
+        let mut ingester = ingester(config, store.clone())?;
+        // One set of per-host slots for every poller and the article worker.
+        ingester.hosts = limits.clone();
         let full = Arc::clone(&ingester.full_content_sources);
         let wanted: HashMap<String, PollerKey> = config
             .sources
@@ -75,7 +77,6 @@ impl Pollers {
             let task = tokio::spawn(poll_forever(
                 ingester.clone(),
                 key.source.clone(),
-                limits.clone(),
                 Arc::clone(metrics),
                 stop.clone(),
             ));
@@ -94,7 +95,6 @@ impl Pollers {
 async fn poll_forever(
     ingester: Ingester,
     source: SourceConfig,
-    limits: HostLimits,
     metrics: Arc<Metrics>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -114,9 +114,6 @@ async fn poll_forever(
             _ = tokio::time::sleep(delay) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        let _permit = limits
-            .acquire(source.url.host_str().unwrap_or_default())
-            .await;
         if *stop.borrow() {
             return;
         }
