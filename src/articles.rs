@@ -88,24 +88,29 @@ impl ArticleWorker {
         config: &Config,
         now: DateTime<Utc>,
     ) -> Result<Vec<(Story, HashSet<String>, ArticleState)>, crate::store::StoreError> {
-        let mut wanted: BTreeMap<StoryId, (Story, HashSet<String>)> = BTreeMap::new();
-        for topic in config
+        let topics: Vec<_> = config
             .topics
             .iter()
             .filter(|t| t.summaries == SummaryMode::Article)
-        {
-            let stories = select::select(
-                topic,
-                self.store.stories_since(topic.window_start(now))?,
-                now,
-            );
+            .collect();
+        // One read of the widest window; each topic selects from it (select ignores what is
+        // older than its own window).
+        let Some(since) = topics.iter().map(|t| t.window_start(now)).min() else {
+            return Ok(Vec::new());
+        };
+        let window = self.store.stories_since(since)?;
+        let mut wanted: BTreeMap<StoryId, (Story, HashSet<String>)> = BTreeMap::new();
+        for topic in topics {
             let words: HashSet<String> = topic
                 .rules
                 .keywords
                 .iter()
                 .flat_map(|k| tokenize(&k.text))
                 .collect();
-            for story in stories.into_iter().filter(needs_article) {
+            for story in select::select(topic, window.iter().cloned(), now)
+                .into_iter()
+                .filter(needs_article)
+            {
                 wanted
                     .entry(story.id)
                     .or_insert_with(|| (story, HashSet::new()))
