@@ -9,8 +9,9 @@ use crate::model::{Story, StoryId};
 use crate::normalize::article_text::extract;
 use crate::normalize::extractive::summarize_article;
 use crate::normalize::{summarize, tokenize};
-use crate::select::{self, SummaryMode};
+use crate::select::SummaryMode;
 use crate::store::Store;
+use crate::topic_feed;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -93,12 +94,6 @@ impl ArticleWorker {
             .iter()
             .filter(|t| t.summaries == SummaryMode::Article)
             .collect();
-        // One read of the widest window; each topic selects from it (select ignores what is
-        // older than its own window).
-        let Some(since) = topics.iter().map(|t| t.window_start(now)).min() else {
-            return Ok(Vec::new());
-        };
-        let window = self.store.stories_since(since)?;
         let mut wanted: BTreeMap<StoryId, (Story, HashSet<String>)> = BTreeMap::new();
         for topic in topics {
             let words: HashSet<String> = topic
@@ -107,7 +102,7 @@ impl ArticleWorker {
                 .iter()
                 .flat_map(|k| tokenize(&k.text))
                 .collect();
-            for story in select::select(topic, window.iter().cloned(), now)
+            for story in topic_feed::items(&self.store, topic, topic, now)?
                 .into_iter()
                 .filter(needs_article)
             {

@@ -5,6 +5,7 @@ use crate::articles::ArticleWorker;
 use crate::config::Config;
 use crate::fetch::{FetchSettings, Fetcher};
 use crate::hosts::HostLimits;
+use crate::indexing;
 use crate::ingest::{Ingester, PollReport};
 use crate::metrics::Metrics;
 use crate::pollers::Pollers;
@@ -112,6 +113,7 @@ pub async fn fetch_once(
 /// changes.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = Store::open(&config.server.data_dir)?;
+    indexing::register(&store, &config).await?;
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
@@ -133,6 +135,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         stop_rx.clone(),
     ));
     background.spawn(prune_forever(Arc::clone(&live), stop_rx.clone()));
+    background.spawn(indexing::maintain_forever(
+        Arc::clone(&live),
+        stop_rx.clone(),
+    ));
     tracing::info!(listen = %config.server.listen, base_url = %config.server.base_url, sources = config.sources.len(), topics = config.topics.len(), "serving");
     let mut server_stop = stop_rx.clone();
     let server = tokio::spawn(server::run(listener, Arc::clone(&live), async move {
@@ -156,6 +162,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             Ok(new) => {
                 let new = Arc::new(new);
                 pollers.sync(&new, &store, &limits, &metrics, &stop_rx)?;
+                if let Err(e) = indexing::register(&store, &new).await {
+                    tracing::warn!(error = %e, "topic indexes not updated; feeds read whole windows");
+                }
                 live.swap(AppState::new(
                     Arc::clone(&new),
                     store.clone(),

@@ -9,6 +9,7 @@
 //! - `export`: static export of every topic's feeds and pages, unchanged files untouched
 //! - `fetch`: the HTTP client (conditional GET, timeouts, caps) and per-source fetch state
 //! - `hosts`: per-host concurrency limit for fetches
+//! - `indexing`: the daemon's topic indexes: registered per config, built, caught up
 //! - `ingest`: one poll of one source, fetch to store, with its state recorded
 //! - `metrics`: counters and the latency histogram behind `/metrics`
 //! - `model`: `Sighting` (a story on one site) and `Story` (the merged record)
@@ -23,7 +24,9 @@
 //! - `select`: topic rules (keywords, exclusions, thresholds), ranking, limits
 //! - `server`: HTTP routes, cache of rendered bytes, conditional GET
 //! - `sources`: one adapter per source kind, bytes to sightings
-//! - `store`: sled trees, merge of sightings into stories, by-time index, fetch state
+//! - `store`: sled trees, merge of sightings into stories, by-time and topic indexes, fetch state
+//! - `topic_feed`: a topic's items read from the store (through its index when complete)
+//! - `topic_index`: what a topic's index admits and how its keys sort
 
 pub mod articles;
 pub mod commands;
@@ -32,6 +35,7 @@ pub mod daemon;
 pub mod export;
 pub mod fetch;
 pub mod hosts;
+pub mod indexing;
 pub mod ingest;
 pub mod metrics;
 pub mod model;
@@ -47,3 +51,5 @@ pub mod select;
 pub mod server;
 pub mod sources;
 pub mod store;
+pub mod topic_feed;
+pub mod topic_index;

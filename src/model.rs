@@ -146,4 +146,22 @@ impl Story {
             .max()
             .unwrap_or(0)
     }
+
+    /// What every ranking orders by.
+    pub fn rank_key(&self) -> RankKey {
+        RankKey {
+            points: self.top_points(),
+            published: self.published,
+            id: self.id,
+        }
+    }
+}
+
+/// The part of a story that rankings read: enough to order stories without loading them
+/// (the topic indexes keep it in their keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RankKey {
+    pub points: i64,
+    pub published: DateTime<Utc>,
+    pub id: StoryId,
 }

@@ -1,7 +1,7 @@
 //! Ordering of a topic's stories: by points, by recency, or "hot" (points decayed by age,
 //! the Hacker News front-page formula).
 
-use crate::model::Story;
+use crate::model::{RankKey, Story};
 use chrono::{DateTime, Utc};
 use std::cmp::Ordering;
 
@@ -46,21 +46,60 @@ pub fn hot_score(points: i64, published: DateTime<Utc>, now: DateTime<Utc>) -> f
 /// Sorts in place, best first. Ties fall back to recency, then to the id, so the order is
 /// total and the same bytes are rendered for the same store.
 pub fn rank(stories: &mut [Story], sort: Sort, now: DateTime<Utc>) {
-    let tie = |a: &Story, b: &Story| b.published.cmp(&a.published).then(a.id.cmp(&b.id));
-    match sort {
-        Sort::Points => {
-            stories.sort_by(|a, b| b.top_points().cmp(&a.top_points()).then_with(|| tie(a, b)))
-        }
-        Sort::Recent => stories.sort_by(tie),
-        Sort::Hot => stories.sort_by(|a, b| {
-            let ha = hot_score(a.top_points(), a.published, now);
-            let hb = hot_score(b.top_points(), b.published, now);
-            hb.partial_cmp(&ha)
-                .unwrap_or(Ordering::Equal)
-                .then_with(|| tie(a, b))
-        }),
+    stories.sort_by_cached_key(|s| Ranked::new(s.rank_key(), sort, now));
+}
+
+/// Sorts rank keys in place, best first: the same order `rank` gives the stories.
+pub fn rank_keys(keys: &mut [RankKey], sort: Sort, now: DateTime<Utc>) {
+    keys.sort_by_cached_key(|k| Ranked::new(*k, sort, now));
+}
+
+/// A rank key with what its sort compares first computed once; ordered best first.
+#[derive(Debug, Clone, Copy)]
+struct Ranked {
+    /// The hot score (0 for other sorts).
+    score: f64,
+    /// Points, compared as integers (0 unless sorting by points).
+    points: i64,
+    key: RankKey,
+}
+
+impl Ranked {
+    fn new(key: RankKey, sort: Sort, now: DateTime<Utc>) -> Ranked {
+        let (score, points) = match sort {
+            Sort::Points => (0.0, key.points),
+            Sort::Recent => (0.0, 0),
+            Sort::Hot => (hot_score(key.points, key.published, now), 0),
+        };
+        Ranked { score, points, key }
     }
 }
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .score
+            .partial_cmp(&self.score)
+            .unwrap_or(Ordering::Equal)
+            .then(other.points.cmp(&self.points))
+            .then(other.key.published.cmp(&self.key.published))
+            .then(self.key.id.cmp(&other.key.id))
+    }
+}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Ranked {}
 
 #[cfg(test)]
 mod tests {

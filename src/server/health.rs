@@ -1,9 +1,10 @@
 //! Per-source health as JSON (for `/healthz` and `feedsift status`): "degraded" when a
-//! source's stored state cannot be read.
+//! source's stored state cannot be read; and whether each topic is served from its index.
 
 use crate::config::Config;
 use crate::fetch::SourceState;
-use crate::store::Store;
+use crate::store::{Store, StoryIndex};
+use crate::topic_index::TopicIndex;
 use serde_json::{json, Value};
 
 pub fn report(config: &Config, store: &Store) -> Value {
@@ -43,9 +44,23 @@ pub fn report(config: &Config, store: &Store) -> Value {
         .zip(&sources)
         .filter(|(_, v)| v["consecutive_failures"].as_u64().unwrap_or(0) > 0)
         .count();
+    // Whether each topic's feeds come from its index (false while it is being built, or
+    // when no daemon maintains it).
+    let topics: Vec<Value> = config
+        .topics
+        .iter()
+        .map(|t| {
+            let index = TopicIndex::new(t);
+            json!({
+                "slug": t.slug,
+                "indexed": store.index_ready(index.prefix(), index.fingerprint()),
+            })
+        })
+        .collect();
     json!({
         "status": if unreadable == 0 { "ok" } else { "degraded" },
         "stories": store.story_count(),
+        "topics": topics,
         "sources_failing": failing,
         "sources": sources,
     })

@@ -8,6 +8,7 @@ use crate::render::opml::{self, OpmlFeed};
 use crate::render::{newest_update, FeedMeta, Format};
 use crate::select::{self, explain, Topic};
 use crate::store::{Store, StoreError};
+use crate::topic_feed;
 use chrono::{DateTime, Utc};
 
 /// What one topic URL serves.
@@ -70,8 +71,8 @@ pub fn render_topic(
     query: &str,
     now: DateTime<Utc>,
 ) -> Result<TopicRender, StoreError> {
-    let candidates = store.stories_since(topic.window_start(now))?;
-    let stories = select::select(topic, candidates, now);
+    let configured = config.topic(&topic.slug).unwrap_or(topic);
+    let stories = topic_feed::items(store, configured, topic, now)?;
     let window = chrono::Duration::from_std(topic.window).unwrap_or(chrono::Duration::MAX);
     let leaves_window = stories
         .iter()

@@ -1,13 +1,17 @@
-//! The story store: sled trees for stories, the by-time index, per-source fetch state and
-//! the schema version, behind a small `Store` interface. One fetch's writes land atomically
-//! and are flushed before the fetch is reported done.
+//! The story store: sled trees for stories, the by-time index, the topic indexes, per-source
+//! fetch state and the schema version, behind a small `Store` interface. One fetch's writes
+//! land atomically and are flushed before the fetch is reported done.
 
-pub(crate) mod keys;
+mod index;
+#[cfg(test)]
+mod index_tests;
+pub mod keys;
 pub mod merge;
 mod schema;
 #[cfg(test)]
 mod tests;
 
+pub use index::StoryIndex;
 pub use merge::{Candidate, Change};
 
 use crate::model::{Story, StoryId};
@@ -17,8 +21,8 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 pub use schema::SCHEMA_VERSION;
 /// sled's page cache: explicit so memory use is known, not sled's default.
@@ -54,6 +58,20 @@ pub struct Store {
     sources: sled::Tree,
     /// Per-story article fetch state (for article summaries).
     articles: sled::Tree,
+    /// Schema version and story count.
+    meta: sled::Tree,
+    /// Entries of every secondary index, each under its own prefix.
+    index_entries: sled::Tree,
+    /// Per index prefix: fingerprint and whether it is complete.
+    index_meta: sled::Tree,
+    /// Stories changed since the indexes last filed them, with the rank key they were filed
+    /// under.
+    dirty: sled::Tree,
+    indexes: Arc<RwLock<Arc<index::Registry>>>,
+    /// Some index exists or is registered, so writes mark what they change.
+    indexed: Arc<AtomicBool>,
+    /// Number of stories, kept in `meta` (sled's `len` walks the whole tree).
+    count: Arc<AtomicU64>,
     /// Read-merge-write of stories is serialized so two sources seeing the same story at
     /// the same moment never lose each other's sighting.
     write_lock: Arc<Mutex<()>>,
@@ -73,15 +91,33 @@ impl Store {
             .open()
             .map_err(open_err)?;
         schema::migrate(&db, dir)?;
+        let meta = db.open_tree("meta")?;
+        let by_time = db.open_tree("by_time")?;
+        let count = schema::story_count(&meta, &by_time)?;
+        let index_meta = db.open_tree("index_meta")?;
         Ok(Store {
             stories: db.open_tree("stories")?,
-            by_time: db.open_tree("by_time")?,
+            by_time,
             sources: db.open_tree("sources")?,
             articles: db.open_tree("articles")?,
+            meta,
+            index_entries: db.open_tree("index_entries")?,
+            indexed: Arc::new(AtomicBool::new(!index_meta.is_empty())),
+            index_meta,
+            dirty: db.open_tree("index_dirty")?,
+            indexes: Arc::default(),
+            count: Arc::new(AtomicU64::new(count)),
             db,
             write_lock: Arc::new(Mutex::new(())),
             generation: Arc::new(AtomicU64::new(1)),
         })
+    }
+
+    /// Read-merge-write of stories is serialized (see `write_lock`).
+    fn lock_writes(&self) -> MutexGuard<'_, ()> {
+        self.write_lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Changes whenever stories change.
@@ -98,10 +134,7 @@ impl Store {
         state: &S,
     ) -> Result<ApplyReport, StoreError> {
         let state_bytes = encode(state)?;
-        let _guard = self
-            .write_lock
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _guard = self.lock_writes();
         // Story id -> (as stored before this batch, after merging the batch's sightings).
         let mut merged: BTreeMap<StoryId, (Option<Story>, Story)> = BTreeMap::new();
         for c in candidates {
@@ -117,13 +150,14 @@ impl Store {
         }
         let mut report = ApplyReport::default();
         let mut writes = Vec::new();
+        let tracks = self.tracks_changes();
         for (original, story) in merged.into_values() {
-            let old_key = match original {
+            let old_key = match &original {
                 None => {
                     report.new += 1;
                     None
                 }
-                Some(o) if o == story => {
+                Some(o) if *o == story => {
                     report.unchanged += 1;
                     continue;
                 }
@@ -133,27 +167,52 @@ impl Store {
                 }
             };
             let new_key = keys::by_time_key(story.published, story.id);
-            // The index entry moves only when the publication time did.
+            // The by-time entry moves only when the publication time did.
             let moved = old_key.filter(|old| *old != new_key);
-            let index = (old_key != Some(new_key)).then_some(new_key);
-            writes.push((story.id, schema::encode_story(&story)?, moved, index));
+            let by_time_at = (old_key != Some(new_key)).then_some(new_key);
+            let dirty = tracks.then(|| index::dirty_value(original.as_ref()));
+            writes.push(Write {
+                id: story.id,
+                bytes: schema::encode_story(&story)?,
+                moved,
+                by_time_at,
+                dirty,
+            });
         }
-        (&self.stories, &self.by_time, &self.sources)
-            .transaction(|(stories, by_time, sources)| {
-                for (id, bytes, moved_from, index_at) in &writes {
-                    stories.insert(&id.0, bytes.as_slice())?;
-                    if let Some(old) = moved_from {
+        let count = self.count.load(Ordering::Acquire) + report.new as u64;
+        (
+            &self.stories,
+            &self.by_time,
+            &self.sources,
+            &self.dirty,
+            &self.meta,
+        )
+            .transaction(|(stories, by_time, sources, dirty, meta)| {
+                for w in &writes {
+                    stories.insert(&w.id.0, w.bytes.as_slice())?;
+                    if let Some(old) = w.moved {
                         by_time.remove(old.as_slice())?;
                     }
-                    if let Some(new) = index_at {
+                    if let Some(new) = w.by_time_at {
                         by_time.insert(new.as_slice(), &[])?;
+                    }
+                    // The first mark since the indexes last filed the story holds where
+                    // they filed it.
+                    if let Some(value) = &w.dirty {
+                        if dirty.get(w.id.0)?.is_none() {
+                            dirty.insert(&w.id.0, value.as_slice())?;
+                        }
                     }
                 }
                 sources.insert(source_id.as_bytes(), state_bytes.as_slice())?;
+                if report.new > 0 {
+                    meta.insert(schema::COUNT_KEY, &count.to_be_bytes())?;
+                }
                 Ok::<_, ConflictableTransactionError<()>>(())
             })
             .map_err(|e| transaction_error(e, source_id))?;
         self.db.flush()?;
+        self.count.store(count, Ordering::Release);
         if report.new + report.updated > 0 {
             self.generation.fetch_add(1, Ordering::AcqRel);
         }
@@ -215,26 +274,31 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let state_bytes = encode(article_state)?;
-        let _guard = self
-            .write_lock
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let story_bytes = match self.story(id)? {
+        let _guard = self.lock_writes();
+        let (story_bytes, dirty_value) = match self.story(id)? {
             Some(mut story) if story.summary.is_empty() && !summary.is_empty() => {
+                // A summary can bring a story into a topic (keywords), never move its rank.
+                let filed = index::dirty_value(Some(&story));
                 story.summary = summary.to_string();
                 story.revised = Some(at);
                 story.updated = story.updated.max(at);
-                Some(schema::encode_story(&story)?)
+                (Some(schema::encode_story(&story)?), Some(filed))
             }
-            _ => None,
+            _ => (None, None),
         };
+        let dirty_value = dirty_value.filter(|_| self.tracks_changes());
         let changed = story_bytes.is_some();
         // The summary and the "done" state land together: a crash between them must not leave
         // an article marked done whose summary was never stored.
-        (&self.stories, &self.articles)
-            .transaction(|(stories, articles)| {
+        (&self.stories, &self.articles, &self.dirty)
+            .transaction(|(stories, articles, dirty)| {
                 if let Some(bytes) = &story_bytes {
                     stories.insert(&id.0, bytes.as_slice())?;
+                }
+                if let Some(value) = &dirty_value {
+                    if dirty.get(id.0)?.is_none() {
+                        dirty.insert(&id.0, value.as_slice())?;
+                    }
                 }
                 articles.insert(&id.0, state_bytes.as_slice())?;
                 Ok::<_, ConflictableTransactionError<()>>(())
@@ -265,38 +329,78 @@ impl Store {
     }
 
     pub fn story_count(&self) -> usize {
-        self.stories.len()
+        self.count.load(Ordering::Acquire) as usize
     }
 
     /// Removes stories published before `cutoff`; returns how many.
     /// At most `max` of them per call, so a large prune can be interleaved with other writes
     /// and stopped between calls.
     pub fn prune_before(&self, cutoff: DateTime<Utc>, max: usize) -> Result<usize, StoreError> {
-        let _guard = self
-            .write_lock
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut removed = 0;
+        let _guard = self.lock_writes();
+        let mut doomed = Vec::new();
         for entry in self.by_time.range(..keys::time_prefix(cutoff)).take(max) {
             let (key, _) = entry?;
-            if let Some(id) = keys::id_of_by_time_key(&key) {
-                self.stories.remove(id.0)?;
-                self.articles.remove(id.0)?;
-            }
-            self.by_time.remove(key)?;
-            removed += 1;
+            let id = keys::id_of_by_time_key(&key);
+            let filed = match (id, self.tracks_changes()) {
+                (Some(id), true) => Some(index::dirty_value(self.story(id)?.as_ref())),
+                _ => None,
+            };
+            doomed.push((key, id, filed));
         }
-        if removed > 0 {
-            self.db.flush()?;
-            self.generation.fetch_add(1, Ordering::AcqRel);
+        if doomed.is_empty() {
+            return Ok(0);
         }
-        Ok(removed)
+        let removed_stories = doomed.iter().filter(|(_, id, _)| id.is_some()).count() as u64;
+        let count = self
+            .count
+            .load(Ordering::Acquire)
+            .saturating_sub(removed_stories);
+        (
+            &self.stories,
+            &self.articles,
+            &self.by_time,
+            &self.dirty,
+            &self.meta,
+        )
+            .transaction(|(stories, articles, by_time, dirty, meta)| {
+                for (key, id, filed) in &doomed {
+                    if let Some(id) = id {
+                        stories.remove(&id.0)?;
+                        articles.remove(&id.0)?;
+                        if let Some(value) = filed {
+                            if dirty.get(id.0)?.is_none() {
+                                dirty.insert(&id.0, value.as_slice())?;
+                            }
+                        }
+                    }
+                    by_time.remove(key)?;
+                }
+                meta.insert(schema::COUNT_KEY, &count.to_be_bytes())?;
+                Ok::<_, ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| transaction_error(e, "(prune)"))?;
+        self.db.flush()?;
+        self.count.store(count, Ordering::Release);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        Ok(doomed.len())
     }
 
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         Ok(())
     }
+}
+
+/// One story's writes in `apply`.
+struct Write {
+    id: StoryId,
+    bytes: Vec<u8>,
+    /// By-time key to remove (the publication time moved).
+    moved: Option<[u8; 24]>,
+    /// By-time key to add.
+    by_time_at: Option<[u8; 24]>,
+    /// Dirty mark for the indexes (when any exists).
+    dirty: Option<Vec<u8>>,
 }
 
 /// Our transactions never abort on purpose: an abort means the record was unusable.

@@ -9,6 +9,8 @@ use std::path::Path;
 /// Version of the on-disk layout this build reads and writes.
 pub const SCHEMA_VERSION: u64 = 2;
 const KEY: &str = "schema_version";
+/// Where the number of stories is kept (updated with every write that changes it).
+pub const COUNT_KEY: &str = "story_count";
 /// Stories rewritten per batch while migrating.
 const BATCH: usize = 1000;
 
@@ -38,6 +40,22 @@ pub fn migrate(db: &sled::Db, dir: &Path) -> Result<(), StoreError> {
     meta.insert(KEY, &SCHEMA_VERSION.to_be_bytes())?;
     db.flush()?;
     Ok(())
+}
+
+/// The stored story count; a store written before it was kept is counted once (by-time keys
+/// only) and the count stored.
+pub fn story_count(meta: &sled::Tree, by_time: &sled::Tree) -> Result<u64, StoreError> {
+    if let Some(bytes) = meta.get(COUNT_KEY)? {
+        if let Ok(raw) = <[u8; 8]>::try_from(bytes.as_ref()) {
+            return Ok(u64::from_be_bytes(raw));
+        }
+    }
+    let count = by_time
+        .iter()
+        .keys()
+        .try_fold(0u64, |n, key| key.map(|_| n + 1))?;
+    meta.insert(COUNT_KEY, &count.to_be_bytes())?;
+    Ok(count)
 }
 
 fn stories_json_to_postcard(stories: &sled::Tree) -> Result<(), StoreError> {

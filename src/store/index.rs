@@ -1,0 +1,294 @@
+//! Secondary indexes of stories (one per topic) kept in step with the stories: writes mark
+//! the stories they change as dirty, `catch_up_indexes` re-files them, `build_indexes` fills a
+//! new or changed index from the by-time index. What an index admits and how its keys sort is
+//! the index's business (`StoryIndex`); the store only moves bytes.
+
+use super::{keys, Store, StoreError};
+use crate::model::{RankKey, Story, StoryId};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Dirty stories re-filed per lock hold, and stories scanned per lock hold while building:
+/// writers wait at most one batch.
+const CATCH_UP_BATCH: usize = 500;
+const BUILD_BATCH: usize = 2000;
+
+/// Index meta value: fingerprint, then one of these.
+const BUILDING: u8 = 0;
+const COMPLETE: u8 = 1;
+
+/// A secondary index over stories.
+pub trait StoryIndex: Send + Sync {
+    /// Starts every key of this index, and no key of another.
+    fn prefix(&self) -> [u8; 8];
+    /// Changes whenever what the index admits or how its keys sort changes: a stored index
+    /// with another fingerprint is dropped and built again.
+    fn fingerprint(&self) -> [u8; 16];
+    fn admits(&self, story: &Story) -> bool;
+    /// The full key (prefix first) of a story ranked `rank`; depends on nothing else, so the
+    /// entry of a story can be found again from its rank key alone.
+    fn key(&self, rank: &RankKey) -> Vec<u8>;
+    /// Stories published before this never need to be in the index built at `now`.
+    fn oldest(&self, now: DateTime<Utc>) -> DateTime<Utc>;
+}
+
+/// The indexes this process maintains.
+#[derive(Default)]
+pub(super) struct Registry {
+    /// Bumped on every registration: a build of an older set stops.
+    epoch: u64,
+    entries: Vec<Registered>,
+}
+
+struct Registered {
+    index: Arc<dyn StoryIndex>,
+    ready: AtomicBool,
+}
+
+impl Registry {
+    pub(super) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// The value of a dirty mark: the rank key the story is filed under in the indexes (none for
+/// a story not filed yet).
+pub(super) fn dirty_value(filed: Option<&Story>) -> Vec<u8> {
+    filed
+        .map(|s| keys::encode_rank(&s.rank_key()).to_vec())
+        .unwrap_or_default()
+}
+
+impl Store {
+    /// Makes `indexes` the ones this store keeps up to date. Stored indexes that are not
+    /// among them, or whose fingerprint changed, are dropped; new ones are built by
+    /// `build_indexes`.
+    pub fn register_indexes(&self, indexes: Vec<Arc<dyn StoryIndex>>) -> Result<(), StoreError> {
+        let _guard = self.lock_writes();
+        let wanted: HashMap<[u8; 8], [u8; 16]> = indexes
+            .iter()
+            .map(|i| (i.prefix(), i.fingerprint()))
+            .collect();
+        for entry in self.index_meta.iter() {
+            let (prefix, value) = entry?;
+            let keep = <[u8; 8]>::try_from(prefix.as_ref())
+                .ok()
+                .and_then(|p| wanted.get(&p))
+                .is_some_and(|fp| value.as_ref() == meta_value(fp, COMPLETE));
+            if !keep {
+                self.drop_index(&prefix)?;
+            }
+        }
+        let mut entries = Vec::new();
+        for index in indexes {
+            let (prefix, fingerprint) = (index.prefix(), index.fingerprint());
+            let complete = self.index_meta.get(prefix)?.as_deref()
+                == Some(meta_value(&fingerprint, COMPLETE).as_slice());
+            if !complete {
+                self.index_meta
+                    .insert(prefix, meta_value(&fingerprint, BUILDING))?;
+            }
+            entries.push(Registered {
+                index,
+                ready: AtomicBool::new(complete),
+            });
+        }
+        if entries.is_empty() {
+            // No index left to file anything in.
+            self.dirty.clear()?;
+        }
+        let mut registry = self.indexes.write().unwrap_or_else(|p| p.into_inner());
+        let epoch = registry.epoch + 1;
+        *registry = Arc::new(Registry { epoch, entries });
+        self.indexed.store(!registry.is_empty(), Ordering::Release);
+        drop(registry);
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Whether the index with this prefix and fingerprint is complete and maintained.
+    pub fn index_ready(&self, prefix: [u8; 8], fingerprint: [u8; 16]) -> bool {
+        self.registry().entries.iter().any(|r| {
+            r.index.prefix() == prefix
+                && r.index.fingerprint() == fingerprint
+                && r.ready.load(Ordering::Acquire)
+        })
+    }
+
+    /// Whether every registered index is complete.
+    pub fn indexes_complete(&self) -> bool {
+        self.registry()
+            .entries
+            .iter()
+            .all(|r| r.ready.load(Ordering::Acquire))
+    }
+
+    /// Keys of one index in key order (check `index_ready` first, and catch up).
+    pub fn index_keys(
+        &self,
+        prefix: [u8; 8],
+    ) -> impl DoubleEndedIterator<Item = Result<sled::IVec, StoreError>> {
+        self.index_entries
+            .scan_prefix(prefix)
+            .map(|entry| entry.map(|(key, _)| key).map_err(StoreError::from))
+    }
+
+    /// Builds every registered index that is not complete, scanning the stories each needs
+    /// in batches. Stops early (leaving the index incomplete) when `stop` says so or the
+    /// registered set changes. Returns how many indexes it completed.
+    pub fn build_indexes(
+        &self,
+        now: DateTime<Utc>,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<usize, StoreError> {
+        let registry = self.registry();
+        let mut built = 0;
+        for r in registry.entries.iter() {
+            if r.ready.load(Ordering::Acquire) {
+                continue;
+            }
+            if !self.build_one(&registry, r, now, stop)? {
+                break;
+            }
+            built += 1;
+        }
+        Ok(built)
+    }
+
+    fn build_one(
+        &self,
+        registry: &Registry,
+        r: &Registered,
+        now: DateTime<Utc>,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<bool, StoreError> {
+        let mut from = keys::time_prefix(r.index.oldest(now)).to_vec();
+        loop {
+            if stop() || self.registry().epoch != registry.epoch {
+                return Ok(false);
+            }
+            let _guard = self.lock_writes();
+            let batch: Vec<sled::IVec> = self
+                .by_time
+                .range(from.as_slice()..)
+                .take(BUILD_BATCH)
+                .map(|e| e.map(|(k, _)| k))
+                .collect::<Result<_, _>>()?;
+            let mut filed = sled::Batch::default();
+            for key in &batch {
+                let Some(id) = keys::id_of_by_time_key(key) else {
+                    continue;
+                };
+                // A dirty story is filed by the next catch-up, from the rank key the other
+                // indexes have it under; filing it here too could leave a stale entry.
+                if self.dirty.contains_key(id.0)? {
+                    continue;
+                }
+                if let Some(story) = self.story(id)? {
+                    if r.index.admits(&story) {
+                        filed.insert(r.index.key(&story.rank_key()), &[]);
+                    }
+                }
+            }
+            self.index_entries.apply_batch(filed)?;
+            match batch.last() {
+                Some(last) if batch.len() == BUILD_BATCH => {
+                    from = last.to_vec();
+                    from.push(0);
+                }
+                _ => break,
+            }
+        }
+        let _guard = self.lock_writes();
+        if self.registry().epoch != registry.epoch {
+            return Ok(false);
+        }
+        self.index_meta.insert(
+            r.index.prefix(),
+            meta_value(&r.index.fingerprint(), COMPLETE),
+        )?;
+        self.db.flush()?;
+        r.ready.store(true, Ordering::Release);
+        Ok(true)
+    }
+
+    /// Re-files every dirty story in every registered index. Returns how many it re-filed.
+    /// Cheap when nothing is dirty; readers call it before reading an index.
+    pub fn catch_up_indexes(&self) -> Result<usize, StoreError> {
+        let registry = self.registry();
+        if registry.is_empty() || self.dirty.is_empty() {
+            return Ok(0);
+        }
+        let mut done = 0;
+        loop {
+            let _guard = self.lock_writes();
+            let batch: Vec<(sled::IVec, sled::IVec)> = self
+                .dirty
+                .iter()
+                .take(CATCH_UP_BATCH)
+                .collect::<Result<_, _>>()?;
+            let mut removed = Vec::new();
+            let mut filed = Vec::new();
+            let mut cleaned = sled::Batch::default();
+            for (id_bytes, value) in &batch {
+                cleaned.remove(id_bytes);
+                let Ok(id) = <[u8; 16]>::try_from(id_bytes.as_ref()).map(StoryId) else {
+                    continue;
+                };
+                let was = keys::decode_rank(value, id);
+                let story = self.story(id)?;
+                for r in registry.entries.iter() {
+                    if let Some(was) = &was {
+                        removed.push(r.index.key(was));
+                    }
+                    if let Some(story) = story.as_ref().filter(|s| r.index.admits(s)) {
+                        filed.push(r.index.key(&story.rank_key()));
+                    }
+                }
+            }
+            // Removals before insertions: a story filed under the same key stays filed.
+            // Index first, marks second: a crash in between re-files again, which is harmless.
+            let mut entries = sled::Batch::default();
+            for key in removed {
+                entries.remove(key);
+            }
+            for key in filed {
+                entries.insert(key, &[]);
+            }
+            self.index_entries.apply_batch(entries)?;
+            self.dirty.apply_batch(cleaned)?;
+            done += batch.len();
+            if batch.len() < CATCH_UP_BATCH {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Whether writes must mark what they change: some index exists or is registered.
+    pub(super) fn tracks_changes(&self) -> bool {
+        self.indexed.load(Ordering::Acquire)
+    }
+
+    fn registry(&self) -> Arc<Registry> {
+        Arc::clone(&self.indexes.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn drop_index(&self, prefix: &[u8]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for key in self.index_entries.scan_prefix(prefix).keys() {
+            batch.remove(key?);
+        }
+        self.index_entries.apply_batch(batch)?;
+        self.index_meta.remove(prefix)?;
+        Ok(())
+    }
+}
+
+fn meta_value(fingerprint: &[u8; 16], state: u8) -> Vec<u8> {
+    let mut value = fingerprint.to_vec();
+    value.push(state);
+    value
+}

@@ -1,0 +1,254 @@
+//! The topic indexes across writes, rebuilds, reopenings and writers that do not maintain
+//! them: what a reader finds under an index prefix after catching up.
+
+use crate::fetch::SourceState;
+use crate::model::{Sighting, StoryId};
+use crate::normalize::Candidate;
+use crate::select::{MinPoints, Sort, Term, Topic};
+use crate::store::{Store, StoryIndex};
+use crate::topic_index::TopicIndex;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use std::sync::Arc;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap()
+}
+
+fn raft_topic(min_points: i64) -> Topic {
+    Topic {
+        slug: "raft".into(),
+        title: "Raft".into(),
+        description: String::new(),
+        sources: None,
+        window: std::time::Duration::from_secs(30 * 86_400),
+        limit: 10,
+        sort: Sort::Points,
+        rules: crate::select::TopicRules {
+            keywords: vec![Term::new("raft", 1.0).unwrap()],
+            min_relevance: 1.0,
+            min_points: MinPoints::All(min_points),
+            ..Default::default()
+        },
+        summaries: Default::default(),
+        full_content: false,
+    }
+}
+
+fn seen(path: &str, title: &str, points: i64, days_ago: i64) -> Candidate {
+    let sighting = Sighting {
+        source: "hn".into(),
+        site: "hackernews".into(),
+        site_name: "Hacker News".into(),
+        item_id: None,
+        url: format!("https://example.com/{path}"),
+        title: title.into(),
+        text: String::new(),
+        html: None,
+        author: None,
+        tags: vec![],
+        points: Some(points),
+        comments: None,
+        discussion_url: None,
+        published: Some(now() - Duration::days(days_ago)),
+        fetched_at: now(),
+        is_self_post: false,
+    };
+    Candidate::from_sighting(sighting, 60, false).unwrap()
+}
+
+fn id(path: &str) -> StoryId {
+    StoryId::from_canonical_url(&format!("https://example.com/{path}"))
+}
+
+fn apply(store: &Store, candidates: &[Candidate]) {
+    store
+        .apply(candidates, "hn", &SourceState::default())
+        .unwrap();
+}
+
+/// (story path, points) filed under the topic's index, in key order.
+fn filed(store: &Store, topic: &Topic, paths: &[&str]) -> Vec<(String, i64)> {
+    let index = TopicIndex::new(topic);
+    store
+        .index_keys(index.prefix())
+        .map(|k| index.decode(&k.unwrap()).unwrap())
+        .map(|rank| {
+            let path = paths
+                .iter()
+                .find(|p| id(p) == rank.id)
+                .expect("known story");
+            (path.to_string(), rank.points)
+        })
+        .collect()
+}
+
+fn register(store: &Store, topic: &Topic) {
+    store
+        .register_indexes(vec![Arc::new(TopicIndex::new(topic)) as Arc<dyn StoryIndex>])
+        .unwrap();
+}
+
+fn ready(store: &Store, topic: &Topic) -> bool {
+    let index = TopicIndex::new(topic);
+    store.index_ready(index.prefix(), index.fingerprint())
+}
+
+const PATHS: &[&str] = &["a", "b", "c", "d"];
+
+#[test]
+fn a_built_index_holds_admitted_stories_and_follows_every_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let topic = raft_topic(10);
+    apply(
+        &store,
+        &[
+            seen("a", "Raft in practice", 50, 1),
+            seen("b", "Raft, small", 5, 1),
+            seen("c", "Paxos made simple", 90, 1),
+        ],
+    );
+    register(&store, &topic);
+    assert!(
+        !ready(&store, &topic),
+        "a new index is not ready before it is built"
+    );
+    assert_eq!(store.build_indexes(now(), &|| false).unwrap(), 1);
+    assert!(ready(&store, &topic));
+    assert_eq!(filed(&store, &topic, PATHS), [("a".into(), 50)]);
+
+    // Points move the entry; crossing the threshold files a story; a new story is filed.
+    apply(
+        &store,
+        &[
+            seen("a", "Raft in practice", 70, 1),
+            seen("b", "Raft, small", 80, 1),
+            seen("d", "Raft at scale", 60, 2),
+        ],
+    );
+    assert_eq!(store.catch_up_indexes().unwrap(), 3);
+    assert_eq!(
+        filed(&store, &topic, PATHS),
+        [("b".into(), 80), ("a".into(), 70), ("d".into(), 60)]
+    );
+    assert_eq!(store.catch_up_indexes().unwrap(), 0, "nothing left dirty");
+
+    // Pruned stories leave the index.
+    assert_eq!(
+        store
+            .prune_before(now() - Duration::days(1) - Duration::hours(1), 100)
+            .unwrap(),
+        1
+    );
+    store.catch_up_indexes().unwrap();
+    assert_eq!(
+        filed(&store, &topic, PATHS),
+        [("b".into(), 80), ("a".into(), 70)]
+    );
+    assert_eq!(store.story_count(), 3);
+}
+
+#[test]
+fn a_late_summary_can_bring_a_story_into_a_keyword_topic() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let topic = raft_topic(0);
+    register(&store, &topic);
+    store.build_indexes(now(), &|| false).unwrap();
+    apply(&store, &[seen("a", "Consensus notes", 40, 1)]);
+    store.catch_up_indexes().unwrap();
+    assert!(filed(&store, &topic, PATHS).is_empty());
+    let summary = "How Raft elects a leader.";
+    assert!(store.set_summary(id("a"), summary, &(), now()).unwrap());
+    store.catch_up_indexes().unwrap();
+    assert_eq!(filed(&store, &topic, PATHS), [("a".into(), 40)]);
+}
+
+#[test]
+fn indexes_persist_and_are_rebuilt_when_the_rules_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let topic = raft_topic(10);
+    {
+        let store = Store::open(dir.path()).unwrap();
+        apply(
+            &store,
+            &[seen("a", "Raft", 50, 1), seen("b", "Raft", 20, 1)],
+        );
+        register(&store, &topic);
+        store.build_indexes(now(), &|| false).unwrap();
+    }
+    // A writer that maintains no index (`fetch --once`) still marks what it changes.
+    {
+        let store = Store::open(dir.path()).unwrap();
+        apply(&store, &[seen("b", "Raft", 95, 1)]);
+        assert_eq!(store.story_count(), 2, "the count survives reopening");
+    }
+    let store = Store::open(dir.path()).unwrap();
+    register(&store, &topic);
+    assert!(
+        ready(&store, &topic),
+        "a complete index with the same rules is kept"
+    );
+    store.catch_up_indexes().unwrap();
+    assert_eq!(
+        filed(&store, &topic, PATHS),
+        [("b".into(), 95), ("a".into(), 50)]
+    );
+
+    let stricter = raft_topic(60);
+    register(&store, &stricter);
+    assert!(!ready(&store, &stricter) && !ready(&store, &topic));
+    assert!(
+        filed(&store, &stricter, PATHS).is_empty(),
+        "the old entries are dropped"
+    );
+    store.build_indexes(now(), &|| false).unwrap();
+    assert_eq!(filed(&store, &stricter, PATHS), [("b".into(), 95)]);
+}
+
+#[test]
+fn a_build_stopped_halfway_is_not_used_and_starts_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let topic = raft_topic(0);
+    {
+        let store = Store::open(dir.path()).unwrap();
+        apply(&store, &[seen("a", "Raft", 5, 1)]);
+        register(&store, &topic);
+        assert_eq!(store.build_indexes(now(), &|| true).unwrap(), 0);
+        assert!(!ready(&store, &topic));
+    }
+    let store = Store::open(dir.path()).unwrap();
+    register(&store, &topic);
+    assert!(
+        !ready(&store, &topic),
+        "an unfinished build is never taken as complete"
+    );
+    store.build_indexes(now(), &|| false).unwrap();
+    assert_eq!(filed(&store, &topic, PATHS), [("a".into(), 5)]);
+}
+
+#[test]
+fn stories_changed_during_a_build_are_filed_once_where_they_now_rank() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let first = raft_topic(0);
+    register(&store, &first);
+    store.build_indexes(now(), &|| false).unwrap();
+    apply(&store, &[seen("a", "Raft", 5, 1)]);
+    store.catch_up_indexes().unwrap();
+    // Dirty when the second index is registered and built: the build leaves it to catch-up.
+    apply(&store, &[seen("a", "Raft", 30, 1)]);
+    let mut second = raft_topic(0);
+    second.slug = "raft-too".into();
+    store
+        .register_indexes(vec![
+            Arc::new(TopicIndex::new(&first)) as Arc<dyn StoryIndex>,
+            Arc::new(TopicIndex::new(&second)),
+        ])
+        .unwrap();
+    store.build_indexes(now(), &|| false).unwrap();
+    apply(&store, &[seen("a", "Raft", 45, 1)]);
+    store.catch_up_indexes().unwrap();
+    assert_eq!(filed(&store, &first, PATHS), [("a".into(), 45)]);
+    assert_eq!(filed(&store, &second, PATHS), [("a".into(), 45)]);
+}

@@ -1,0 +1,84 @@
+//! A topic's items at a moment, read from the store: through the topic's index when it is
+//! complete (loading about `limit` stories), else by selecting over the whole window. Both
+//! give the same stories in the same order.
+
+use crate::model::{RankKey, Story};
+use crate::select::{self, rank, Sort, Topic};
+use crate::store::{Store, StoreError, StoryIndex};
+use crate::topic_index::{KeyOrder, TopicIndex};
+use chrono::{DateTime, Utc};
+
+/// The items of `shown` at `now`: `topic` as configured, or narrowed from it (narrowing only
+/// ever removes stories, so the configured topic's index holds every candidate).
+pub fn items(
+    store: &Store,
+    topic: &Topic,
+    shown: &Topic,
+    now: DateTime<Utc>,
+) -> Result<Vec<Story>, StoreError> {
+    let index = TopicIndex::new(topic);
+    if store.index_ready(index.prefix(), index.fingerprint()) {
+        store.catch_up_indexes()?;
+        return from_index(store, &index, shown, now);
+    }
+    let window = store.stories_since(shown.window_start(now))?;
+    Ok(select::select(shown, window, now))
+}
+
+fn from_index(
+    store: &Store,
+    index: &TopicIndex,
+    shown: &Topic,
+    now: DateTime<Utc>,
+) -> Result<Vec<Story>, StoreError> {
+    let start = shown.window_start(now);
+    let mut in_window = store
+        .index_keys(index.prefix())
+        .map(|key| key.map(|k| index.decode(&k)))
+        .filter_map(Result::transpose)
+        // Newest-first keys end the window at the first older story.
+        .take_while(|rank| {
+            index.order() == KeyOrder::Points || rank.as_ref().is_ok_and(|r| r.published >= start)
+        })
+        .filter(|rank| rank.as_ref().map_or(true, |r| r.published >= start));
+    let mut items = Vec::new();
+    let key_order_is_rank_order = matches!(
+        (index.order(), shown.sort),
+        (KeyOrder::Points, Sort::Points) | (KeyOrder::Time, Sort::Recent)
+    );
+    if key_order_is_rank_order {
+        for rank in in_window.by_ref() {
+            if items.len() >= shown.limit {
+                break;
+            }
+            items.extend(shown_story(store, shown, &rank?, start)?);
+        }
+        return Ok(items);
+    }
+    // Another ranking (hot, or a `?sort=`): order the window's keys, then load the best.
+    let mut ranks: Vec<RankKey> = in_window.collect::<Result<_, _>>()?;
+    rank::rank_keys(&mut ranks, shown.sort, now);
+    for rank in ranks {
+        if items.len() >= shown.limit {
+            break;
+        }
+        items.extend(shown_story(store, shown, &rank, start)?);
+    }
+    Ok(items)
+}
+
+/// The story behind an index entry, when the shown (possibly narrowed) topic keeps it.
+fn shown_story(
+    store: &Store,
+    shown: &Topic,
+    rank: &RankKey,
+    start: DateTime<Utc>,
+) -> Result<Option<Story>, StoreError> {
+    Ok(store
+        .story(rank.id)?
+        .filter(|s| s.published >= start && shown.draws_from(s) && shown.rules.passes(s)))
+}
+
+#[cfg(test)]
+#[path = "topic_feed_tests.rs"]
+mod tests;
