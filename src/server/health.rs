@@ -61,6 +61,7 @@ pub fn report(config: &Config, store: &Store) -> Value {
         "status": if unreadable == 0 { "ok" } else { "degraded" },
         "stories": store.story_count(),
         "topics": topics,
+        "index_backlog": store.index_backlog(),
         "sources_failing": failing,
         "sources": sources,
     })

@@ -117,6 +117,12 @@ impl Store {
         })
     }
 
+    /// Stories changed since the indexes last filed them (walks the marks: small unless a
+    /// daemon has not run since many writes).
+    pub fn index_backlog(&self) -> usize {
+        self.dirty.len()
+    }
+
     /// Whether every registered index is complete.
     pub fn indexes_complete(&self) -> bool {
         self.registry()
@@ -277,11 +283,23 @@ impl Store {
     }
 
     fn drop_index(&self, prefix: &[u8]) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        for key in self.index_entries.scan_prefix(prefix).keys() {
-            batch.remove(key?);
+        // In bounded batches: one batch of a million removals holds them all in memory.
+        loop {
+            let doomed: Vec<sled::IVec> = self
+                .index_entries
+                .scan_prefix(prefix)
+                .keys()
+                .take(BUILD_BATCH)
+                .collect::<Result<_, _>>()?;
+            let mut batch = sled::Batch::default();
+            for key in &doomed {
+                batch.remove(key.clone());
+            }
+            self.index_entries.apply_batch(batch)?;
+            if doomed.len() < BUILD_BATCH {
+                break;
+            }
         }
-        self.index_entries.apply_batch(batch)?;
         self.index_meta.remove(prefix)?;
         Ok(())
     }
