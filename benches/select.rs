@@ -1,6 +1,7 @@
 //! Selecting one topic over N stored stories (N = 1k, 10k), all inside the topic's 30-day
 //! window: `select` alone over stories in memory, and the whole cache-miss path of the server
-//! (`views::render_topic`: window read from sled, decode, select, render RSS). The `baseline`
+//! (`views::render_topic`: window read from sled, decode, select, render RSS; and the same
+//! through the topic's index, `rss-indexed`). The `baseline`
 //! group clones the same stories (what `select` receives by value), the same-run reference.
 //! Run: `cargo bench --bench select` (or `scripts/bench-micro.sh`)
 
@@ -12,6 +13,7 @@ use feedsift::render::Format;
 use feedsift::select;
 use feedsift::server::views::{self, View};
 use feedsift::store::Store;
+use feedsift::topic_index;
 use std::hint::black_box;
 
 const SIZES: [usize; 2] = [1_000, 10_000];
@@ -72,21 +74,27 @@ fn bench_render_topic(c: &mut Criterion) {
         group.bench_function("window-read", |b| {
             b.iter(|| store.stories_since(topic.window_start(now)).unwrap().len())
         });
-        group.bench_function("rss", |b| {
-            b.iter(|| {
-                views::render_topic(
-                    &config,
-                    &store,
-                    topic,
-                    View::Feed(Format::Rss),
-                    "",
-                    black_box(now),
-                )
-                .unwrap()
-                .bytes
-                .len()
-            })
-        });
+        let render = || {
+            views::render_topic(
+                &config,
+                &store,
+                topic,
+                View::Feed(Format::Rss),
+                "",
+                black_box(now),
+            )
+            .unwrap()
+            .bytes
+        };
+        group.bench_function("rss", |b| b.iter(|| render().len()));
+        // The same through the topic's index (what a daemon serves once it is built).
+        let scanned = render();
+        store
+            .register_indexes(topic_index::for_topics(&config.topics))
+            .expect("register");
+        store.build_indexes(now, &|| false).expect("build");
+        assert_eq!(render(), scanned, "the index gives the same feed");
+        group.bench_function("rss-indexed", |b| b.iter(|| render().len()));
         group.finish();
     }
 }
