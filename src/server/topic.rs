@@ -5,9 +5,10 @@
 use super::cache::{RenderInfo, Rendered};
 use super::views::{self, View};
 use super::{conditional, encoding, plain, query, AppState, Live};
+use axum::body::Body;
 use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
 use chrono::Utc;
 use std::sync::Arc;
 
@@ -43,13 +44,20 @@ pub(super) async fn embed(
         request.headers(),
     )
     .await;
-    // Made to be framed by other sites.
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("frame-ancestors *"),
-    );
+    // Rendered embeds carry it already; errors get it too.
+    let [(name, value)] = &FRAMEABLE;
+    response
+        .headers_mut()
+        .entry(name)
+        .or_insert_with(|| value.clone());
     response
 }
+
+/// What an embed adds to every response: it is made to be framed by other sites.
+static FRAMEABLE: [(HeaderName, HeaderValue); 1] = [(
+    header::CONTENT_SECURITY_POLICY,
+    HeaderValue::from_static("frame-ancestors *"),
+)];
 
 async fn serve_topic(
     state: Arc<AppState>,
@@ -100,6 +108,10 @@ async fn serve_topic(
             max_age,
             generation,
             valid_until: render.valid_until,
+            extra_headers: match view {
+                View::Embed => &FRAMEABLE,
+                _ => &[],
+            },
         };
         Ok::<_, crate::store::StoreError>(Rendered::new(render.bytes, info))
     })
@@ -124,29 +136,21 @@ fn respond(r: &Rendered, request: &HeaderMap) -> Response {
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok());
     let coding = encoding::negotiate(accept);
-    let not_modified = conditional::not_modified(request, r.etags(), r.last_modified);
-    let mut response = if not_modified {
-        StatusCode::NOT_MODIFIED.into_response()
+    let (status, body, head) = if conditional::not_modified(request, r.etags(), r.last_modified) {
+        (
+            StatusCode::NOT_MODIFIED,
+            Body::empty(),
+            r.not_modified_head(coding),
+        )
     } else {
-        r.body(coding).into_response()
+        (
+            StatusCode::OK,
+            Body::from(r.body(coding)),
+            r.ok_head(coding),
+        )
     };
-    let h = response.headers_mut();
-    if !not_modified {
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(r.content_type),
-        );
-        if let Some(value) = coding.header_value() {
-            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(value));
-        }
-    }
-    h.insert(header::ETAG, r.etag_value(coding));
-    h.insert(header::LAST_MODIFIED, r.last_modified_value.clone());
-    h.insert(header::CACHE_CONTROL, r.cache_control.clone());
-    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = head.clone();
     response
 }
