@@ -1,28 +1,32 @@
 //! Rendered responses per (topic, view, query): the bytes in every coding (compressed once,
-//! at render time) and every header value, so a hit does no database, rendering or
+//! at render time) and every response head, so a hit does no database, rendering or
 //! formatting work. An entry stays good until the store changes or an item of it leaves the
 //! window; concurrent misses of one key wait for a single render.
 
 use super::encoding::{self, Coding};
 use axum::body::Bytes;
-use axum::http::HeaderValue;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
-/// One finished response in every coding, with its header values.
+/// The codings in the order of the per-coding arrays (`index`).
+const CODINGS: [Coding; 3] = [Coding::Identity, Coding::Gzip, Coding::Brotli];
+
+/// One finished response in every coding, with its complete heads.
 #[derive(Debug)]
 pub struct Rendered {
-    /// Identity, gzip, brotli: the order of `Coding`s in `index`.
+    /// Identity, gzip, brotli: the order of `CODINGS`.
     bodies: [Bytes; 3],
+    /// Per coding, the head of a 200: content type and coding, validators, caching, CORS.
+    /// Built once so that a hit clones one map instead of inserting each header.
+    ok_heads: [HeaderMap; 3],
+    /// Per coding, the head of a 304: the same less the content headers.
+    not_modified_heads: [HeaderMap; 3],
     /// Strong validator per coding (each coding is its own representation).
     etags: [String; 3],
-    etag_values: [HeaderValue; 3],
     pub last_modified: SystemTime,
-    pub last_modified_value: HeaderValue,
-    pub cache_control: HeaderValue,
-    pub content_type: &'static str,
     /// Store generation the render read.
     generation: u64,
     /// The bytes stay right until then (an item leaves the window, or the hot ranking
@@ -37,6 +41,8 @@ pub struct RenderInfo {
     pub max_age: u64,
     pub generation: u64,
     pub valid_until: Option<DateTime<Utc>>,
+    /// Headers this view adds to every response (an embed's framing policy).
+    pub extra_headers: &'static [(HeaderName, HeaderValue)],
 }
 
 impl Rendered {
@@ -49,18 +55,15 @@ impl Rendered {
             format!("\"{hex}-gz\""),
             format!("\"{hex}-br\""),
         ];
-        let value = |text: &str| {
-            HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
-        };
+        let not_modified_heads = [0, 1, 2].map(|i| not_modified_head(&etags[i], &info));
+        let ok_heads = [0, 1, 2].map(|i| ok_head(CODINGS[i], &not_modified_heads[i], &info));
         let (gzip, brotli) = (encoding::gzip(&bytes), encoding::brotli(&bytes));
         Rendered {
             bodies: [Bytes::from(bytes), Bytes::from(gzip), Bytes::from(brotli)],
-            etag_values: [value(&etags[0]), value(&etags[1]), value(&etags[2])],
+            ok_heads,
+            not_modified_heads,
             etags,
-            last_modified_value: value(&httpdate::fmt_http_date(info.last_modified)),
             last_modified: info.last_modified,
-            cache_control: value(&format!("public, max-age={}", info.max_age)),
-            content_type: info.content_type,
             generation: info.generation,
             valid_until: info.valid_until,
         }
@@ -78,8 +81,14 @@ impl Rendered {
         self.bodies[Self::index(coding)].clone()
     }
 
-    pub fn etag_value(&self, coding: Coding) -> HeaderValue {
-        self.etag_values[Self::index(coding)].clone()
+    /// The complete head of a 200 in `coding`.
+    pub fn ok_head(&self, coding: Coding) -> &HeaderMap {
+        &self.ok_heads[Self::index(coding)]
+    }
+
+    /// The complete head of a 304 for a client that asked for `coding`.
+    pub fn not_modified_head(&self, coding: Coding) -> &HeaderMap {
+        &self.not_modified_heads[Self::index(coding)]
     }
 
     /// Every validator this content has been sent with.
@@ -90,6 +99,49 @@ impl Rendered {
     fn fresh(&self, generation: u64, now: DateTime<Utc>) -> bool {
         self.generation == generation && self.valid_until.is_none_or(|until| now < until)
     }
+}
+
+fn header_value(text: &str) -> HeaderValue {
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Validators, caching, CORS and the view's own headers: what a 304 carries.
+fn not_modified_head(etag: &str, info: &RenderInfo) -> HeaderMap {
+    let mut head = HeaderMap::with_capacity(8 + info.extra_headers.len());
+    head.insert(header::ETAG, header_value(etag));
+    head.insert(
+        header::LAST_MODIFIED,
+        header_value(&httpdate::fmt_http_date(info.last_modified)),
+    );
+    head.insert(
+        header::CACHE_CONTROL,
+        header_value(&format!("public, max-age={}", info.max_age)),
+    );
+    head.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    head.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    for (name, value) in info.extra_headers {
+        head.insert(name.clone(), value.clone());
+    }
+    head
+}
+
+/// A 200's head: the content type and coding first, then what a 304 carries.
+fn ok_head(coding: Coding, not_modified: &HeaderMap, info: &RenderInfo) -> HeaderMap {
+    let mut head = HeaderMap::with_capacity(not_modified.len() + 2);
+    head.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(info.content_type),
+    );
+    if let Some(name) = coding.header_value() {
+        head.insert(header::CONTENT_ENCODING, HeaderValue::from_static(name));
+    }
+    for (name, value) in not_modified {
+        head.insert(name.clone(), value.clone());
+    }
+    head
 }
 
 /// One key's current response, and the lock that makes concurrent misses render once.
@@ -154,6 +206,7 @@ mod tests {
                 max_age: 60,
                 generation,
                 valid_until,
+                extra_headers: &[],
             },
         ))
     }
@@ -176,7 +229,48 @@ mod tests {
         assert!(slot.fresh(2, now).is_none(), "the store changed");
         let r = slot.current.read().unwrap().clone().unwrap();
         assert_eq!(&r.body(Coding::Identity)[..], b"<rss/>");
-        assert_eq!(r.etag_value(Coding::Gzip), r.etags()[1].as_str());
+        assert_eq!(r.ok_head(Coding::Gzip)[header::ETAG], r.etags()[1].as_str());
         assert!(r.etags()[1].ends_with("-gz\""));
+        assert!(r.etags()[2].ends_with("-br\""));
+    }
+
+    #[test]
+    fn heads_carry_every_header_in_wire_order() {
+        static FRAMEABLE: [(HeaderName, HeaderValue); 1] = [(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors *"),
+        )];
+        let r = Rendered::new(
+            b"<p>".to_vec(),
+            RenderInfo {
+                last_modified: SystemTime::UNIX_EPOCH,
+                content_type: "text/html; charset=utf-8",
+                max_age: 300,
+                generation: 1,
+                valid_until: None,
+                extra_headers: &FRAMEABLE,
+            },
+        );
+        fn names(head: &HeaderMap) -> Vec<&str> {
+            head.keys().map(|k| k.as_str()).collect()
+        }
+        let common = [
+            "etag",
+            "last-modified",
+            "cache-control",
+            "vary",
+            "access-control-allow-origin",
+            "content-security-policy",
+        ];
+        assert_eq!(names(r.not_modified_head(Coding::Gzip)), common);
+        assert_eq!(names(r.ok_head(Coding::Identity))[0], "content-type");
+        assert_eq!(names(r.ok_head(Coding::Identity))[1..], common);
+        let gzip = r.ok_head(Coding::Gzip);
+        assert_eq!(names(gzip)[..2], ["content-type", "content-encoding"]);
+        assert_eq!(gzip[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(gzip[header::ETAG], r.etags()[1].as_str());
+        assert_eq!(gzip[header::CACHE_CONTROL], "public, max-age=300");
+        assert_eq!(gzip[header::LAST_MODIFIED], "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(r.ok_head(Coding::Brotli)[header::CONTENT_ENCODING], "br");
     }
 }

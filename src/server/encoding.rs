@@ -54,7 +54,17 @@ pub fn negotiate(accept_encoding: Option<&str>) -> Coding {
     let mut star = None;
     for part in header.split(',') {
         let mut pieces = part.split(';');
-        let name = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+        let name = pieces.next().unwrap_or("").trim();
+        // Compared in place, case-insensitively: this runs on every request.
+        let slot = if name.eq_ignore_ascii_case("br") {
+            &mut br
+        } else if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") {
+            &mut gz
+        } else if name == "*" {
+            &mut star
+        } else {
+            continue;
+        };
         let q = pieces
             .find_map(|p| {
                 p.trim()
@@ -62,12 +72,7 @@ pub fn negotiate(accept_encoding: Option<&str>) -> Coding {
                     .and_then(|v| v.trim().parse::<f32>().ok())
             })
             .unwrap_or(1.0);
-        match name.as_str() {
-            "br" => br = Some(q),
-            "gzip" | "x-gzip" => gz = Some(q),
-            "*" => star = Some(q),
-            _ => {}
-        }
+        *slot = Some(q);
     }
     let br = br.or(star).unwrap_or(0.0);
     let gz = gz.or(star).unwrap_or(0.0);
@@ -94,6 +99,9 @@ mod tests {
         assert_eq!(negotiate(Some("*")), Coding::Brotli);
         assert_eq!(negotiate(Some("identity")), Coding::Identity);
         assert_eq!(negotiate(Some("GZIP;q=0.8")), Coding::Gzip);
+        assert_eq!(negotiate(Some("x-gzip, Br;q=0")), Coding::Gzip);
+        assert_eq!(negotiate(Some("deflate, zstd")), Coding::Identity);
+        assert_eq!(negotiate(Some("*;q=0, gzip")), Coding::Gzip);
     }
 
     #[test]

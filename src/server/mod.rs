@@ -22,8 +22,13 @@ use axum::routing::get;
 use axum::Router;
 use cache::RenderCache;
 use chrono::Utc;
-use std::future::Future;
+use hyper::body::Incoming;
+use hyper_util::service::TowerToHyperService;
+use std::convert::Infallible;
+use std::future::{Future, Ready};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 use tokio::net::TcpListener;
 
@@ -81,6 +86,76 @@ pub fn router(state: Arc<Live>) -> Router {
         .with_state(state)
 }
 
+/// What hyper calls for each request. GETs of the topic routes, nearly all of the traffic,
+/// are answered here (`topic::HotRoute`): a cache hit then skips the router's matching,
+/// extractors, boxed services and middleware, which cost more CPU than the rest of the
+/// request. Everything else goes to the router, which serves the topic routes too (HEAD,
+/// percent-encoded paths) through the same `topic` functions.
+#[derive(Clone)]
+pub struct App {
+    live: Arc<Live>,
+    router: TowerToHyperService<Router>,
+}
+
+impl App {
+    pub fn new(live: Arc<Live>) -> App {
+        App {
+            router: TowerToHyperService::new(router(Arc::clone(&live))),
+            live,
+        }
+    }
+}
+
+impl hyper::service::Service<axum::http::Request<Incoming>> for App {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn call(&self, request: axum::http::Request<Incoming>) -> Answer {
+        let Some(route) = topic::HotRoute::of(&request) else {
+            return Answer::Later(Box::pin(self.router.call(request)));
+        };
+        // Counted as `track` counts what the router serves.
+        let started = Instant::now();
+        let state = self.live.get();
+        let label = route.label();
+        match topic::serve_hot(&state, route, &request) {
+            topic::Reply::Now(response) => {
+                record(&state, label, &response, started);
+                Answer::Now(std::future::ready(Ok(response)))
+            }
+            topic::Reply::Later(rendering) => Answer::Later(Box::pin(async move {
+                let response = rendering.await;
+                record(&state, label, &response, started);
+                Ok(response)
+            })),
+        }
+    }
+}
+
+fn record(state: &AppState, route: &str, response: &Response, started: Instant) {
+    state
+        .metrics
+        .record_request(route, response.status().as_u16(), started.elapsed());
+}
+
+/// `App`'s response: ready at once (no allocation for a cache hit), or boxed.
+pub enum Answer {
+    Now(Ready<Result<Response, Infallible>>),
+    Later(Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>),
+}
+
+impl Future for Answer {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Answer::Now(ready) => Pin::new(ready).poll(cx),
+            Answer::Later(future) => future.as_mut().poll(cx),
+        }
+    }
+}
+
 /// Serves on `listener` until `shutdown` completes, then lets requests in flight finish.
 pub async fn run(
     listener: TcpListener,
@@ -93,7 +168,7 @@ pub async fn run(
         max_connections: config.server.max_connections,
         ..listener::Limits::default()
     };
-    listener::serve(listener, router(live), limits, shutdown).await
+    listener::serve(listener, App::new(live), limits, shutdown).await
 }
 
 /// Counts every routed request by route and status, with its latency.

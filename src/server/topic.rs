@@ -2,119 +2,249 @@
 //! while it is fresh (one render per key otherwise), and answered with conditional GET,
 //! the best coding the client accepts, and caching and CORS headers.
 
-use super::cache::{RenderInfo, Rendered};
+use super::cache::{RenderInfo, Rendered, Slot};
 use super::views::{self, View};
 use super::{conditional, encoding, plain, query, AppState, Live};
-use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::response::Response;
 use chrono::Utc;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+
+/// A GET of a topic route whose path the router would match the same way and hand over
+/// undecoded: `/t/{name}` or `/t/{slug}/embed`, no empty segment, no `%`. These are nearly
+/// all of the traffic, and `App` answers them without the router; HEAD, other methods and
+/// percent-encoded paths go through the router to `feed_or_page` and `embed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum HotRoute<'a> {
+    /// `/t/{name}`
+    Name(&'a str),
+    /// `/t/{slug}/embed`
+    Embed(&'a str),
+}
+
+impl<'a> HotRoute<'a> {
+    pub(super) fn of<B>(request: &'a axum::http::Request<B>) -> Option<HotRoute<'a>> {
+        if request.method() != Method::GET {
+            return None;
+        }
+        let rest = request.uri().path().strip_prefix("/t/")?;
+        if rest.contains('%') {
+            return None;
+        }
+        match rest.split_once('/') {
+            None if !rest.is_empty() => Some(HotRoute::Name(rest)),
+            Some((slug, "embed")) if !slug.is_empty() => Some(HotRoute::Embed(slug)),
+            _ => None,
+        }
+    }
+
+    /// The route as the metrics name it (the router's pattern).
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            HotRoute::Name(_) => "/t/{name}",
+            HotRoute::Embed(_) => "/t/{slug}/embed",
+        }
+    }
+}
+
+/// A topic request's response: at once (a cache hit, or an error), or after a render.
+pub(super) enum Reply {
+    Now(Response),
+    Later(Pin<Box<dyn Future<Output = Response> + Send>>),
+}
+
+impl Reply {
+    pub(super) async fn finish(self) -> Response {
+        match self {
+            Reply::Now(response) => response,
+            Reply::Later(rendering) => rendering.await,
+        }
+    }
+
+    fn map(self, f: fn(Response) -> Response) -> Reply {
+        match self {
+            Reply::Now(response) => Reply::Now(f(response)),
+            Reply::Later(rendering) => Reply::Later(Box::pin(async move { f(rendering.await) })),
+        }
+    }
+}
+
+/// Answers a hot route's request as `feed_or_page` or `embed` would.
+pub(super) fn serve_hot<B>(
+    state: &Arc<AppState>,
+    route: HotRoute<'_>,
+    request: &axum::http::Request<B>,
+) -> Reply {
+    let (uri, headers) = (request.uri(), request.headers());
+    match route {
+        HotRoute::Name(name) => serve_name(state, name, uri, headers),
+        HotRoute::Embed(slug) => serve_embed(state, slug, uri, headers),
+    }
+}
 
 pub(super) async fn feed_or_page(
     State(live): State<Arc<Live>>,
     Path(name): Path<String>,
-    RawQuery(query): RawQuery,
     request: Request,
 ) -> Response {
-    let state = live.get();
-    let (slug, view) = View::parse(&name);
-    match view {
-        Some(view) => serve_topic(state, &slug, view, query.as_deref(), request.headers()).await,
-        None => plain(
-            StatusCode::NOT_FOUND,
-            &format!("unknown format in {name:?}: use .rss, .atom or .json\n"),
-        ),
-    }
+    serve_name(&live.get(), &name, request.uri(), request.headers())
+        .finish()
+        .await
 }
 
 pub(super) async fn embed(
     State(live): State<Arc<Live>>,
     Path(slug): Path<String>,
-    RawQuery(query): RawQuery,
     request: Request,
 ) -> Response {
-    let state = live.get();
-    let mut response = serve_topic(
-        state,
-        &slug,
-        View::Embed,
-        query.as_deref(),
-        request.headers(),
-    )
-    .await;
-    // Made to be framed by other sites.
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("frame-ancestors *"),
-    );
-    response
+    serve_embed(&live.get(), &slug, request.uri(), request.headers())
+        .finish()
+        .await
 }
 
-async fn serve_topic(
-    state: Arc<AppState>,
+/// `/t/{name}`: a feed (`slug.rss`, `.atom`, `.json`) or the page (the bare slug).
+fn serve_name(state: &Arc<AppState>, name: &str, uri: &Uri, headers: &HeaderMap) -> Reply {
+    match View::parse(name) {
+        (slug, Some(view)) => serve_topic(state, &slug, view, uri, headers),
+        (_, None) => Reply::Now(plain(
+            StatusCode::NOT_FOUND,
+            &format!("unknown format in {name:?}: use .rss, .atom or .json\n"),
+        )),
+    }
+}
+
+fn serve_embed(state: &Arc<AppState>, slug: &str, uri: &Uri, headers: &HeaderMap) -> Reply {
+    // Rendered embeds carry the framing policy already; errors get it here.
+    serve_topic(state, slug, View::Embed, uri, headers).map(|mut response| {
+        let [(name, value)] = &FRAMEABLE;
+        response
+            .headers_mut()
+            .entry(name)
+            .or_insert_with(|| value.clone());
+        response
+    })
+}
+
+/// What an embed adds to every response: it is made to be framed by other sites.
+static FRAMEABLE: [(HeaderName, HeaderValue); 1] = [(
+    header::CONTENT_SECURITY_POLICY,
+    HeaderValue::from_static("frame-ancestors *"),
+)];
+
+/// The cached response when it is fresh; otherwise a render, one per key at a time.
+fn serve_topic(
+    state: &Arc<AppState>,
     slug: &str,
     view: View,
-    query: Option<&str>,
+    uri: &Uri,
     headers: &HeaderMap,
-) -> Response {
+) -> Reply {
     let Some(topic) = state.config.topic(slug) else {
-        return plain(
+        return Reply::Now(plain(
             StatusCode::NOT_FOUND,
             &format!("unknown topic {slug:?}: see / for the list of topics\n"),
-        );
+        ));
     };
+    let query = uri.query();
     let narrowing = match query::parse(query, topic) {
         Ok(n) => n,
-        Err(bad) => return plain(StatusCode::BAD_REQUEST, &format!("{bad}\n")),
+        Err(bad) => return Reply::Now(plain(StatusCode::BAD_REQUEST, &format!("{bad}\n"))),
     };
-    // The self link is the address as requested (validators check it against the document
-    // location); the cache is keyed by it too, so the two always agree.
-    let requested = query
-        .filter(|q| !q.is_empty())
-        .map(|q| format!("?{q}"))
-        .unwrap_or_default();
-    let slot = state.cache.slot(&format!("{slug}:{view:?}{requested}"));
-    let generation = state.store.generation();
-    if let Some(r) = slot.fresh(generation, Utc::now()) {
+    let slot = state.cache.slot(cache_key(uri));
+    if let Some(r) = slot.fresh(state.store.generation(), Utc::now()) {
         state.metrics.cache_hit();
-        return respond(&r, headers);
+        return Reply::Now(respond(&r, headers));
     }
-    // One render per key: whoever waited here finds the fresh response when it gets the lock.
-    let _rendering = slot.render_lock().await;
-    let generation = state.store.generation();
-    let now = Utc::now();
-    if let Some(r) = slot.fresh(generation, now) {
-        state.metrics.cache_hit();
-        return respond(&r, headers);
+    let job = RenderJob {
+        state: Arc::clone(state),
+        slot,
+        narrowed: narrowing.apply(topic),
+        max_age: views::max_age(&state.config, topic),
+        view,
+        // The self link is the query as requested (validators check it against the document
+        // location); the cache key has it too, so the two always agree.
+        requested: query
+            .filter(|q| !q.is_empty())
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default(),
+    };
+    let headers = headers.clone();
+    Reply::Later(Box::pin(job.run(headers)))
+}
+
+/// The cache key: the address as requested (its path undecoded, an empty query dropped),
+/// borrowed from the request so that a hit allocates nothing. The path names the topic and
+/// view and the query the narrowing, so one key is always one response.
+fn cache_key(uri: &Uri) -> &str {
+    match (uri.query(), uri.path_and_query()) {
+        (Some(q), Some(pq)) if !q.is_empty() => pq.as_str(),
+        _ => uri.path(),
     }
-    state.metrics.cache_miss();
-    let st = Arc::clone(&state);
-    let narrowed = narrowing.apply(topic);
-    let max_age = views::max_age(&state.config, topic);
-    let built = tokio::task::spawn_blocking(move || {
-        let render = views::render_topic(&st.config, &st.store, &narrowed, view, &requested, now)?;
-        let info = RenderInfo {
-            last_modified: render.updated.into(),
-            content_type: view.content_type(),
+}
+
+/// A render of a missed key, and what describes it.
+struct RenderJob {
+    state: Arc<AppState>,
+    slot: Arc<Slot>,
+    narrowed: crate::select::Topic,
+    max_age: u64,
+    view: View,
+    requested: String,
+}
+
+impl RenderJob {
+    async fn run(self, headers: HeaderMap) -> Response {
+        let RenderJob {
+            state,
+            slot,
+            narrowed,
             max_age,
-            generation,
-            valid_until: render.valid_until,
-        };
-        Ok::<_, crate::store::StoreError>(Rendered::new(render.bytes, info))
-    })
-    .await;
-    match built {
-        Ok(Ok(r)) => {
-            let r = Arc::new(r);
-            slot.put(Arc::clone(&r));
-            respond(&r, headers)
+            view,
+            requested,
+        } = self;
+        // One render per key: whoever waited here finds the fresh response when it gets the lock.
+        let _rendering = slot.render_lock().await;
+        let generation = state.store.generation();
+        let now = Utc::now();
+        if let Some(r) = slot.fresh(generation, now) {
+            state.metrics.cache_hit();
+            return respond(&r, &headers);
         }
-        Ok(Err(e)) => plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n")),
-        Err(e) => plain(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("render failed: {e}\n"),
-        ),
+        state.metrics.cache_miss();
+        let st = Arc::clone(&state);
+        let built = tokio::task::spawn_blocking(move || {
+            let render =
+                views::render_topic(&st.config, &st.store, &narrowed, view, &requested, now)?;
+            let info = RenderInfo {
+                last_modified: render.updated.into(),
+                content_type: view.content_type(),
+                max_age,
+                generation,
+                valid_until: render.valid_until,
+                extra_headers: match view {
+                    View::Embed => &FRAMEABLE,
+                    _ => &[],
+                },
+            };
+            Ok::<_, crate::store::StoreError>(Rendered::new(render.bytes, info))
+        })
+        .await;
+        match built {
+            Ok(Ok(r)) => {
+                let r = Arc::new(r);
+                slot.put(Arc::clone(&r));
+                respond(&r, &headers)
+            }
+            Ok(Err(e)) => plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n")),
+            Err(e) => plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("render failed: {e}\n"),
+            ),
+        }
     }
 }
 
@@ -124,29 +254,77 @@ fn respond(r: &Rendered, request: &HeaderMap) -> Response {
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok());
     let coding = encoding::negotiate(accept);
-    let not_modified = conditional::not_modified(request, r.etags(), r.last_modified);
-    let mut response = if not_modified {
-        StatusCode::NOT_MODIFIED.into_response()
+    let (status, body, head) = if conditional::not_modified(request, r.etags(), r.last_modified) {
+        (
+            StatusCode::NOT_MODIFIED,
+            Body::empty(),
+            r.not_modified_head(coding),
+        )
     } else {
-        r.body(coding).into_response()
+        (
+            StatusCode::OK,
+            Body::from(r.body(coding)),
+            r.ok_head(coding),
+        )
     };
-    let h = response.headers_mut();
-    if !not_modified {
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(r.content_type),
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = head.clone();
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: Method, target: &str) -> axum::http::Request<()> {
+        axum::http::Request::builder()
+            .method(method)
+            .uri(target)
+            .body(())
+            .unwrap()
+    }
+
+    #[test]
+    fn hot_routes_are_plain_gets_of_the_topic_patterns() {
+        let hot = |target: &str| HotRoute::of(&request(Method::GET, target)).map(HotRoute::label);
+        assert_eq!(
+            HotRoute::of(&request(Method::GET, "/t/rust.rss?limit=3")),
+            Some(HotRoute::Name("rust.rss"))
         );
-        if let Some(value) = coding.header_value() {
-            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(value));
+        assert_eq!(
+            HotRoute::of(&request(Method::GET, "/t/rust/embed")),
+            Some(HotRoute::Embed("rust"))
+        );
+        assert_eq!(hot("/t/rust"), Some("/t/{name}"));
+        assert_eq!(hot("/t/rust/embed"), Some("/t/{slug}/embed"));
+        // Left to the router: what it would not match, or would decode first.
+        for target in [
+            "/t/",
+            "/t//embed",
+            "/t/rust/",
+            "/t/rust/embed/",
+            "/t/rust/embed/x",
+            "/t/rust/other",
+            "/t/ru%73t.rss",
+            "/tt/rust.rss",
+            "/",
+        ] {
+            assert_eq!(hot(target), None, "{target}");
+        }
+        for method in [Method::HEAD, Method::POST] {
+            assert_eq!(HotRoute::of(&request(method, "/t/rust.rss")), None);
         }
     }
-    h.insert(header::ETAG, r.etag_value(coding));
-    h.insert(header::LAST_MODIFIED, r.last_modified_value.clone());
-    h.insert(header::CACHE_CONTROL, r.cache_control.clone());
-    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    response
+
+    #[test]
+    fn cache_keys_are_the_address_as_requested() {
+        let key = |target: &str| cache_key(&target.parse::<Uri>().unwrap()).to_string();
+        assert_eq!(key("/t/rust.rss"), "/t/rust.rss");
+        assert_eq!(key("/t/rust.rss?"), "/t/rust.rss");
+        assert_eq!(key("/t/rust.rss?limit=3"), "/t/rust.rss?limit=3");
+        assert_eq!(key("/t/rust.rss?limit=3?"), "/t/rust.rss?limit=3?");
+        assert_eq!(key("http://host/t/rust/embed?q=a"), "/t/rust/embed?q=a");
+        assert_ne!(key("/t/rust"), key("/t/rust/embed"));
+    }
 }
