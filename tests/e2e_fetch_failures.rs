@@ -92,6 +92,24 @@ url = "{alt}"
         self.ingester.poll(self.config.source(id).unwrap()).await
     }
 
+    /// Polls `id` and asserts that the poll stored what it fetched.
+    async fn poll_stored(&self, id: &str) -> PollReport {
+        let report = self.poll(id).await;
+        assert!(
+            matches!(report.outcome, PollOutcome::Stored { .. }),
+            "{report}"
+        );
+        report
+    }
+
+    /// Serves a small RSS feed at `path`: one post per title, on `host`.
+    fn serve_feed(&self, path: &str, host: &str, titles: &[&str]) {
+        self.up.on(
+            path,
+            Act::Send(response(200, &[RSS], &small_feed(host, titles))),
+        );
+    }
+
     fn state(&self, id: &str) -> SourceState {
         self.store
             .source_state(id)
@@ -545,11 +563,7 @@ async fn a_chain_of_eleven_redirects_is_refused_and_ten_are_followed() {
     b.assert_untouched(&before);
 
     redirect_chain(&b.up, "alt", 10, small_feed("ten.example", &["Ten"]));
-    let report = b.poll("alt").await;
-    assert!(
-        matches!(report.outcome, PollOutcome::Stored { .. }),
-        "{report}"
-    );
+    b.poll_stored("alt").await;
     let added = b.assert_kept(&before);
     assert_eq!(urls(&added), ["https://ten.example/post-0"]);
     assert_eq!(
@@ -563,19 +577,8 @@ async fn a_301_records_the_new_address_and_a_302_does_not() {
     let b = Bench::new("").await;
     let before = b.baseline().await;
     b.up.on("/bad", Act::Send(redirect(301, "/new.rss")));
-    b.up.on(
-        "/new.rss",
-        Act::Send(response(
-            200,
-            &[RSS],
-            &small_feed("moved.example", &["Moved"]),
-        )),
-    );
-    let report = b.poll("bad").await;
-    assert!(
-        matches!(report.outcome, PollOutcome::Stored { .. }),
-        "{report}"
-    );
+    b.serve_feed("/new.rss", "moved.example", &["Moved"]);
+    b.poll_stored("bad").await;
     let state = b.state("bad");
     assert_eq!(
         state.moved_to.as_deref(),
@@ -588,19 +591,8 @@ async fn a_301_records_the_new_address_and_a_302_does_not() {
 
     // A temporary redirect is no move; nor is a permanent one followed by a temporary one.
     b.up.on("/alt", Act::Send(redirect(302, "/elsewhere.rss")));
-    b.up.on(
-        "/elsewhere.rss",
-        Act::Send(response(
-            200,
-            &[RSS],
-            &small_feed("temp.example", &["Temp"]),
-        )),
-    );
-    let report = b.poll("alt").await;
-    assert!(
-        matches!(report.outcome, PollOutcome::Stored { .. }),
-        "{report}"
-    );
+    b.serve_feed("/elsewhere.rss", "temp.example", &["Temp"]);
+    b.poll_stored("alt").await;
     assert_eq!(b.state("alt").moved_to, None);
     b.up.on("/alt", Act::Send(redirect(301, "/hop")));
     b.up.on("/hop", Act::Send(redirect(302, "/elsewhere.rss")));
@@ -621,19 +613,8 @@ async fn a_redirect_to_a_raw_utf8_location_is_followed() {
     let before = b.baseline().await;
     // Not ASCII, as HTTP wants, but common: the client percent-encodes it.
     b.up.on("/bad", Act::Send(redirect(302, "/caf\u{e9}.rss")));
-    b.up.on(
-        "/caf%C3%A9.rss",
-        Act::Send(response(
-            200,
-            &[RSS],
-            &small_feed("utf8.example", &["Café"]),
-        )),
-    );
-    let report = b.poll("bad").await;
-    assert!(
-        matches!(report.outcome, PollOutcome::Stored { .. }),
-        "{report}"
-    );
+    b.serve_feed("/caf%C3%A9.rss", "utf8.example", &["Café"]);
+    b.poll_stored("bad").await;
     assert_eq!(b.state("bad").moved_to, None);
     let added = b.assert_kept(&before);
     assert_eq!(urls(&added), ["https://utf8.example/post-0"]);
@@ -692,11 +673,7 @@ async fn stored_title(body: &[u8], content_type: &str, url: &str) -> String {
         "/bad",
         Act::Send(response(200, &[("Content-Type", content_type)], body)),
     );
-    let report = b.poll("bad").await;
-    assert!(
-        matches!(report.outcome, PollOutcome::Stored { .. }),
-        "{report}"
-    );
+    b.poll_stored("bad").await;
     let state = b.state("bad");
     assert_eq!((state.last_error, state.consecutive_failures), (None, 0));
     let added = b.assert_kept(&before);
