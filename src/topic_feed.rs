@@ -32,7 +32,7 @@ fn from_index(
     now: DateTime<Utc>,
 ) -> Result<Vec<Story>, StoreError> {
     let start = shown.window_start(now);
-    let mut in_window = store
+    let in_window = store
         .index_keys(index.prefix())
         .map(|key| key.map(|k| index.decode(&k)))
         .filter_map(Result::transpose)
@@ -41,28 +41,25 @@ fn from_index(
             index.order() == KeyOrder::Points || rank.as_ref().is_ok_and(|r| r.published >= start)
         })
         .filter(|rank| rank.as_ref().map_or(true, |r| r.published >= start));
-    let mut items = Vec::new();
     let key_order_is_rank_order = matches!(
         (index.order(), shown.sort),
         (KeyOrder::Points, Sort::Points) | (KeyOrder::Time, Sort::Recent)
     );
-    if key_order_is_rank_order {
-        for rank in in_window.by_ref() {
-            if items.len() >= shown.limit {
-                break;
-            }
-            items.extend(shown_story(store, shown, &rank?, start)?);
-        }
-        return Ok(items);
-    }
-    // Another ranking (hot, or a `?sort=`): order the window's keys, then load the best.
-    let mut ranks: Vec<RankKey> = in_window.collect::<Result<_, _>>()?;
-    rank::rank_keys(&mut ranks, shown.sort, now);
-    for rank in ranks {
+    // In key order the best come first and reading stops at `limit`; another ranking (hot,
+    // or a `?sort=`) orders the window's keys first.
+    let ranked: Box<dyn Iterator<Item = Result<RankKey, StoreError>>> = if key_order_is_rank_order {
+        Box::new(in_window)
+    } else {
+        let mut ranks: Vec<RankKey> = in_window.collect::<Result<_, _>>()?;
+        rank::rank_keys(&mut ranks, shown.sort, now);
+        Box::new(ranks.into_iter().map(Ok))
+    };
+    let mut items = Vec::new();
+    for rank in ranked {
         if items.len() >= shown.limit {
             break;
         }
-        items.extend(shown_story(store, shown, &rank, start)?);
+        items.extend(shown_story(store, shown, &rank?, start)?);
     }
     Ok(items)
 }

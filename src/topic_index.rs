@@ -4,7 +4,7 @@
 
 use crate::model::{RankKey, Story, StoryId};
 use crate::select::{Sort, Topic};
-use crate::store::keys::ordered_i64;
+use crate::store::keys::{from_ordered_i64, ordered_i64};
 use crate::store::StoryIndex;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -80,9 +80,9 @@ impl TopicIndex {
         let nanos: [u8; 4] = rest.get(nanos..nanos + 4)?.try_into().ok()?;
         let id: [u8; 16] = rest.get(id..id + 16)?.try_into().ok()?;
         Some(RankKey {
-            points: crate::store::keys::from_ordered_i64(points),
+            points: from_ordered_i64(points),
             published: DateTime::from_timestamp(
-                crate::store::keys::from_ordered_i64(secs),
+                from_ordered_i64(secs),
                 !u32::from_be_bytes(nanos),
             )?,
             id: StoryId(id),

@@ -61,6 +61,19 @@ pub(super) fn dirty_value(filed: Option<&Story>) -> Vec<u8> {
         .unwrap_or_default()
 }
 
+/// Marks a story changed inside a write's transaction. The first mark since the indexes last
+/// filed the story wins: it holds the rank key they filed it under, which catch-up removes.
+pub(super) fn mark(
+    dirty: &sled::transaction::TransactionalTree,
+    id: StoryId,
+    filed: &[u8],
+) -> Result<(), sled::transaction::UnabortableTransactionError> {
+    if dirty.get(id.0)?.is_none() {
+        dirty.insert(&id.0, filed)?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Makes `indexes` the ones this store keeps up to date. Stored indexes that are not
     /// among them, or whose fingerprint changed, are dropped; new ones are built by
@@ -84,8 +97,8 @@ impl Store {
         let mut entries = Vec::new();
         for index in indexes {
             let (prefix, fingerprint) = (index.prefix(), index.fingerprint());
-            let complete = self.index_meta.get(prefix)?.as_deref()
-                == Some(meta_value(&fingerprint, COMPLETE).as_slice());
+            // Whatever meta is left is complete with this fingerprint: the rest was dropped.
+            let complete = self.index_meta.contains_key(prefix)?;
             if !complete {
                 self.index_meta
                     .insert(prefix, meta_value(&fingerprint, BUILDING))?;

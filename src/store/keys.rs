@@ -13,7 +13,7 @@ pub fn by_time_key(published: DateTime<Utc>, id: StoryId) -> [u8; 24] {
 }
 
 pub fn time_prefix(at: DateTime<Utc>) -> [u8; 8] {
-    ((at.timestamp() as u64) ^ (1 << 63)).to_be_bytes()
+    ordered_i64(at.timestamp())
 }
 
 /// The story id at the end of a by-time key.

@@ -196,12 +196,8 @@ impl Store {
                     if let Some(new) = w.by_time_at {
                         by_time.insert(new.as_slice(), &[])?;
                     }
-                    // The first mark since the indexes last filed the story holds where
-                    // they filed it.
-                    if let Some(value) = &w.dirty {
-                        if dirty.get(w.id.0)?.is_none() {
-                            dirty.insert(&w.id.0, value.as_slice())?;
-                        }
+                    if let Some(filed) = &w.dirty {
+                        index::mark(dirty, w.id, filed)?;
                     }
                 }
                 sources.insert(source_id.as_bytes(), state_bytes.as_slice())?;
@@ -295,10 +291,8 @@ impl Store {
                 if let Some(bytes) = &story_bytes {
                     stories.insert(&id.0, bytes.as_slice())?;
                 }
-                if let Some(value) = &dirty_value {
-                    if dirty.get(id.0)?.is_none() {
-                        dirty.insert(&id.0, value.as_slice())?;
-                    }
+                if let Some(filed) = &dirty_value {
+                    index::mark(dirty, id, filed)?;
                 }
                 articles.insert(&id.0, state_bytes.as_slice())?;
                 Ok::<_, ConflictableTransactionError<()>>(())
@@ -367,10 +361,8 @@ impl Store {
                     if let Some(id) = id {
                         stories.remove(&id.0)?;
                         articles.remove(&id.0)?;
-                        if let Some(value) = filed {
-                            if dirty.get(id.0)?.is_none() {
-                                dirty.insert(&id.0, value.as_slice())?;
-                            }
+                        if let Some(filed) = filed {
+                            index::mark(dirty, *id, filed)?;
                         }
                     }
                     by_time.remove(key)?;
