@@ -51,7 +51,9 @@ fn bench_parse(c: &mut Criterion) {
         let mut group = c.benchmark_group(stage);
         for (kind, body) in &listings {
             let source = config
-                .source(kind.name())
+                .sources
+                .iter()
+                .find(|s| s.id == kind.name())
                 .expect("bench config has every kind");
             let ctx = SourceContext {
                 source,

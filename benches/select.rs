@@ -8,12 +8,12 @@
 mod common;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use feedsift::fetch::SourceState;
 use feedsift::render::Format;
 use feedsift::select;
-use feedsift::server::views::{self, View};
+use feedsift::store::SourceState;
 use feedsift::store::Store;
-use feedsift::topic_index;
+use feedsift::topics::index;
+use feedsift::topics::views::{self, View};
 use std::hint::black_box;
 
 const SIZES: [usize; 2] = [1_000, 10_000];
@@ -90,7 +90,7 @@ fn bench_render_topic(c: &mut Criterion) {
         // The same through the topic's index (what a daemon serves once it is built).
         let scanned = render();
         store
-            .register_indexes(topic_index::for_topics(&config.topics))
+            .register_indexes(index::for_topics(&config.topics))
             .expect("register");
         store.build_indexes(now, &|| false).expect("build");
         assert_eq!(render(), scanned, "the index gives the same feed");

@@ -11,7 +11,7 @@
 mod common;
 
 use chrono::Utc;
-use feedsift::fetch::SourceState;
+use feedsift::store::SourceState;
 use feedsift::store::Store;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,7 +1,7 @@
 //! The `feedsift` command line: parses arguments and dispatches; logic lives in the library.
 
 use clap::{Parser, Subcommand};
-use feedsift::commands::{self, runtime};
+use feedsift::cli::{self as commands, runtime};
 use feedsift::config::Config;
 use feedsift::daemon;
 use std::io::IsTerminal;

@@ -3,10 +3,10 @@
 //! Skipped with a note when the corpus is absent.
 
 use chrono::{TimeZone, Utc};
-use feedsift::config::{SourceConfig, SourceKind};
 use feedsift::fetch::charset;
 use feedsift::normalize::Candidate;
 use feedsift::sources::{self, SourceContext};
+use feedsift::sources::{SourceConfig, SourceKind};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -2,9 +2,9 @@
 //! `../shared/corpus` parses with its adapter and yields stories (skipped when the corpus is absent).
 
 use chrono::{TimeZone, Utc};
-use feedsift::config::{SourceConfig, SourceKind};
 use feedsift::normalize::canonical_url;
 use feedsift::sources::{devto, hackernews, lobsters, reddit, Parsed, SourceContext, SourceError};
+use feedsift::sources::{SourceConfig, SourceKind};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -10,9 +10,10 @@ mod common;
 use chrono::{DateTime, Utc};
 use common::bad_upstream::{head, redirect, response, Act, BadUpstream};
 use feedsift::config::Config;
-use feedsift::fetch::SourceState;
+use feedsift::ingest::hosts::HostLimits;
 use feedsift::ingest::{Ingester, PollOutcome, PollReport};
 use feedsift::model::Story;
+use feedsift::store::SourceState;
 use feedsift::store::Store;
 use std::io::Write;
 use std::time::Duration;
@@ -78,7 +79,7 @@ url = "{alt}"
         let config = Config::parse(&dir.path().join("feeds.toml"), &text)
             .unwrap_or_else(|e| panic!("test config is invalid: {e}"));
         let store = Store::open(&dir.path().join("data")).unwrap();
-        let ingester = feedsift::daemon::ingester(&config, store.clone()).unwrap();
+        let ingester = Ingester::new(&config, store.clone(), HostLimits::default()).unwrap();
         Bench {
             up,
             config,
@@ -89,7 +90,9 @@ url = "{alt}"
     }
 
     async fn poll(&self, id: &str) -> PollReport {
-        self.ingester.poll(self.config.source(id).unwrap()).await
+        self.ingester
+            .poll(self.config.sources.iter().find(|s| s.id == id).unwrap())
+            .await
     }
 
     /// Polls `id` and asserts that the poll stored what it fetched.
@@ -339,8 +342,8 @@ async fn a_hanging_source_does_not_hold_up_the_others() {
     b.up.on("/bad", Act::Hang);
     b.up.on("/alt", Act::Send(response(500, &[], b"")));
     let mut done = Vec::new();
-    let reports = feedsift::daemon::fetch_once(&b.config, &b.ingester, |event| {
-        if let feedsift::daemon::FetchEvent::Finished(r) = event {
+    let reports = feedsift::cli::fetch_once::fetch_once(&b.config, &b.ingester, |event| {
+        if let feedsift::cli::fetch_once::FetchEvent::Finished(r) = event {
             done.push((r.source_id.clone(), r.duration));
         }
     })

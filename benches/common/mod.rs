@@ -810,7 +810,7 @@ pub fn stories(seed: u64, n: usize, span_secs: i64) -> Vec<Story> {
     let mut by_id: std::collections::HashMap<_, Story> = std::collections::HashMap::new();
     for c in candidates(seed, n, span_secs, 60) {
         let existing = by_id.remove(&c.id);
-        let (story, _) = merge(existing, &c);
+        let story = merge(existing, &c);
         by_id.insert(c.id, story);
     }
     let mut out: Vec<Story> = by_id.into_values().collect();

@@ -3,17 +3,14 @@
 
 mod error;
 mod raw;
-mod sites;
 mod suggest;
 pub mod units;
 mod validate;
-mod validate_source;
-mod validate_topic;
 
 pub use error::{line_column, ConfigError, ConfigErrors};
-pub use sites::SourceKind;
 
 use crate::select::Topic;
+use crate::sources::SourceConfig;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -51,17 +48,6 @@ pub struct Defaults {
     pub summary_words: usize,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct SourceConfig {
-    pub id: String,
-    pub kind: SourceKind,
-    /// The endpoint polled: the configured `url`, or the kind's default endpoint.
-    pub url: Url,
-    pub poll: Duration,
-    /// Display name used for plain feeds' sightings (defaults to the id).
-    pub name: String,
-}
-
 impl Config {
     /// Reads and validates `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
@@ -82,12 +68,22 @@ impl Config {
         validate::validate(path, text)
     }
 
-    pub fn source(&self, id: &str) -> Option<&SourceConfig> {
-        self.sources.iter().find(|s| s.id == id)
-    }
-
     pub fn topic(&self, slug: &str) -> Option<&Topic> {
         self.topics.iter().find(|t| t.slug == slug)
+    }
+
+    /// The sources `topic` reads, in config order.
+    pub fn sources_of<'a>(&'a self, topic: &'a Topic) -> impl Iterator<Item = &'a SourceConfig> {
+        self.sources.iter().filter(|s| topic.reads(&s.id))
+    }
+
+    /// Sources some full-content topic reads: their source HTML is kept at ingest.
+    pub fn full_content_sources(&self) -> std::collections::HashSet<String> {
+        self.sources
+            .iter()
+            .filter(|s| self.topics.iter().any(|t| t.full_content && t.reads(&s.id)))
+            .map(|s| s.id.clone())
+            .collect()
     }
 
     /// How long stories are worth keeping: the longest topic window.
@@ -127,10 +123,7 @@ pub fn warnings(config: &Config) -> Vec<String> {
         }
     }
     for s in &config.sources {
-        let used = config
-            .topics
-            .iter()
-            .any(|t| t.sources.as_ref().is_none_or(|ids| ids.contains(&s.id)));
+        let used = config.topics.iter().any(|t| t.reads(&s.id));
         if !used {
             out.push(format!(
                 "source {:?} is used by no topic (it is still polled)",

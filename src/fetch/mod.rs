@@ -4,9 +4,6 @@
 
 pub mod charset;
 pub mod redirect;
-pub mod state;
-
-pub use state::SourceState;
 
 use reqwest::header::{
     HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH,

@@ -44,7 +44,7 @@ pub fn sanitize_html(html: &str, base: &Url) -> Option<String> {
     let clean = builder.clean(html).to_string();
     let clean: String = clean
         .chars()
-        .filter(|c| crate::render::xml::is_xml_char(*c))
+        .filter(|c| super::text::is_xml_char(*c))
         .collect();
     let readable = !super::text::html_to_text(&clean).is_empty() || clean.contains("<img");
     (readable && clean.len() <= MAX_CONTENT_BYTES).then_some(clean)

@@ -177,6 +177,11 @@ pub fn tokenize(text: &str) -> Vec<String> {
     tokens
 }
 
+/// True for characters allowed in XML 1.0 documents.
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

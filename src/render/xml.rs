@@ -1,10 +1,7 @@
 //! Escaping for XML and HTML output, and removal of characters XML 1.0 forbids. Every text
 //! that came from a source goes through `escape` before it reaches output.
 
-/// True for characters allowed in XML 1.0 documents.
-pub fn is_xml_char(c: char) -> bool {
-    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
-}
+use crate::normalize::text::is_xml_char;
 
 /// Escapes text for XML/HTML element content and attribute values, dropping characters that
 /// are illegal in XML 1.0.

@@ -58,7 +58,7 @@ pub fn explain(
         .collect();
     let mut passing: Vec<Story> = in_window
         .iter()
-        .filter(|s| topic.draws_from(s) && topic.rules.passes(s))
+        .filter(|s| topic.admits(s))
         .cloned()
         .collect();
     rank(&mut passing, topic.sort, now);

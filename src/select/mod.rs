@@ -48,12 +48,27 @@ impl Topic {
             .unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
 
+    /// True when this topic reads the source `source_id`.
+    pub fn reads(&self, source_id: &str) -> bool {
+        self.sources
+            .as_ref()
+            .is_none_or(|ids| ids.iter().any(|id| id == source_id))
+    }
+
     /// True when one of the story's sources feeds this topic.
     pub fn draws_from(&self, story: &Story) -> bool {
-        match &self.sources {
-            None => true,
-            Some(ids) => story.sources.iter().any(|s| ids.contains(s)),
-        }
+        story.sources.iter().any(|s| self.reads(s))
+    }
+
+    /// True when the story is in this topic, wherever it was published: one of its sources
+    /// feeds the topic and it passes the rules.
+    pub fn admits(&self, story: &Story) -> bool {
+        self.draws_from(story) && self.rules.passes(story)
+    }
+
+    /// True when the story is in this topic's feed built at `window_start`.
+    pub fn shows(&self, story: &Story, window_start: DateTime<Utc>) -> bool {
+        story.published >= window_start && self.admits(story)
     }
 }
 
@@ -67,7 +82,7 @@ pub fn select(
     let start = topic.window_start(now);
     let mut kept: Vec<Story> = candidates
         .into_iter()
-        .filter(|s| s.published >= start && topic.draws_from(s) && topic.rules.passes(s))
+        .filter(|s| topic.shows(s, start))
         .collect();
     rank::rank(&mut kept, topic.sort, now);
     kept.truncate(topic.limit);

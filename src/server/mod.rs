@@ -5,23 +5,24 @@
 mod cache;
 mod conditional;
 mod encoding;
-pub mod health;
-pub mod listener;
-pub mod query;
+mod error;
+pub(crate) mod listener;
+mod query;
 mod topic;
-pub mod views;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::store::Store;
+use crate::topics::{health, views};
 use axum::extract::{MatchedPath, Path, RawQuery, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use cache::RenderCache;
 use chrono::Utc;
+pub(crate) use error::Error;
 use hyper::body::Incoming;
 use hyper_util::service::TowerToHyperService;
 use std::convert::Infallible;
@@ -31,8 +32,17 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
-pub struct AppState {
+/// What the daemon hands the server: the config now (a reload sends a new one), the store
+/// and the metrics.
+pub(crate) struct Shared {
+    pub(crate) config: watch::Receiver<Arc<Config>>,
+    pub(crate) store: Store,
+    pub(crate) metrics: Arc<Metrics>,
+}
+
+pub(crate) struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub metrics: Arc<Metrics>,
@@ -40,7 +50,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: Arc<Config>, store: Store, metrics: Arc<Metrics>) -> Arc<AppState> {
+    fn new(config: Arc<Config>, store: Store, metrics: Arc<Metrics>) -> Arc<AppState> {
         Arc::new(AppState {
             config,
             store,
@@ -50,29 +60,29 @@ impl AppState {
     }
 }
 
-/// The state requests see now. A reload builds a whole new `AppState` (config, empty render
-/// cache) and swaps it in; requests in flight keep the one they started with.
-pub struct Live {
+/// The state requests see now. A new config builds a whole new `AppState` (config, empty
+/// render cache) and swaps it in; requests in flight keep the one they started with.
+pub(crate) struct Live {
     current: std::sync::RwLock<Arc<AppState>>,
 }
 
 impl Live {
-    pub fn new(state: Arc<AppState>) -> Arc<Live> {
+    fn new(state: Arc<AppState>) -> Arc<Live> {
         Arc::new(Live {
             current: std::sync::RwLock::new(state),
         })
     }
 
-    pub fn get(&self) -> Arc<AppState> {
+    fn get(&self) -> Arc<AppState> {
         Arc::clone(&self.current.read().unwrap_or_else(|p| p.into_inner()))
     }
 
-    pub fn swap(&self, state: Arc<AppState>) {
+    fn swap(&self, state: Arc<AppState>) {
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = state;
     }
 }
 
-pub fn router(state: Arc<Live>) -> Router {
+fn router(state: Arc<Live>) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/opml", get(opml))
@@ -92,13 +102,13 @@ pub fn router(state: Arc<Live>) -> Router {
 /// request. Everything else goes to the router, which serves the topic routes too (HEAD,
 /// percent-encoded paths) through the same `topic` functions.
 #[derive(Clone)]
-pub struct App {
+pub(crate) struct App {
     live: Arc<Live>,
     router: TowerToHyperService<Router>,
 }
 
 impl App {
-    pub fn new(live: Arc<Live>) -> App {
+    fn new(live: Arc<Live>) -> App {
         App {
             router: TowerToHyperService::new(router(Arc::clone(&live))),
             live,
@@ -140,7 +150,7 @@ fn record(state: &AppState, route: &str, response: &Response, started: Instant) 
 }
 
 /// `App`'s response: ready at once (no allocation for a cache hit), or boxed.
-pub enum Answer {
+pub(crate) enum Answer {
     Now(Ready<Result<Response, Infallible>>),
     Later(Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>),
 }
@@ -157,18 +167,34 @@ impl Future for Answer {
 }
 
 /// Serves on `listener` until `shutdown` completes, then lets requests in flight finish.
-pub async fn run(
+/// Each config the daemon sends replaces the state requests see.
+pub(crate) async fn run(
     listener: TcpListener,
-    live: Arc<Live>,
+    shared: Shared,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let config = Arc::clone(&live.get().config);
+    let Shared {
+        mut config,
+        store,
+        metrics,
+    } = shared;
+    let current = Arc::clone(&config.borrow_and_update());
     let limits = listener::Limits {
-        header_read_timeout: config.server.header_timeout,
-        max_connections: config.server.max_connections,
+        header_read_timeout: current.server.header_timeout,
+        max_connections: current.server.max_connections,
         ..listener::Limits::default()
     };
-    listener::serve(listener, App::new(live), limits, shutdown).await
+    let live = Live::new(AppState::new(current, store.clone(), Arc::clone(&metrics)));
+    let follower = Arc::clone(&live);
+    let follow = tokio::spawn(async move {
+        while config.changed().await.is_ok() {
+            let new = Arc::clone(&config.borrow_and_update());
+            follower.swap(AppState::new(new, store.clone(), Arc::clone(&metrics)));
+        }
+    });
+    let served = listener::serve(listener, App::new(live), limits, shutdown).await;
+    follow.abort();
+    served
 }
 
 /// Counts every routed request by route and status, with its latency.
@@ -188,15 +214,12 @@ async fn track(
     response
 }
 
-async fn not_found(State(live): State<Arc<Live>>) -> Response {
+async fn not_found(State(live): State<Arc<Live>>) -> Error {
     let state = live.get();
     state
         .metrics
         .record_request("other", 404, std::time::Duration::ZERO);
-    plain(
-        StatusCode::NOT_FOUND,
-        "not found: see / for the list of topics\n",
-    )
+    Error::NotFound("not found: see / for the list of topics".into())
 }
 
 async fn index(State(live): State<Arc<Live>>) -> Response {
@@ -217,16 +240,13 @@ async fn opml(State(live): State<Arc<Live>>) -> Response {
     response
 }
 
-async fn healthz(State(live): State<Arc<Live>>) -> Response {
+async fn healthz(State(live): State<Arc<Live>>) -> Result<Response, Error> {
     let state = live.get();
-    let st = Arc::clone(&state);
-    match tokio::task::spawn_blocking(move || health::report(&st.config, &st.store)).await {
-        Ok(report) => json(report.to_string()),
-        Err(e) => plain(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("health check failed: {e}\n"),
-        ),
-    }
+    let report = tokio::task::spawn_blocking(move || health::report(&state.config, &state.store))
+        .await
+        .map_err(|e| error::task_failed("health check", e))?;
+    let body = serde_json::to_string(&report).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(json(body))
 }
 
 async fn metrics(State(live): State<Arc<Live>>) -> Response {
@@ -247,13 +267,10 @@ async fn explain(
     State(live): State<Arc<Live>>,
     Path(slug): Path<String>,
     RawQuery(query): RawQuery,
-) -> Response {
+) -> Result<Response, Error> {
     let state = live.get();
     let Some(topic) = state.config.topic(&slug).cloned() else {
-        return plain(
-            StatusCode::NOT_FOUND,
-            &format!("unknown topic {slug:?}: see / for the list of topics\n"),
-        );
+        return Err(Error::unknown_topic(&slug));
     };
     let mut filter = crate::select::explain::Filter::default();
     for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
@@ -262,28 +279,21 @@ async fn explain(
             "story" => match crate::normalize::canonical_url(&value) {
                 Ok(u) => filter.canonical_url = Some(u),
                 Err(e) => {
-                    return plain(
-                        StatusCode::BAD_REQUEST,
-                        &format!("bad query parameter `story`: {e}\n"),
-                    )
+                    return Err(Error::BadRequest(format!(
+                        "bad query parameter `story`: {e}"
+                    )))
                 }
             },
             _ => {}
         }
     }
-    let st = Arc::clone(&state);
-    match tokio::task::spawn_blocking(move || {
-        views::explain_topic(&st.store, &topic, &filter, Utc::now())
+    let explanation = tokio::task::spawn_blocking(move || {
+        views::explain_topic(&state.store, &topic, &filter, Utc::now())
     })
     .await
-    {
-        Ok(Ok(e)) => json(serde_json::to_string(&e).unwrap_or_default()),
-        Ok(Err(e)) => plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n")),
-        Err(e) => plain(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("explain failed: {e}\n"),
-        ),
-    }
+    .map_err(|e| error::task_failed("explain", e))??;
+    let body = serde_json::to_string(&explanation).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(json(body))
 }
 
 fn json(body: String) -> Response {
@@ -293,13 +303,4 @@ fn json(body: String) -> Response {
         HeaderValue::from_static("*"),
     );
     response
-}
-
-fn plain(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        message.to_string(),
-    )
-        .into_response()
 }

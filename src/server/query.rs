@@ -136,10 +136,6 @@ fn split_terms(q: &str) -> Vec<String> {
 }
 
 impl Narrowing {
-    pub fn is_empty(&self) -> bool {
-        *self == Narrowing::default()
-    }
-
     /// The topic with this narrowing applied.
     pub fn apply(&self, topic: &Topic) -> Topic {
         let mut t = topic.clone();

@@ -3,12 +3,12 @@
 //! the best coding the client accepts, and caching and CORS headers.
 
 use super::cache::{RenderInfo, Rendered, Slot};
-use super::views::{self, View};
-use super::{conditional, encoding, plain, query, AppState, Live};
+use super::{conditional, encoding, query, AppState, Error, Live};
+use crate::topics::views::{self, View};
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use std::future::Future;
 use std::pin::Pin;
@@ -110,10 +110,12 @@ pub(super) async fn embed(
 fn serve_name(state: &Arc<AppState>, name: &str, uri: &Uri, headers: &HeaderMap) -> Reply {
     match View::parse(name) {
         (slug, Some(view)) => serve_topic(state, &slug, view, uri, headers),
-        (_, None) => Reply::Now(plain(
-            StatusCode::NOT_FOUND,
-            &format!("unknown format in {name:?}: use .rss, .atom or .json\n"),
-        )),
+        (_, None) => Reply::Now(
+            Error::NotFound(format!(
+                "unknown format in {name:?}: use .rss, .atom or .json"
+            ))
+            .into_response(),
+        ),
     }
 }
 
@@ -144,15 +146,12 @@ fn serve_topic(
     headers: &HeaderMap,
 ) -> Reply {
     let Some(topic) = state.config.topic(slug) else {
-        return Reply::Now(plain(
-            StatusCode::NOT_FOUND,
-            &format!("unknown topic {slug:?}: see / for the list of topics\n"),
-        ));
+        return Reply::Now(Error::unknown_topic(slug).into_response());
     };
     let query = uri.query();
     let narrowing = match query::parse(query, topic) {
         Ok(n) => n,
-        Err(bad) => return Reply::Now(plain(StatusCode::BAD_REQUEST, &format!("{bad}\n"))),
+        Err(bad) => return Reply::Now(Error::BadRequest(bad.to_string()).into_response()),
     };
     let slot = state.cache.slot(cache_key(uri));
     if let Some(r) = slot.fresh(state.store.generation(), Utc::now()) {
@@ -239,11 +238,8 @@ impl RenderJob {
                 slot.put(Arc::clone(&r));
                 respond(&r, &headers)
             }
-            Ok(Err(e)) => plain(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n")),
-            Err(e) => plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &format!("render failed: {e}\n"),
-            ),
+            Ok(Err(e)) => Error::from(e).into_response(),
+            Err(e) => super::error::task_failed("render", e).into_response(),
         }
     }
 }

@@ -141,7 +141,7 @@ fn on_devto(url: &Url) -> bool {
 mod tests {
     use super::super::site_json::testing::{self, with};
     use super::*;
-    use crate::config::SourceKind;
+    use crate::sources::SourceKind;
     use serde_json::json;
 
     fn run(body: &str) -> Result<Parsed, SourceError> {

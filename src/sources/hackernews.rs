@@ -158,7 +158,7 @@ fn count_comments(children: &Value) -> Option<i64> {
 mod tests {
     use super::super::site_json::testing::{self, with};
     use super::*;
-    use crate::config::SourceKind;
+    use crate::sources::SourceKind;
     use serde_json::json;
 
     fn run(doc: &Value) -> Result<Parsed, SourceError> {

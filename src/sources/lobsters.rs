@@ -113,7 +113,7 @@ fn sighting(ctx: &SourceContext, raw: &Value, index: usize) -> Result<Sighting, 
 mod tests {
     use super::super::site_json::testing::{self, with};
     use super::*;
-    use crate::config::SourceKind;
+    use crate::sources::SourceKind;
     use serde_json::json;
 
     fn run(doc: &Value) -> Result<Parsed, SourceError> {

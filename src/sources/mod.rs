@@ -6,12 +6,13 @@ pub mod feed;
 pub mod hackernews;
 pub mod lobsters;
 pub mod reddit;
+pub mod registry;
 mod site_json;
 mod xml_repair;
 
-use crate::config::{SourceConfig, SourceKind};
 use crate::model::Sighting;
 use chrono::{DateTime, Utc};
+pub use registry::{SourceConfig, SourceKind};
 
 /// What an adapter knows about the fetch it parses.
 #[derive(Debug, Clone)]
@@ -44,11 +45,5 @@ pub enum SourceError {
 
 /// Parses a response body according to the source's kind.
 pub fn parse(ctx: &SourceContext, body: &[u8]) -> Result<Parsed, SourceError> {
-    match &ctx.source.kind {
-        SourceKind::Feed => feed::parse(ctx, body),
-        SourceKind::HackerNews => hackernews::parse(ctx, body),
-        SourceKind::Reddit { .. } => reddit::parse(ctx, body),
-        SourceKind::Lobsters { .. } => lobsters::parse(ctx, body),
-        SourceKind::Devto { .. } => devto::parse(ctx, body),
-    }
+    (ctx.source.kind.site().parse)(ctx, body)
 }

@@ -4,10 +4,10 @@
 
 use super::site_json::{self, count, decode, describe, id, invalid, read_document, record};
 use super::{Parsed, SourceContext, SourceError};
-use crate::config::SourceKind;
 use crate::model::Sighting;
 use crate::normalize::text::paragraphs;
 use crate::normalize::{clean_title, parse_http_url};
+use crate::sources::SourceKind;
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;

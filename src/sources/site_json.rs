@@ -133,7 +133,7 @@ pub fn from_rfc3339(text: &str) -> Option<DateTime<Utc>> {
 pub mod testing {
     //! Helpers for adapter tests: a context to parse with, and item builders.
     use super::super::{Parsed, SourceContext, SourceError};
-    use crate::config::{SourceConfig, SourceKind};
+    use crate::sources::{SourceConfig, SourceKind};
     use chrono::{TimeZone, Utc};
     use serde_json::Value;
     use std::time::Duration;

@@ -2,18 +2,11 @@
 //! latest points and comments kept, tags and sources unioned, earliest publication kept.
 
 use crate::model::{StoredSighting, Story};
-pub use crate::normalize::Candidate;
+use crate::normalize::Candidate;
 
-/// What merging did to the stored story.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    New,
-    Updated,
-    Unchanged,
-}
-
-/// Merges `c` into `existing` (or starts a new story). Never changes the story id.
-pub fn merge(existing: Option<Story>, c: &Candidate) -> (Story, Change) {
+/// Merges `c` into `existing` (or starts a new story). Never changes the story id; a merge
+/// that changes nothing returns the story as it was (`updated` included).
+pub fn merge(existing: Option<Story>, c: &Candidate) -> Story {
     let s = &c.sighting;
     let published = s.published.unwrap_or(s.fetched_at);
     let stored = StoredSighting {
@@ -41,7 +34,7 @@ pub fn merge(existing: Option<Story>, c: &Candidate) -> (Story, Change) {
             sources: vec![s.source.clone()],
             sightings: vec![stored],
         };
-        return (story, Change::New);
+        return story;
     };
     let before = story.clone();
     match story.sightings.iter_mut().find(|k| k.site == stored.site) {
@@ -86,12 +79,10 @@ pub fn merge(existing: Option<Story>, c: &Candidate) -> (Story, Change) {
     {
         story.revised = Some(s.fetched_at);
     }
-    if story == before {
-        (story, Change::Unchanged)
-    } else {
+    if story != before {
         story.updated = story.updated.max(s.fetched_at);
-        (story, Change::Updated)
     }
+    story
 }
 
 /// Site kinds whose `author` wrote the article; elsewhere it is only the submitter.
@@ -164,10 +155,9 @@ mod tests {
 
     #[test]
     fn two_sites_make_one_story_with_two_sightings() {
-        let (story, change) = merge(None, &candidate("hackernews", Some(10), 1));
-        assert_eq!(change, Change::New);
-        let (story, change) = merge(Some(story), &candidate("lobsters", Some(5), 3));
-        assert_eq!(change, Change::Updated);
+        let first = merge(None, &candidate("hackernews", Some(10), 1));
+        let story = merge(Some(first.clone()), &candidate("lobsters", Some(5), 3));
+        assert_ne!(story, first);
         assert_eq!(story.sightings.len(), 2);
         assert_eq!(story.tags, vec!["HACKERNEWS", "LOBSTERS"]);
         assert_eq!(story.sources, vec!["hackernews-src", "lobsters-src"]);
@@ -193,12 +183,12 @@ mod tests {
         }
         let forward = variants
             .iter()
-            .fold(None, |story, c| Some(merge(story, c).0))
+            .fold(None, |story, c| Some(merge(story, c)))
             .unwrap();
         let backward = variants
             .iter()
             .rev()
-            .fold(None, |story, c| Some(merge(story, c).0))
+            .fold(None, |story, c| Some(merge(story, c)))
             .unwrap();
         assert_eq!(forward.url, "https://example.com/a");
         assert_eq!(backward.url, forward.url);
@@ -208,14 +198,17 @@ mod tests {
 
     #[test]
     fn repoll_updates_points_in_place() {
-        let (story, _) = merge(None, &candidate("hackernews", Some(10), 1));
-        let id = story.id;
-        let (story, change) = merge(Some(story), &candidate("hackernews", Some(25), 2));
-        assert_eq!(change, Change::Updated);
+        let first = merge(None, &candidate("hackernews", Some(10), 1));
+        let id = first.id;
+        let story = merge(Some(first.clone()), &candidate("hackernews", Some(25), 2));
+        assert_ne!(story, first);
         assert_eq!(story.id, id);
         assert_eq!(story.sightings.len(), 1);
         assert_eq!(story.sightings[0].points, Some(25));
-        let (_, change) = merge(Some(story), &candidate("hackernews", Some(25), 3));
-        assert_eq!(change, Change::Unchanged);
+        let again = merge(Some(story.clone()), &candidate("hackernews", Some(25), 3));
+        assert_eq!(
+            again, story,
+            "a re-poll that changes nothing leaves the story as it was"
+        );
     }
 }

@@ -3,18 +3,18 @@
 //! land atomically and are flushed before the fetch is reported done.
 
 mod index;
-#[cfg(test)]
-mod index_tests;
 pub mod keys;
 pub mod merge;
+mod records;
 mod schema;
 #[cfg(test)]
 mod tests;
 
 pub use index::StoryIndex;
-pub use merge::{Candidate, Change};
+pub use records::{ArticleState, SourceState};
 
 use crate::model::{Story, StoryId};
+use crate::normalize::Candidate;
 use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -127,11 +127,11 @@ impl Store {
 
     /// Merges one fetch's candidates and records the source's fetch state, atomically, then
     /// flushes to disk.
-    pub fn apply<S: Serialize>(
+    pub fn apply(
         &self,
         candidates: &[Candidate],
         source_id: &str,
-        state: &S,
+        state: &SourceState,
     ) -> Result<ApplyReport, StoreError> {
         let state_bytes = encode(state)?;
         let _guard = self.lock_writes();
@@ -145,7 +145,7 @@ impl Store {
                     (original.clone(), original)
                 }
             };
-            let (story, _) = merge::merge(current, c);
+            let story = merge::merge(current, c);
             merged.insert(c.id, (original, story));
         }
         let mut report = ApplyReport::default();
@@ -216,20 +216,13 @@ impl Store {
     }
 
     /// Records a source's fetch state alone (a failed or unchanged fetch), flushed.
-    pub fn put_source_state<S: Serialize>(
-        &self,
-        source_id: &str,
-        state: &S,
-    ) -> Result<(), StoreError> {
+    pub fn put_source_state(&self, source_id: &str, state: &SourceState) -> Result<(), StoreError> {
         self.sources.insert(source_id.as_bytes(), encode(state)?)?;
         self.db.flush()?;
         Ok(())
     }
 
-    pub fn source_state<S: DeserializeOwned>(
-        &self,
-        source_id: &str,
-    ) -> Result<Option<S>, StoreError> {
+    pub fn source_state(&self, source_id: &str) -> Result<Option<SourceState>, StoreError> {
         self.sources
             .get(source_id.as_bytes())?
             .map(|bytes| decode(&bytes, source_id))
@@ -262,11 +255,11 @@ impl Store {
     /// Sets the summary of a story that still has none (an article summary arriving late),
     /// records the article state with it, and flushes. Returns false when the story is gone
     /// or already has a summary.
-    pub fn set_summary<S: Serialize>(
+    pub fn set_summary(
         &self,
         id: StoryId,
         summary: &str,
-        article_state: &S,
+        article_state: &ArticleState,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let state_bytes = encode(article_state)?;
@@ -305,18 +298,14 @@ impl Store {
         Ok(changed)
     }
 
-    pub fn article_state<S: DeserializeOwned>(&self, id: StoryId) -> Result<Option<S>, StoreError> {
+    pub fn article_state(&self, id: StoryId) -> Result<Option<ArticleState>, StoreError> {
         self.articles
             .get(id.0)?
             .map(|bytes| decode(&bytes, &id.to_hex()))
             .transpose()
     }
 
-    pub fn put_article_state<S: Serialize>(
-        &self,
-        id: StoryId,
-        state: &S,
-    ) -> Result<(), StoreError> {
+    pub fn put_article_state(&self, id: StoryId, state: &ArticleState) -> Result<(), StoreError> {
         self.articles.insert(id.0, encode(state)?)?;
         self.db.flush()?;
         Ok(())

@@ -1,8 +1,8 @@
 //! Store behaviour across writes: retention.
 
-use crate::fetch::SourceState;
 use crate::model::{Sighting, StoryId};
 use crate::normalize::Candidate;
+use crate::store::SourceState;
 use crate::store::Store;
 use chrono::{Duration, TimeZone, Utc};
 

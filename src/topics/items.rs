@@ -2,10 +2,10 @@
 //! complete (loading about `limit` stories), else by selecting over the whole window. Both
 //! give the same stories in the same order.
 
+use super::index::{KeyOrder, TopicIndex};
 use crate::model::{RankKey, Story};
 use crate::select::{self, rank, Sort, Topic};
 use crate::store::{Store, StoreError, StoryIndex};
-use crate::topic_index::{KeyOrder, TopicIndex};
 use chrono::{DateTime, Utc};
 
 /// The items of `shown` at `now`: `topic` as configured, or narrowed from it (narrowing only
@@ -71,11 +71,9 @@ fn shown_story(
     rank: &RankKey,
     start: DateTime<Utc>,
 ) -> Result<Option<Story>, StoreError> {
-    Ok(store
-        .story(rank.id)?
-        .filter(|s| s.published >= start && shown.draws_from(s) && shown.rules.passes(s)))
+    Ok(store.story(rank.id)?.filter(|s| shown.shows(s, start)))
 }
 
 #[cfg(test)]
-#[path = "topic_feed_tests.rs"]
+#[path = "items_tests.rs"]
 mod tests;

@@ -2,8 +2,9 @@
 //! appended to feeds.toml as text (comments and layout of the file are kept), skipping feeds
 //! whose canonical URL a source already has.
 
-use crate::config::{Config, SourceKind};
+use crate::config::Config;
 use crate::normalize::canonical_url;
+use crate::sources::SourceKind;
 use quick_xml::events::Event;
 
 /// One feed listed in an OPML file.

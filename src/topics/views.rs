@@ -2,13 +2,13 @@
 //! (window selected, rules applied, rendered), the index and the OPML. Blocking (reads sled);
 //! the server runs it off the async threads.
 
+use super::items;
 use crate::config::{units::human_duration, Config};
 use crate::render::html::{self, PageFacts, TopicLink};
 use crate::render::opml::{self, OpmlFeed};
 use crate::render::{newest_update, FeedMeta, Format};
 use crate::select::{self, explain, Topic};
 use crate::store::{Store, StoreError};
-use crate::topic_feed;
 use chrono::{DateTime, Utc};
 
 /// What one topic URL serves.
@@ -72,7 +72,7 @@ pub fn render_topic(
     now: DateTime<Utc>,
 ) -> Result<TopicRender, StoreError> {
     let configured = config.topic(&topic.slug).unwrap_or(topic);
-    let stories = topic_feed::items(store, configured, topic, now)?;
+    let stories = items::items(store, configured, topic, now)?;
     let window = chrono::Duration::from_std(topic.window).unwrap_or(chrono::Duration::MAX);
     let leaves_window = stories
         .iter()
@@ -126,19 +126,7 @@ pub fn explain_topic(
 
 /// Display names of the sources a topic draws from.
 fn source_names(config: &Config, topic: &Topic) -> Vec<String> {
-    topic_sources(config, topic)
-        .map(|s| s.name.clone())
-        .collect()
-}
-
-fn topic_sources<'a>(
-    config: &'a Config,
-    topic: &'a Topic,
-) -> impl Iterator<Item = &'a crate::config::SourceConfig> {
-    config
-        .sources
-        .iter()
-        .filter(|s| topic.sources.as_ref().is_none_or(|ids| ids.contains(&s.id)))
+    config.sources_of(topic).map(|s| s.name.clone()).collect()
 }
 
 pub fn render_index(config: &Config) -> Vec<u8> {
@@ -171,7 +159,8 @@ pub fn render_opml(config: &Config) -> Vec<u8> {
 
 /// Seconds a client may cache a topic: the shortest poll interval among its sources.
 pub fn max_age(config: &Config, topic: &Topic) -> u64 {
-    topic_sources(config, topic)
+    config
+        .sources_of(topic)
         .map(|s| s.poll.as_secs())
         .min()
         .unwrap_or(config.defaults.poll.as_secs())

@@ -1,11 +1,12 @@
 //! Validation of one `[[source]]`: its kind, the keys that apply to that kind, and the
 //! endpoint it polls.
 
-use super::raw::RawSource;
-use super::sites::{SourceKind, KIND_NAMES, REDDIT_LISTINGS, REDDIT_PERIODS};
-use super::suggest;
-use super::validate::Checker;
-use super::*;
+use super::Checker;
+use crate::config::raw::RawSource;
+use crate::config::suggest;
+use crate::config::*;
+use crate::sources::registry::{self, SourceKind, REDDIT_LISTINGS, REDDIT_PERIODS};
+use crate::sources::SourceConfig;
 use std::ops::Range;
 use toml::Spanned;
 
@@ -16,11 +17,10 @@ pub(super) fn validate_source(
     default_poll: Duration,
 ) -> Option<SourceConfig> {
     let kind_name = s.kind.get_ref().as_str();
-    let allowed: &[&str] = match kind_name {
-        "feed" | "hackernews" => &[],
-        "reddit" => &["subreddit", "listing", "period", "include_nsfw"],
-        "lobsters" | "devto" => &["tag"],
-        other => {
+    let allowed: &[&str] = match registry::site(kind_name) {
+        Some(site) => site.options,
+        None => {
+            let other = kind_name;
             c.error(
                 s.kind.span(),
                 format!("{key}.kind"),
@@ -29,9 +29,9 @@ pub(super) fn validate_source(
                     if matches!(other, "rss" | "atom" | "json" | "jsonfeed" | "rdf") {
                         ", did you mean `feed`? (it reads RSS, Atom and JSON Feed)".to_string()
                     } else {
-                        suggest::hint(other, KIND_NAMES.iter().copied())
+                        suggest::hint(other, registry::kind_names())
                     },
-                    KIND_NAMES.join(", ")
+                    registry::kind_names().collect::<Vec<_>>().join(", ")
                 ),
             );
             return None;

@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::render::Format;
-use crate::server::views::{self, View};
+use crate::topics::views::{self, View};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

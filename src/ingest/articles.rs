@@ -2,18 +2,17 @@
 //! text get their article page fetched once (same fetcher rules, per-host limits), its main
 //! text extracted and summarized; failures are retried with backoff while the item is served.
 
+use super::hosts::HostLimits;
 use crate::config::Config;
-use crate::fetch::{Fetched, Fetcher};
-use crate::hosts::HostLimits;
+use crate::fetch::{FetchError, Fetched, Fetcher};
 use crate::model::{Story, StoryId};
 use crate::normalize::article_text::extract;
 use crate::normalize::extractive::summarize_article;
 use crate::normalize::{summarize, tokenize};
 use crate::select::SummaryMode;
-use crate::store::Store;
-use crate::topic_feed;
+use crate::store::{ArticleState, Store};
+use crate::topics::items;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -23,16 +22,6 @@ const MAX_ATTEMPTS: u32 = 6;
 /// Articles fetched at once (each host still limited by `HostLimits`).
 const CONCURRENCY: usize = 4;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ArticleState {
-    pub attempts: u32,
-    pub last_attempt: Option<DateTime<Utc>>,
-    pub next_try: Option<DateTime<Utc>>,
-    /// Set once a summary came out of the page, or the page can never give one.
-    pub done: bool,
-    pub last_error: Option<String>,
-}
-
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ArticleReport {
     pub summarized: usize,
@@ -41,19 +30,28 @@ pub struct ArticleReport {
 
 #[derive(Clone)]
 pub struct ArticleWorker {
-    pub store: Store,
-    pub fetcher: Fetcher,
-    pub summary_words: usize,
+    store: Store,
+    fetcher: Fetcher,
+    summary_words: usize,
+    hosts: HostLimits,
 }
 
 impl ArticleWorker {
-    /// Summarizes every article that is due now (at most `max`).
-    pub async fn run_once(
-        &self,
+    pub fn new(
         config: &Config,
-        limits: &HostLimits,
-        max: usize,
-    ) -> ArticleReport {
+        store: Store,
+        hosts: HostLimits,
+    ) -> Result<ArticleWorker, FetchError> {
+        Ok(ArticleWorker {
+            store,
+            fetcher: super::fetcher(config)?,
+            summary_words: config.defaults.summary_words,
+            hosts,
+        })
+    }
+
+    /// Summarizes every article that is due now (at most `max`).
+    pub async fn run_once(&self, config: &Config, max: usize) -> ArticleReport {
         let now = Utc::now();
         let due = match self.due(config, now) {
             Ok(due) => due,
@@ -71,8 +69,7 @@ impl ArticleWorker {
                 }
             }
             let worker = self.clone();
-            let limits = limits.clone();
-            tasks.spawn(async move { worker.summarize_one(story, keywords, state, &limits).await });
+            tasks.spawn(async move { worker.summarize_one(story, keywords, state).await });
         }
         while let Some(done) = tasks.join_next().await {
             if let Ok(ok) = done {
@@ -102,7 +99,7 @@ impl ArticleWorker {
                 .iter()
                 .flat_map(|k| tokenize(&k.text))
                 .collect();
-            for story in topic_feed::items(&self.store, topic, topic, now)?
+            for story in items::items(&self.store, topic, topic, now)?
                 .into_iter()
                 .filter(needs_article)
             {
@@ -115,7 +112,7 @@ impl ArticleWorker {
         }
         let mut due = Vec::new();
         for (id, (story, keywords)) in wanted {
-            let state: ArticleState = self.store.article_state(id)?.unwrap_or_default();
+            let state = self.store.article_state(id)?.unwrap_or_default();
             if !state.done && state.next_try.is_none_or(|t| t <= now) {
                 due.push((story, keywords, state));
             }
@@ -129,7 +126,6 @@ impl ArticleWorker {
         story: Story,
         keywords: HashSet<String>,
         mut state: ArticleState,
-        limits: &HostLimits,
     ) -> bool {
         let now = Utc::now();
         state.attempts += 1;
@@ -139,7 +135,7 @@ impl ArticleWorker {
             .and_then(|u| u.host_str().map(str::to_string))
             .unwrap_or_default();
         let result = {
-            let _slot = limits.acquire(&host).await;
+            let _slot = self.hosts.acquire(&host).await;
             self.article_summary(&story, &keywords).await
         };
         let summary = match result {

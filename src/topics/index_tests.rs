@@ -1,12 +1,12 @@
 //! The topic indexes across writes, rebuilds, reopenings and writers that do not maintain
 //! them: what a reader finds under an index prefix after catching up.
 
-use crate::fetch::SourceState;
 use crate::model::{Sighting, StoryId};
 use crate::normalize::Candidate;
 use crate::select::{MinPoints, Sort, Term, Topic};
+use crate::store::SourceState;
 use crate::store::{Store, StoryIndex};
-use crate::topic_index::TopicIndex;
+use crate::topics::index::TopicIndex;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::sync::Arc;
 
@@ -159,7 +159,14 @@ fn a_late_summary_can_bring_a_story_into_a_keyword_topic() {
     store.catch_up_indexes().unwrap();
     assert!(filed(&store, &topic, PATHS).is_empty());
     let summary = "How Raft elects a leader.";
-    assert!(store.set_summary(id("a"), summary, &(), now()).unwrap());
+    assert!(store
+        .set_summary(
+            id("a"),
+            summary,
+            &crate::store::ArticleState::default(),
+            now()
+        )
+        .unwrap());
     store.catch_up_indexes().unwrap();
     assert_eq!(filed(&store, &topic, PATHS), [("a".into(), 40)]);
 }

@@ -1,22 +1,16 @@
 //! The commands behind the `feedsift` CLI: glue from parsed arguments to the library, and
 //! what each prints. `main.rs` only parses and dispatches.
 
+pub mod export;
+pub mod fetch_once;
+pub mod opml_import;
+mod progress;
+mod remote;
+
 use crate::config::Config;
-use crate::daemon::{self, FetchEvent};
-use crate::hosts::HostLimits;
-use crate::progress::Progress;
 use crate::select::explain;
 use crate::store::{Store, StoreError};
-use crate::{export, opml_import};
-use std::io::IsTerminal;
-
-/// Columns of the terminal (from $COLUMNS, else 80).
-fn terminal_width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(80)
-}
+use crate::topics::{health, views};
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
@@ -57,58 +51,17 @@ pub fn check(config: &Config) {
 }
 
 pub fn fetch(config: Config) -> anyhow::Result<()> {
-    let store = Store::open(&config.server.data_dir)?;
-    let ingester = daemon::ingester(&config, store.clone())?;
-    let articles = daemon::article_worker(&config, store.clone())?;
-    let rt = runtime()?;
-    rt.block_on(async {
-        let mut progress = Progress {
-            total: config.sources.len(),
-            ..Progress::default()
-        };
-        // The bar is drawn on a terminal only: logs and pipes get plain lines.
-        let draw = std::io::stderr().is_terminal();
-        daemon::fetch_once(&config, &ingester, |event| {
-            match event {
-                FetchEvent::Started(id) => progress.started(id),
-                FetchEvent::Finished(report) => {
-                    progress.finished(&report.source_id);
-                    if draw {
-                        eprint!("\r\x1b[2K");
-                    }
-                    println!("{report}");
-                }
-            }
-            if draw {
-                eprint!("\r\x1b[2K{}", progress.line(terminal_width()));
-            }
-        })
-        .await;
-        if draw {
-            eprint!("\r\x1b[2K");
-        }
-        let report = articles
-            .run_once(&config, &HostLimits::default(), usize::MAX)
-            .await;
-        if report.summarized + report.failed > 0 {
-            println!(
-                "{:<24} {} summarized, {} failed (retried later)",
-                "articles", report.summarized, report.failed
-            );
-        }
-    });
-    store.flush()?;
-    Ok(())
+    fetch_once::run(config)
 }
 
 pub fn status(config: &Config) -> anyhow::Result<()> {
     let report = match Store::open(&config.server.data_dir) {
-        Ok(store) => crate::server::health::report(config, &store),
+        Ok(store) => health::report(config, &store),
         Err(StoreError::Open { .. }) => serde_json::from_slice(&from_daemon(config, "/healthz")?)?,
         Err(e) => return Err(e.into()),
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
-    if report["status"] != "ok" {
+    if !report.is_ok() {
         anyhow::bail!("some source states cannot be read (see state_error above)");
     }
     Ok(())
@@ -132,7 +85,7 @@ pub fn explain(
                 all,
                 canonical_url: canonical,
             };
-            crate::server::views::explain_topic(&store, topic, &filter, chrono::Utc::now())?
+            views::explain_topic(&store, topic, &filter, chrono::Utc::now())?
         }
         Err(StoreError::Open { .. }) => {
             let mut query = url::form_urlencoded::Serializer::new(String::new());
@@ -224,7 +177,7 @@ pub fn export(config: &Config, out: &std::path::Path) -> anyhow::Result<()> {
 /// The store is held by a running daemon: ask it instead.
 fn from_daemon(config: &Config, path: &str) -> anyhow::Result<Vec<u8>> {
     let rt = runtime()?;
-    rt.block_on(crate::remote::get(config, path)).map_err(|e| {
+    rt.block_on(remote::get(config, path)).map_err(|e| {
         anyhow::anyhow!(
             "the store at {} is in use by another process, and asking the daemon failed: {e}",
             config.server.data_dir.display()

@@ -1,5 +1,6 @@
-//! Per-source fetch state kept in the store: validators for conditional GET, and the
-//! history that `status` and `/healthz` show.
+//! The records the store keeps beside stories: each source's fetch state (validators for
+//! conditional GET, and the history that `status` and `/healthz` show) and each story's
+//! article-fetch state.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -18,4 +19,15 @@ pub struct SourceState {
     pub next_poll: Option<DateTime<Utc>>,
     /// Set when the source answered with a permanent redirect: the new address.
     pub moved_to: Option<String>,
+}
+
+/// Where fetching a story's article page stands.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ArticleState {
+    pub attempts: u32,
+    pub last_attempt: Option<DateTime<Utc>>,
+    pub next_try: Option<DateTime<Utc>>,
+    /// Summarized, or given up on after too many attempts.
+    pub done: bool,
+    pub last_error: Option<String>,
 }

@@ -100,7 +100,7 @@ impl StoryIndex for TopicIndex {
     }
 
     fn admits(&self, story: &Story) -> bool {
-        self.topic.draws_from(story) && self.topic.rules.passes(story)
+        self.topic.admits(story)
     }
 
     fn key(&self, rank: &RankKey) -> Vec<u8> {

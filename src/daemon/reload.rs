@@ -2,7 +2,7 @@
 //! triggers it; the file is validated as a whole, and only a valid one replaces the running
 //! config (the old one keeps running otherwise, with the errors logged).
 
-use crate::config::{Config, ConfigErrors};
+use crate::config::Config;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -10,19 +10,19 @@ use std::time::{Duration, SystemTime};
 const WATCH_EVERY: Duration = Duration::from_secs(1);
 
 /// Notices changes of the config file (by modification time and size).
-pub struct ConfigWatcher {
+pub(super) struct ConfigWatcher {
     path: PathBuf,
     seen: Option<(SystemTime, u64)>,
 }
 
 impl ConfigWatcher {
-    pub fn new(path: PathBuf) -> ConfigWatcher {
+    pub(super) fn new(path: PathBuf) -> ConfigWatcher {
         let seen = stamp(&path);
         ConfigWatcher { path, seen }
     }
 
     /// Completes when the file changed since the last call (or since `new`).
-    pub async fn changed(&mut self) {
+    pub(super) async fn changed(&mut self) {
         loop {
             tokio::time::sleep(WATCH_EVERY).await;
             let now = stamp(&self.path);
@@ -40,13 +40,13 @@ fn stamp(path: &std::path::Path) -> Option<(SystemTime, u64)> {
 }
 
 /// SIGHUP deliveries, registered once so none is missed between two waits.
-pub struct Hangups {
+pub(super) struct Hangups {
     #[cfg(unix)]
     signal: Option<tokio::signal::unix::Signal>,
 }
 
 impl Hangups {
-    pub fn new() -> Hangups {
+    pub(super) fn new() -> Hangups {
         Hangups {
             #[cfg(unix)]
             signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok(),
@@ -54,7 +54,7 @@ impl Hangups {
     }
 
     /// Completes on the next SIGHUP (never where there is none).
-    pub async fn recv(&mut self) {
+    pub(super) async fn recv(&mut self) {
         #[cfg(unix)]
         if let Some(signal) = &mut self.signal {
             signal.recv().await;
@@ -70,9 +70,21 @@ impl Default for Hangups {
     }
 }
 
-/// Loads the new config; settings that only a restart can change are reported and kept.
-pub fn load(running: &Config) -> Result<Config, ConfigErrors> {
-    let mut new = Config::load(&running.path)?;
+/// Loads the new config, or logs why it cannot run and returns `None` (the running config
+/// stays). Settings that only a restart can change are reported and kept.
+pub(super) fn load(running: &Config) -> Option<Config> {
+    let mut new = match Config::load(&running.path) {
+        Ok(new) => new,
+        Err(errors) => {
+            tracing::error!("config reload failed, still running the previous config:\n{errors}");
+            return None;
+        }
+    };
+    // Everything the new config needs must be buildable before it replaces the running one.
+    if let Err(e) = crate::ingest::fetcher(&new) {
+        tracing::error!(error = %e, "config reload failed, still running the previous config");
+        return None;
+    }
     if new.server.listen != running.server.listen || new.server.data_dir != running.server.data_dir
     {
         tracing::warn!(
@@ -83,5 +95,5 @@ pub fn load(running: &Config) -> Result<Config, ConfigErrors> {
         new.server.listen = running.server.listen;
         new.server.data_dir = running.server.data_dir.clone();
     }
-    Ok(new)
+    Some(new)
 }

@@ -1,16 +1,15 @@
 //! Validation of one `[[topic]]`: its sources, window, ranking, and the rules compiled from
 //! keywords, exclusions and thresholds.
 
-use super::raw::{RawMinPoints, RawNumber, RawTopic};
-use super::suggest;
-use super::validate::Checker;
-use super::*;
+use super::Checker;
+use crate::config::raw::{RawMinPoints, RawNumber, RawTopic};
+use crate::config::suggest;
+use crate::config::*;
 use crate::select::{MinPoints, Sort, SummaryMode, Term, Topic, TopicRules};
+use crate::sources::registry;
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use toml::Spanned;
-
-const SCORED_KINDS: &[&str] = &["hackernews", "reddit", "lobsters", "devto"];
 
 pub(super) fn validate_topic(
     c: &mut Checker,
@@ -186,14 +185,14 @@ fn min_points(c: &mut Checker, value: &Option<Spanned<RawMinPoints>>, key: &str)
         RawMinPoints::PerSite(map) => {
             let mut out = BTreeMap::new();
             for (site, n) in map {
-                if !SCORED_KINDS.contains(&site.as_str()) {
+                if !registry::scored_names().any(|n| n == site) {
                     c.error(
                         v.span(),
                         format!("{key}.{site}"),
                         format!(
                             "unknown site {site:?}{} (expected one of {})",
-                            suggest::hint(site, SCORED_KINDS.iter().copied()),
-                            SCORED_KINDS.join(", ")
+                            suggest::hint(site, registry::scored_names()),
+                            registry::scored_names().collect::<Vec<_>>().join(", ")
                         ),
                     );
                 } else if *n < 0 {

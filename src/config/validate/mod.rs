@@ -1,15 +1,18 @@
 //! Turns the raw schema into a typed `Config`, collecting every problem with its place.
 
-use super::error::{ConfigError, ConfigErrors};
-use super::raw::{RawConfig, RawSize};
-use super::suggest;
-use super::units::{parse_duration, parse_size};
-use super::validate_source::validate_source;
-use super::validate_topic::validate_topic;
-use super::*;
+use crate::config::error::{ConfigError, ConfigErrors};
+use crate::config::raw::{RawConfig, RawSize};
+use crate::config::suggest;
+use crate::config::units::{parse_duration, parse_size};
+mod source;
+mod topic;
+
+use crate::config::*;
+use source::validate_source;
 use std::collections::HashSet;
 use std::ops::Range;
 use toml::Spanned;
+use topic::validate_topic;
 
 pub(super) struct Checker<'a> {
     path: &'a Path,

@@ -2,23 +2,20 @@
 //! schedule (kept across restarts), restarted when the source's settings change on reload and
 //! stopped when the source goes away.
 
-use crate::config::{Config, SourceConfig};
-use crate::daemon::ingester;
-use crate::fetch::SourceState;
-use crate::hosts::HostLimits;
+use super::periodic::{repeat, Chore};
+use super::Running;
 use crate::ingest::Ingester;
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::sources::SourceConfig;
 use chrono::Utc;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
 
 /// One polling task per source, restarted when its settings change, stopped when the source
 /// goes away.
 #[derive(Default)]
-pub struct Pollers {
+pub(super) struct Pollers {
     running: HashMap<String, (PollerKey, tokio::task::JoinHandle<()>)>,
 }
 
@@ -35,18 +32,11 @@ struct PollerKey {
 }
 
 impl Pollers {
-    pub fn sync(
-        &mut self,
-        config: &Config,
-        store: &Store,
-        limits: &HostLimits,
-        metrics: &Arc<Metrics>,
-        stop: &watch::Receiver<bool>,
-    ) -> anyhow::Result<()> {
-        let mut ingester = ingester(config, store.clone())?;
-        // One set of per-host slots for every poller and the article worker.
-        ingester.hosts = limits.clone();
-        let full = Arc::clone(&ingester.full_content_sources);
+    /// Makes the running pollers those of the config `running` holds now.
+    pub(super) fn sync(&mut self, running: &Running, metrics: &Arc<Metrics>) -> anyhow::Result<()> {
+        let config = running.config();
+        let ingester = Ingester::new(&config, running.store.clone(), running.hosts.clone())?;
+        let full = config.full_content_sources();
         let wanted: HashMap<String, PollerKey> = config
             .sources
             .iter()
@@ -74,51 +64,53 @@ impl Pollers {
             if self.running.contains_key(&id) {
                 continue;
             }
-            let task = tokio::spawn(poll_forever(
-                ingester.clone(),
-                key.source.clone(),
-                Arc::clone(metrics),
-                stop.clone(),
-            ));
+            let poller = Poller {
+                ingester: ingester.clone(),
+                source: key.source.clone(),
+                metrics: Arc::clone(metrics),
+            };
+            let task = tokio::spawn(poller.run(running.stop.clone()));
             self.running.insert(id, (key, task));
         }
         Ok(())
     }
 
-    pub async fn drain(&mut self) {
+    pub(super) async fn drain(&mut self) {
         for (_, (_, task)) in self.running.drain() {
             let _ = task.await;
         }
     }
 }
 
-async fn poll_forever(
+struct Poller {
     ingester: Ingester,
     source: SourceConfig,
     metrics: Arc<Metrics>,
-    mut stop: watch::Receiver<bool>,
-) {
-    // A restart honours the schedule (and any backoff) recorded before it.
-    let state: SourceState = ingester
-        .store
-        .source_state(&source.id)
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let mut delay = state
-        .next_poll
-        .and_then(|at| (at - Utc::now()).to_std().ok())
-        .unwrap_or(Duration::ZERO);
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
-        if *stop.borrow() {
-            return;
-        }
-        let report = ingester.poll(&source).await;
-        metrics.record_fetch(&source.id, report.outcome.label());
-        delay = report.next_in;
+}
+
+impl Poller {
+    async fn run(self, stop: tokio::sync::watch::Receiver<bool>) {
+        // A restart honours the schedule (and any backoff) recorded before it.
+        let state = self
+            .ingester
+            .store()
+            .source_state(&self.source.id)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let first = state
+            .next_poll
+            .and_then(|at| (at - Utc::now()).to_std().ok())
+            .unwrap_or(Duration::ZERO);
+        repeat(stop, first, self).await;
+    }
+}
+
+impl Chore for Poller {
+    async fn round(&mut self) -> Duration {
+        let report = self.ingester.poll(&self.source).await;
+        self.metrics
+            .record_fetch(&self.source.id, report.outcome.label());
+        report.next_in
     }
 }

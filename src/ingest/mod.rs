@@ -1,13 +1,19 @@
 //! One poll of one source: fetch with the stored validators, parse with the kind's adapter,
 //! normalize, merge into the store, and record the source's fetch state on every path.
 
-use crate::config::SourceConfig;
-use crate::fetch::{FetchError, Fetched, Fetcher, SourceState};
+pub mod articles;
+pub mod hosts;
+pub mod schedule;
+
+use crate::config::Config;
+use crate::fetch::{FetchError, FetchSettings, Fetched, Fetcher};
 use crate::normalize::Candidate;
-use crate::scheduler;
-use crate::sources::{self, SourceContext};
-use crate::store::{ApplyReport, Store};
+use crate::sources::{self, SourceConfig, SourceContext};
+use crate::store::{ApplyReport, SourceState, Store};
 use chrono::Utc;
+use hosts::HostLimits;
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use url::Url;
 
@@ -68,24 +74,39 @@ enum Step {
     Failed(String),
 }
 
+/// Polls sources into the store.
 #[derive(Clone)]
 pub struct Ingester {
-    pub store: Store,
-    pub fetcher: Fetcher,
-    pub summary_words: usize,
-    /// Fetches in flight per host, shared by everything that polls.
-    pub hosts: crate::hosts::HostLimits,
+    store: Store,
+    fetcher: Fetcher,
+    summary_words: usize,
+    /// Fetches in flight per host, shared by everything that fetches.
+    hosts: HostLimits,
     /// Sources some `content = "full"` topic reads: only their HTML is sanitized and kept.
-    pub full_content_sources: std::sync::Arc<std::collections::HashSet<String>>,
+    full_content_sources: Arc<HashSet<String>>,
 }
 
 impl Ingester {
+    pub fn new(config: &Config, store: Store, hosts: HostLimits) -> Result<Ingester, FetchError> {
+        Ok(Ingester {
+            store,
+            fetcher: fetcher(config)?,
+            summary_words: config.defaults.summary_words,
+            hosts,
+            full_content_sources: Arc::new(config.full_content_sources()),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Polls `source` once. Never fails: a failure is recorded in the source's state and
     /// reported; stored stories are untouched.
     pub async fn poll(&self, source: &SourceConfig) -> PollReport {
         let started = Instant::now();
         let now = Utc::now();
-        let mut state: SourceState = self
+        let mut state = self
             .store
             .source_state(&source.id)
             .ok()
@@ -148,11 +169,11 @@ impl Ingester {
             Step::Failed(_) => state.consecutive_failures.saturating_add(1),
             _ => 0,
         };
-        let next_in = scheduler::next_delay(
-            scheduler::hinted_interval(source.poll, hint),
+        let next_in = schedule::next_delay(
+            schedule::hinted_interval(source.poll, hint),
             failures,
             retry_after,
-            scheduler::jitter_seed(&source.id),
+            schedule::jitter_seed(&source.id),
         );
         state.consecutive_failures = failures;
         state.last_status = status;
@@ -244,4 +265,13 @@ fn log(report: &PollReport, source: &SourceConfig) {
             source = %report.source_id, url = %source.url, status = report.status, ms, error = %e, "fetch failed"
         ),
     }
+}
+
+/// The HTTP client every fetch of `config` uses.
+pub(crate) fn fetcher(config: &Config) -> Result<Fetcher, FetchError> {
+    Fetcher::new(FetchSettings {
+        user_agent: config.defaults.user_agent.clone(),
+        timeout: config.defaults.timeout,
+        max_body: config.defaults.max_body,
+    })
 }

@@ -2,12 +2,12 @@
 //! gives: random stores, every sort, narrowings, and the writes in between.
 
 use super::items;
-use crate::fetch::SourceState;
 use crate::model::{Sighting, StoryId};
 use crate::normalize::Candidate;
 use crate::select::{self, MinPoints, Sort, Term, Topic, TopicRules};
+use crate::store::SourceState;
 use crate::store::{Store, StoryIndex};
-use crate::topic_index::{self, TopicIndex};
+use crate::topics::index::{self, TopicIndex};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::collections::BTreeMap;
 
@@ -197,9 +197,7 @@ fn the_index_gives_what_the_window_scan_gives_across_writes() {
         .collect();
     apply(&first);
     let topics = topics();
-    store
-        .register_indexes(topic_index::for_topics(&topics))
-        .unwrap();
+    store.register_indexes(index::for_topics(&topics)).unwrap();
     store.build_indexes(now(), &|| false).unwrap();
     assert_same_as_window_scan(&store, &topics, "after the build");
 
@@ -217,7 +215,12 @@ fn the_index_gives_what_the_window_scan_gives_across_writes() {
     for n in (0..600).step_by(7) {
         let id = StoryId::from_canonical_url(&format!("https://example.com/story/{n}"));
         store
-            .set_summary(id, "a distributed database with raft", &(), now())
+            .set_summary(
+                id,
+                "a distributed database with raft",
+                &crate::store::ArticleState::default(),
+                now(),
+            )
             .unwrap();
     }
     assert_same_as_window_scan(&store, &topics, "after article summaries");

@@ -1,0 +1,107 @@
+//! `feedsift fetch --once`: every source polled once, concurrently within per-host limits,
+//! with a progress line on a terminal and one plain line per source otherwise; then the due
+//! article summaries.
+
+use super::progress::Progress;
+use crate::config::Config;
+use crate::ingest::articles::ArticleWorker;
+use crate::ingest::hosts::HostLimits;
+use crate::ingest::{Ingester, PollReport};
+use crate::store::Store;
+use std::io::IsTerminal;
+use tokio::task::JoinSet;
+
+/// What `fetch_once` reports as it goes.
+pub enum FetchEvent<'a> {
+    Started(&'a str),
+    Finished(&'a PollReport),
+}
+
+/// Polls every source once, concurrently (within per-host limits), telling `on_event` when
+/// each source starts and finishes. Returns the reports in completion order.
+pub async fn fetch_once(
+    config: &Config,
+    ingester: &Ingester,
+    mut on_event: impl FnMut(FetchEvent),
+) -> Vec<PollReport> {
+    let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let mut tasks = JoinSet::new();
+    for source in config.sources.clone() {
+        let ingester = ingester.clone();
+        let started = started_tx.clone();
+        tasks.spawn(async move {
+            let _ = started.send(source.id.clone());
+            ingester.poll(&source).await
+        });
+    }
+    drop(started_tx);
+    let mut reports = Vec::new();
+    loop {
+        tokio::select! {
+            biased;
+            Some(id) = started_rx.recv() => on_event(FetchEvent::Started(&id)),
+            done = tasks.join_next() => match done {
+                None => break,
+                Some(Ok(report)) => {
+                    on_event(FetchEvent::Finished(&report));
+                    reports.push(report);
+                }
+                Some(Err(e)) => tracing::error!(error = %e, "poll task failed"),
+            },
+        }
+    }
+    reports
+}
+
+/// The command: polls, prints, summarizes articles, flushes.
+pub(super) fn run(config: Config) -> anyhow::Result<()> {
+    let store = Store::open(&config.server.data_dir)?;
+    let hosts = HostLimits::default();
+    let ingester = Ingester::new(&config, store.clone(), hosts.clone())?;
+    let articles = ArticleWorker::new(&config, store.clone(), hosts)?;
+    let rt = super::runtime()?;
+    rt.block_on(async {
+        let mut progress = Progress {
+            total: config.sources.len(),
+            ..Progress::default()
+        };
+        // The bar is drawn on a terminal only: logs and pipes get plain lines.
+        let draw = std::io::stderr().is_terminal();
+        fetch_once(&config, &ingester, |event| {
+            match event {
+                FetchEvent::Started(id) => progress.started(id),
+                FetchEvent::Finished(report) => {
+                    progress.finished(&report.source_id);
+                    if draw {
+                        eprint!("\r\x1b[2K");
+                    }
+                    println!("{report}");
+                }
+            }
+            if draw {
+                eprint!("\r\x1b[2K{}", progress.line(terminal_width()));
+            }
+        })
+        .await;
+        if draw {
+            eprint!("\r\x1b[2K");
+        }
+        let report = articles.run_once(&config, usize::MAX).await;
+        if report.summarized + report.failed > 0 {
+            println!(
+                "{:<24} {} summarized, {} failed (retried later)",
+                "articles", report.summarized, report.failed
+            );
+        }
+    });
+    store.flush()?;
+    Ok(())
+}
+
+/// Columns of the terminal (from $COLUMNS, else 80).
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(80)
+}

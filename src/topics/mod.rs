@@ -1,0 +1,10 @@
+//! The read path of a topic: the keys of its index in the store, its items for a view
+//! (from the index when complete, else a window scan), the rendered views, and the health
+//! report that says which topics are served from their index.
+
+pub mod health;
+pub mod index;
+#[cfg(test)]
+mod index_tests;
+pub mod items;
+pub mod views;
