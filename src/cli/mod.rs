@@ -1,9 +1,9 @@
 //! The commands behind the `feedsift` CLI: glue from parsed arguments to the library, and
 //! what each prints. `main.rs` only parses and dispatches.
 
-pub mod export;
+pub(crate) mod export;
 pub mod fetch_once;
-pub mod opml_import;
+pub(crate) mod opml_import;
 mod progress;
 mod remote;
 

@@ -4,7 +4,7 @@
 mod error;
 mod raw;
 mod suggest;
-pub mod units;
+pub(crate) mod units;
 mod validate;
 
 pub use error::{line_column, ConfigError, ConfigErrors};

@@ -3,7 +3,7 @@
 //! Knows nothing of formats: bytes in, bytes out.
 
 pub mod charset;
-pub mod redirect;
+pub(crate) mod redirect;
 
 use reqwest::header::{
     HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH,

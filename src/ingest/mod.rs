@@ -1,9 +1,9 @@
 //! One poll of one source: fetch with the stored validators, parse with the kind's adapter,
 //! normalize, merge into the store, and record the source's fetch state on every path.
 
-pub mod articles;
+pub(crate) mod articles;
 pub mod hosts;
-pub mod schedule;
+pub(crate) mod schedule;
 
 use crate::config::Config;
 use crate::fetch::{FetchError, FetchSettings, Fetched, Fetcher};

@@ -1,15 +1,15 @@
 //! Normalization: canonical URLs and story ids, text out of markup, titles and summaries.
 //! Pure functions; no knowledge of sites or formats.
 
-pub mod article_text;
-pub mod boilerplate;
-pub mod candidate;
-pub mod canonical_url;
-pub mod extractive;
-pub mod sanitize;
-pub mod summary;
-pub mod text;
-pub mod tracking;
+pub(crate) mod article_text;
+pub(crate) mod boilerplate;
+pub(crate) mod candidate;
+pub(crate) mod canonical_url;
+pub(crate) mod extractive;
+pub(crate) mod sanitize;
+pub(crate) mod summary;
+pub(crate) mod text;
+pub(crate) mod tracking;
 
 pub use candidate::Candidate;
 pub use canonical_url::{canonical_url, clean_url, parse_http_url, UrlError};

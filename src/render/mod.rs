@@ -1,12 +1,12 @@
 //! Renderers: one file per output format, each a pure `(&FeedMeta, &[Story]) -> bytes`.
 //! This module holds what they share: feed metadata, dates, and the sightings line.
 
-pub mod atom;
+pub(crate) mod atom;
 pub mod html;
-pub mod jsonfeed;
-pub mod opml;
-pub mod rss;
-pub mod xml;
+pub(crate) mod jsonfeed;
+pub(crate) mod opml;
+pub(crate) mod rss;
+pub(crate) mod xml;
 
 use crate::model::{StoredSighting, Story};
 use chrono::{DateTime, Utc};

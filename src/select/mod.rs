@@ -1,10 +1,10 @@
 //! Selection: a topic's compiled rules applied to stored stories (sources, window, match,
 //! exclusions, thresholds), then ranked and limited. Pure: stories in, stories out.
 
-pub mod explain;
-pub mod matcher;
-pub mod rank;
-pub mod rules;
+pub(crate) mod explain;
+pub(crate) mod matcher;
+pub(crate) mod rank;
+pub(crate) mod rules;
 
 use crate::model::Story;
 use chrono::{DateTime, Utc};

@@ -6,7 +6,7 @@ pub mod feed;
 pub mod hackernews;
 pub mod lobsters;
 pub mod reddit;
-pub mod registry;
+pub(crate) mod registry;
 mod site_json;
 mod xml_repair;
 

@@ -3,7 +3,7 @@
 //! land atomically and are flushed before the fetch is reported done.
 
 mod index;
-pub mod keys;
+pub(crate) mod keys;
 pub mod merge;
 mod records;
 mod schema;

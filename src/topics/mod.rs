@@ -2,9 +2,9 @@
 //! (from the index when complete, else a window scan), the rendered views, and the health
 //! report that says which topics are served from their index.
 
-pub mod health;
+pub(crate) mod health;
 pub mod index;
 #[cfg(test)]
 mod index_tests;
-pub mod items;
+pub(crate) mod items;
 pub mod views;
