@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// Routes counted, in the order of the request table.
-pub const ROUTES: [&str; 8] = [
+pub(crate) const ROUTES: [&str; 8] = [
     "/",
     "/opml",
     "/healthz",
@@ -27,7 +27,7 @@ const BUCKETS: [f64; 12] = [
 ];
 
 #[derive(Default)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     fetches: Mutex<BTreeMap<(String, &'static str), u64>>,
     /// Requests by route and status: plain atomics, so the hot path takes no lock.
     requests: [[AtomicU64; STATUSES.len() + 1]; ROUTES.len()],
@@ -42,13 +42,13 @@ pub struct Metrics {
 
 impl Metrics {
     /// `outcome` is one of `stored`, `not_modified`, `failed`.
-    pub fn record_fetch(&self, source: &str, outcome: &'static str) {
+    pub(crate) fn record_fetch(&self, source: &str, outcome: &'static str) {
         let mut fetches = self.fetches.lock().unwrap_or_else(|p| p.into_inner());
         *fetches.entry((source.to_string(), outcome)).or_default() += 1;
     }
 
     /// `route` is one of `ROUTES` (anything else counts as "other").
-    pub fn record_request(&self, route: &str, status: u16, elapsed: Duration) {
+    pub(crate) fn record_request(&self, route: &str, status: u16, elapsed: Duration) {
         let r = ROUTES
             .iter()
             .position(|known| *known == route)
@@ -70,16 +70,16 @@ impl Metrics {
             .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
     }
 
-    pub fn cache_hit(&self) {
+    pub(crate) fn cache_hit(&self) {
         self.cache_hits.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn cache_miss(&self) {
+    pub(crate) fn cache_miss(&self) {
         self.cache_misses.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The exposition text; `stories` is the number of stories stored right now.
-    pub fn render(&self, stories: usize) -> String {
+    pub(crate) fn render(&self, stories: usize) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "# HELP feedsift_fetches_total Polls of each source by outcome.\n# TYPE feedsift_fetches_total counter");
         for ((source, outcome), n) in self

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// One file of the export and the server path it mirrors.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ExportFile {
+pub(crate) struct ExportFile {
     /// Relative to the output directory.
     pub file: PathBuf,
     pub server_path: String,
@@ -18,7 +18,7 @@ pub struct ExportFile {
 }
 
 /// Every file an export writes, in a stable order.
-pub fn plan(config: &Config) -> Vec<ExportFile> {
+pub(crate) fn plan(config: &Config) -> Vec<ExportFile> {
     let mut files = vec![
         ExportFile {
             file: "index.html".into(),
@@ -55,7 +55,7 @@ pub fn plan(config: &Config) -> Vec<ExportFile> {
 }
 
 /// The bytes of one planned file, rendered from the store.
-pub fn render_local(
+pub(crate) fn render_local(
     config: &Config,
     store: &crate::store::Store,
     file: &ExportFile,
@@ -75,7 +75,7 @@ pub fn render_local(
 
 /// Writes `bytes` to `dir/file` unless the file already holds exactly them. Returns whether
 /// it wrote. Writes go through a temporary file and a rename, so readers never see half.
-pub fn write_if_changed(dir: &Path, file: &Path, bytes: &[u8]) -> std::io::Result<bool> {
+pub(crate) fn write_if_changed(dir: &Path, file: &Path, bytes: &[u8]) -> std::io::Result<bool> {
     let path = dir.join(file);
     if std::fs::read(&path).is_ok_and(|old| old == bytes) {
         return Ok(false);

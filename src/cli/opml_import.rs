@@ -9,13 +9,13 @@ use quick_xml::events::Event;
 
 /// One feed listed in an OPML file.
 #[derive(Debug, Clone, PartialEq)]
-pub struct OpmlEntry {
+pub(crate) struct OpmlEntry {
     pub title: String,
     pub xml_url: String,
 }
 
 /// Every outline with an `xmlUrl`, nested folders included.
-pub fn parse_opml(text: &str) -> Result<Vec<OpmlEntry>, String> {
+pub(crate) fn parse_opml(text: &str) -> Result<Vec<OpmlEntry>, String> {
     let mut reader = quick_xml::Reader::from_str(text);
     let mut entries = Vec::new();
     let mut saw_opml = false;
@@ -71,7 +71,7 @@ pub fn parse_opml(text: &str) -> Result<Vec<OpmlEntry>, String> {
 
 /// A source to add.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NewSource {
+pub(crate) struct NewSource {
     pub id: String,
     pub name: String,
     pub url: String,
@@ -79,7 +79,10 @@ pub struct NewSource {
 
 /// The entries not yet in `config` (by canonical URL, also within the file), with unique ids;
 /// and the entries skipped, each with the reason.
-pub fn plan(config: &Config, entries: &[OpmlEntry]) -> (Vec<NewSource>, Vec<(OpmlEntry, String)>) {
+pub(crate) fn plan(
+    config: &Config,
+    entries: &[OpmlEntry],
+) -> (Vec<NewSource>, Vec<(OpmlEntry, String)>) {
     let mut known_urls: Vec<String> = config
         .sources
         .iter()
@@ -119,7 +122,7 @@ pub fn plan(config: &Config, entries: &[OpmlEntry]) -> (Vec<NewSource>, Vec<(Opm
 }
 
 /// `text` with one `[[source]]` block per new source appended.
-pub fn append_sources(text: &str, sources: &[NewSource], origin: &str) -> String {
+pub(crate) fn append_sources(text: &str, sources: &[NewSource], origin: &str) -> String {
     let mut out = text.to_string();
     if !out.ends_with('\n') {
         out.push('\n');

@@ -3,7 +3,7 @@
 
 /// What is done and what is in flight.
 #[derive(Debug, Default)]
-pub struct Progress {
+pub(super) struct Progress {
     pub total: usize,
     pub done: usize,
     pub current: Vec<String>,
@@ -12,17 +12,17 @@ pub struct Progress {
 const BAR_WIDTH: usize = 24;
 
 impl Progress {
-    pub fn started(&mut self, source: &str) {
+    pub(super) fn started(&mut self, source: &str) {
         self.current.push(source.to_string());
     }
 
-    pub fn finished(&mut self, source: &str) {
+    pub(super) fn finished(&mut self, source: &str) {
         self.done += 1;
         self.current.retain(|s| s != source);
     }
 
     /// `[#########...............] 9/24 fetching hn, lobsters`, at most `width` characters.
-    pub fn line(&self, width: usize) -> String {
+    pub(super) fn line(&self, width: usize) -> String {
         let filled = BAR_WIDTH * self.done / self.total.max(1);
         let bar = format!("[{}{}]", "#".repeat(filled), ".".repeat(BAR_WIDTH - filled));
         let mut line = format!("{bar} {}/{}", self.done, self.total);

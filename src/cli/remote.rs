@@ -6,7 +6,7 @@ use std::time::Duration;
 
 /// Where the daemon of `config` answers locally (an unspecified listen address such as
 /// 0.0.0.0 is reached through loopback).
-pub fn daemon_base(config: &Config) -> String {
+pub(super) fn daemon_base(config: &Config) -> String {
     let mut addr = config.server.listen;
     if addr.ip().is_unspecified() {
         addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
@@ -15,7 +15,7 @@ pub fn daemon_base(config: &Config) -> String {
 }
 
 /// GETs `path` from the running daemon: the body, or why it could not be had.
-pub async fn get(config: &Config, path: &str) -> Result<Vec<u8>, String> {
+pub(super) async fn get(config: &Config, path: &str) -> Result<Vec<u8>, String> {
     let url = format!("{}{path}", daemon_base(config));
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))

@@ -7,7 +7,7 @@ use toml::Spanned;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct RawConfig {
+pub(super) struct RawConfig {
     #[serde(default)]
     pub server: RawServer,
     #[serde(default)]
@@ -20,7 +20,7 @@ pub struct RawConfig {
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct RawServer {
+pub(super) struct RawServer {
     pub listen: Option<Spanned<String>>,
     pub base_url: Option<Spanned<String>>,
     pub data_dir: Option<Spanned<String>>,
@@ -30,7 +30,7 @@ pub struct RawServer {
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct RawDefaults {
+pub(super) struct RawDefaults {
     pub poll: Option<Spanned<String>>,
     pub timeout: Option<Spanned<String>>,
     pub max_body: Option<Spanned<RawSize>>,
@@ -41,14 +41,14 @@ pub struct RawDefaults {
 /// A size is written as "15MiB" or as a plain number of bytes.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-pub enum RawSize {
+pub(super) enum RawSize {
     Bytes(i64),
     Text(String),
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSource {
+pub(super) struct RawSource {
     pub id: Spanned<String>,
     pub kind: Spanned<String>,
     pub url: Option<Spanned<String>>,
@@ -65,7 +65,7 @@ pub struct RawSource {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawTopic {
+pub(super) struct RawTopic {
     pub slug: Spanned<String>,
     pub title: Spanned<String>,
     pub description: Option<Spanned<String>>,
@@ -86,7 +86,7 @@ pub struct RawTopic {
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct RawExclude {
+pub(super) struct RawExclude {
     #[serde(default)]
     pub terms: Vec<Spanned<String>>,
 }
@@ -94,13 +94,13 @@ pub struct RawExclude {
 /// Weights and thresholds may be integers or decimals.
 #[derive(Debug, Deserialize, Clone, Copy)]
 #[serde(untagged)]
-pub enum RawNumber {
+pub(super) enum RawNumber {
     Int(i64),
     Float(f64),
 }
 
 impl RawNumber {
-    pub fn as_f64(self) -> f64 {
+    pub(super) fn as_f64(self) -> f64 {
         match self {
             RawNumber::Int(i) => i as f64,
             RawNumber::Float(f) => f,
@@ -111,7 +111,7 @@ impl RawNumber {
 /// `min_points = 50` (every site) or `[topic.min_points] hackernews = 100`.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-pub enum RawMinPoints {
+pub(super) enum RawMinPoints {
     All(i64),
     PerSite(BTreeMap<String, i64>),
 }

@@ -2,7 +2,10 @@
 //! when it is close enough to be a typo.
 
 /// The candidate closest to `word`, if within a third of its length (at least 1) edits.
-pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(super) fn nearest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(1);
     candidates
         .into_iter()
@@ -13,7 +16,7 @@ pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// ", did you mean `x`?" or nothing.
-pub fn hint<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+pub(super) fn hint<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
     nearest(word, candidates)
         .map(|c| format!(", did you mean `{c}`?"))
         .unwrap_or_default()
@@ -36,7 +39,7 @@ fn distance(a: &str, b: &str) -> usize {
 
 /// Rewrites serde's "unknown field `x`, expected one of `a`, `b`" into "unknown key `x`,
 /// did you mean `a`? (expected one of ...)"; other messages pass through.
-pub fn improve_unknown_field(message: &str) -> String {
+pub(super) fn improve_unknown_field(message: &str) -> String {
     let Some(rest) = message.strip_prefix("unknown field `") else {
         return message.to_string();
     };

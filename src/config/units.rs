@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// Parses a duration made of `<number><unit>` parts, units s, m, h, d, w.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if text.is_empty() {
         return Err("empty duration (expected e.g. 15m, 12h, 30d)".into());
@@ -36,7 +36,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// Parses a byte size: a plain number of bytes or a number with B, KB, KiB, MB, MiB, GB, GiB.
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
@@ -59,7 +59,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 /// Renders a duration the way feeds.toml writes it, largest unit first ("1h30m").
-pub fn format_duration(duration: Duration) -> String {
+pub(crate) fn format_duration(duration: Duration) -> String {
     let mut secs = duration.as_secs();
     if secs == 0 {
         return "0s".into();
@@ -75,7 +75,7 @@ pub fn format_duration(duration: Duration) -> String {
 }
 
 /// A duration for people: "30 days", "12 hours", "1 hour 30 minutes".
-pub fn human_duration(duration: Duration) -> String {
+pub(crate) fn human_duration(duration: Duration) -> String {
     let mut secs = duration.as_secs();
     if secs == 0 {
         return "0 seconds".into();

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use url::Url;
 
 /// The next address after a redirect `status` from `current` with header `location`.
-pub fn next_hop(
+pub(crate) fn next_hop(
     current: &Url,
     status: StatusCode,
     location: Option<&str>,
@@ -35,7 +35,7 @@ pub fn next_hop(
 }
 
 /// 301 and 308 say the resource lives at the new address for good.
-pub fn is_permanent(status: StatusCode) -> bool {
+pub(crate) fn is_permanent(status: StatusCode) -> bool {
     matches!(
         status,
         StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT

@@ -23,13 +23,13 @@ const MAX_ATTEMPTS: u32 = 6;
 const CONCURRENCY: usize = 4;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct ArticleReport {
+pub(crate) struct ArticleReport {
     pub summarized: usize,
     pub failed: usize,
 }
 
 #[derive(Clone)]
-pub struct ArticleWorker {
+pub(crate) struct ArticleWorker {
     store: Store,
     fetcher: Fetcher,
     summary_words: usize,
@@ -37,7 +37,7 @@ pub struct ArticleWorker {
 }
 
 impl ArticleWorker {
-    pub fn new(
+    pub(crate) fn new(
         config: &Config,
         store: Store,
         hosts: HostLimits,
@@ -51,7 +51,7 @@ impl ArticleWorker {
     }
 
     /// Summarizes every article that is due now (at most `max`).
-    pub async fn run_once(&self, config: &Config, max: usize) -> ArticleReport {
+    pub(crate) async fn run_once(&self, config: &Config, max: usize) -> ArticleReport {
         let now = Utc::now();
         let due = match self.due(config, now) {
             Ok(due) => due,

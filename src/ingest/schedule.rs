@@ -4,18 +4,18 @@
 use std::time::Duration;
 
 /// Longest wait after repeated failures (never a permanent stop).
-pub const MAX_BACKOFF: Duration = Duration::from_secs(6 * 3600);
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(6 * 3600);
 /// Longest Retry-After honoured.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// A source's own freshness hint (RSS `ttl`, Cache-Control max-age) lengthens its interval
 /// up to this, never beyond, and never shortens it.
-pub const MAX_HINTED_INTERVAL: Duration = Duration::from_secs(6 * 3600);
+pub(crate) const MAX_HINTED_INTERVAL: Duration = Duration::from_secs(6 * 3600);
 /// Jitter spreads polls by up to this fraction of the delay, either way.
 const JITTER: f64 = 0.1;
 
 /// Delay before the next poll. `failures` counts consecutive failures including this one
 /// (0 after a success); `jitter_seed` is any varying number (e.g. clock nanos).
-pub fn next_delay(
+pub(crate) fn next_delay(
     interval: Duration,
     failures: u32,
     retry_after: Option<Duration>,
@@ -36,7 +36,7 @@ pub fn next_delay(
 }
 
 /// The configured interval, lengthened by the source's hint within bounds.
-pub fn hinted_interval(configured: Duration, hint: Option<Duration>) -> Duration {
+pub(crate) fn hinted_interval(configured: Duration, hint: Option<Duration>) -> Duration {
     match hint {
         Some(hint) => configured.max(hint.min(MAX_HINTED_INTERVAL)),
         None => configured,
@@ -54,7 +54,7 @@ fn jittered(base: Duration, seed: u64) -> Duration {
 }
 
 /// A seed that differs between sources and between calls.
-pub fn jitter_seed(source_id: &str) -> u64 {
+pub(crate) fn jitter_seed(source_id: &str) -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);

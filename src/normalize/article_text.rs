@@ -8,7 +8,7 @@ use scraper::{ElementRef, Html, Selector};
 
 /// What an article page offers a summarizer.
 #[derive(Debug, Default, PartialEq)]
-pub struct ArticleText {
+pub(crate) struct ArticleText {
     pub title: Option<String>,
     /// og:description, else meta description, else twitter:description.
     pub description: Option<String>,
@@ -71,7 +71,7 @@ const MIN_PARAGRAPH: usize = 25;
 /// Less main text than this is no article (an app shell, a login wall, a PDF link page).
 const MIN_ARTICLE: usize = 200;
 
-pub fn extract(html: &str) -> ArticleText {
+pub(crate) fn extract(html: &str) -> ArticleText {
     let doc = Html::parse_document(html);
     ArticleText {
         title: meta(&doc, "property", "og:title").or_else(|| first_text(&doc, "title")),

@@ -3,7 +3,7 @@
 
 /// Paragraphs or sentence tails starting with one of these (case-insensitive) are dropped
 /// along with everything after them in the paragraph.
-pub const TRAILING_MARKERS: &[&str] = &[
+pub(crate) const TRAILING_MARKERS: &[&str] = &[
     "continue reading",
     "read more",
     "read the full",
@@ -25,10 +25,10 @@ pub const TRAILING_MARKERS: &[&str] = &[
 ];
 
 /// Whole paragraphs equal to one of these (ignoring case and trailing punctuation) are dropped.
-pub const WHOLE_PARAGRAPHS: &[&str] = &["comments", "link", "permalink", "...", "…", "more"];
+pub(crate) const WHOLE_PARAGRAPHS: &[&str] = &["comments", "link", "permalink", "...", "…", "more"];
 
 /// True when `tail` (the text at a sentence start) begins a boilerplate run.
-pub fn starts_boilerplate(tail: &str) -> bool {
+pub(crate) fn starts_boilerplate(tail: &str) -> bool {
     let lower = tail.trim_start().to_lowercase();
     if let Some(rest) = lower.strip_prefix("the post ") {
         // Only "The post X appeared first on Y", not a sentence about a post.
@@ -44,7 +44,7 @@ pub fn starts_boilerplate(tail: &str) -> bool {
 }
 
 /// True when a paragraph carries nothing but boilerplate.
-pub fn is_boilerplate_paragraph(paragraph: &str) -> bool {
+pub(crate) fn is_boilerplate_paragraph(paragraph: &str) -> bool {
     let trimmed = paragraph
         .trim()
         .trim_end_matches(['.', ':', '»', '→', ' '])

@@ -32,7 +32,7 @@ struct Sentence<'a> {
 
 /// A summary of `paragraphs` of at most `max_words` words; `keywords` (lower-case words of
 /// the topics the story belongs to) raise the sentences that mention them.
-pub fn summarize_article(
+pub(crate) fn summarize_article(
     paragraphs: &[String],
     keywords: &HashSet<String>,
     max_words: usize,

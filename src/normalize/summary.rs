@@ -90,7 +90,7 @@ fn cut_at_word(sentence: &str, max_words: usize) -> String {
 }
 
 /// Splits one paragraph into sentences.
-pub fn split_sentences(paragraph: &str) -> Vec<&str> {
+pub(crate) fn split_sentences(paragraph: &str) -> Vec<&str> {
     let mut sentences = Vec::new();
     let mut start = 0;
     let chars: Vec<(usize, char)> = paragraph.char_indices().collect();

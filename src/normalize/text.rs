@@ -108,7 +108,7 @@ pub fn html_to_text(html: &str) -> String {
 }
 
 /// Splits text on blank lines, collapsing whitespace inside each paragraph.
-pub fn paragraphs(text: &str) -> Vec<String> {
+pub(crate) fn paragraphs(text: &str) -> Vec<String> {
     text.split("\n\n")
         .map(|p| {
             let clean: String = p
@@ -178,7 +178,7 @@ pub fn tokenize(text: &str) -> Vec<String> {
 }
 
 /// True for characters allowed in XML 1.0 documents.
-pub fn is_xml_char(c: char) -> bool {
+pub(crate) fn is_xml_char(c: char) -> bool {
     matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
 }
 

@@ -2,7 +2,7 @@
 //! values of `ref`/`source`-like parameters that merely name the linking site.
 
 /// Parameters removed wherever they appear (compared case-insensitively).
-pub const TRACKING_PARAMS: &[&str] = &[
+pub(crate) const TRACKING_PARAMS: &[&str] = &[
     "fbclid",
     "gclid",
     "gclsrc",
@@ -51,13 +51,14 @@ pub const TRACKING_PARAMS: &[&str] = &[
 ];
 
 /// Prefixes of parameter names removed wherever they appear.
-pub const TRACKING_PREFIXES: &[&str] = &["utm_", "mtm_", "pk_", "matomo_", "piwik_", "hmb_"];
+pub(crate) const TRACKING_PREFIXES: &[&str] = &["utm_", "mtm_", "pk_", "matomo_", "piwik_", "hmb_"];
 
 /// Parameters removed only when their value names the site that linked to the article.
-pub const REFERRER_PARAMS: &[&str] = &["ref", "ref_src", "source", "via", "from", "referrer"];
+pub(crate) const REFERRER_PARAMS: &[&str] =
+    &["ref", "ref_src", "source", "via", "from", "referrer"];
 
 /// Values of referrer parameters that name an aggregator or feed reader.
-pub const REFERRER_VALUES: &[&str] = &[
+pub(crate) const REFERRER_VALUES: &[&str] = &[
     "hn",
     "hackernews",
     "hacker-news",
@@ -88,4 +89,4 @@ pub const REFERRER_VALUES: &[&str] = &[
 ];
 
 /// Host prefixes that point at the same site as the bare host.
-pub const HOST_PREFIXES: &[&str] = &["www.", "m.", "amp.", "mobile."];
+pub(crate) const HOST_PREFIXES: &[&str] = &["www.", "m.", "amp.", "mobile."];

@@ -4,7 +4,7 @@ use super::xml::{element, escape, escape_into};
 use super::{item_html, newest_update, ranked_sightings, rfc3339, FeedMeta};
 use crate::model::Story;
 
-pub fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
+pub(crate) fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
     let mut out = String::with_capacity(1024 + stories.len() * 1200);
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
     element(&mut out, "title", &meta.title);

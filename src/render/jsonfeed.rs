@@ -4,7 +4,7 @@ use super::{item_html, item_text, newest_update, ranked_sightings, rfc3339, Feed
 use crate::model::Story;
 use serde_json::{json, Map, Value};
 
-pub fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
+pub(crate) fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
     let items: Vec<Value> = stories.iter().map(|s| item(s, meta.full_content)).collect();
     let mut feed = Map::new();
     feed.insert("version".into(), json!("https://jsonfeed.org/version/1.1"));

@@ -3,7 +3,7 @@
 use super::xml::escape;
 
 /// One outline: a topic's title, description and feed URLs.
-pub struct OpmlFeed {
+pub(crate) struct OpmlFeed {
     pub title: String,
     pub description: String,
     pub xml_url: String,
@@ -11,7 +11,7 @@ pub struct OpmlFeed {
 }
 
 /// The outline list. No dateCreated: the same topics always give the same bytes.
-pub fn render(title: &str, feeds: &[OpmlFeed]) -> Vec<u8> {
+pub(crate) fn render(title: &str, feeds: &[OpmlFeed]) -> Vec<u8> {
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n<head>\n",
     );

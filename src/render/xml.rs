@@ -5,13 +5,13 @@ use crate::normalize::text::is_xml_char;
 
 /// Escapes text for XML/HTML element content and attribute values, dropping characters that
 /// are illegal in XML 1.0.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     escape_into(&mut out, text);
     out
 }
 
-pub fn escape_into(out: &mut String, text: &str) {
+pub(crate) fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -26,7 +26,7 @@ pub fn escape_into(out: &mut String, text: &str) {
 }
 
 /// Writes `<name>escaped text</name>`.
-pub fn element(out: &mut String, name: &str, text: &str) {
+pub(crate) fn element(out: &mut String, name: &str, text: &str) {
     out.push('<');
     out.push_str(name);
     out.push('>');

@@ -45,7 +45,7 @@ pub struct Filter {
     pub canonical_url: Option<String>,
 }
 
-pub fn explain(
+pub(crate) fn explain(
     topic: &Topic,
     candidates: Vec<Story>,
     now: DateTime<Utc>,

@@ -43,7 +43,7 @@ impl Term {
 
 /// The tokenized text of one story: what terms are matched against.
 #[derive(Debug, Default)]
-pub struct Document {
+pub(crate) struct Document {
     title: Vec<String>,
     summary: Vec<String>,
     /// Each tag separately, so a phrase never spans two tags.
@@ -51,7 +51,7 @@ pub struct Document {
 }
 
 impl Document {
-    pub fn new(title: &str, summary: &str, tags: &[String]) -> Document {
+    pub(crate) fn new(title: &str, summary: &str, tags: &[String]) -> Document {
         Document {
             title: tokenize(title),
             summary: tokenize(summary),
@@ -60,7 +60,7 @@ impl Document {
     }
 
     /// The first field (title, then summary, then tags) where `term` occurs.
-    pub fn find(&self, term: &Term) -> Option<Field> {
+    pub(crate) fn find(&self, term: &Term) -> Option<Field> {
         if term.found_in(&self.title) {
             Some(Field::Title)
         } else if term.found_in(&self.summary) {

@@ -38,19 +38,19 @@ impl Sort {
 const HOT_GRAVITY: f64 = 1.8;
 
 /// `(points - 1) / (age_hours + 2) ^ gravity`.
-pub fn hot_score(points: i64, published: DateTime<Utc>, now: DateTime<Utc>) -> f64 {
+pub(crate) fn hot_score(points: i64, published: DateTime<Utc>, now: DateTime<Utc>) -> f64 {
     let age_hours = (now - published).num_seconds().max(0) as f64 / 3600.0;
     (points as f64 - 1.0).max(0.0) / (age_hours + 2.0).powf(HOT_GRAVITY)
 }
 
 /// Sorts in place, best first. Ties fall back to recency, then to the id, so the order is
 /// total and the same bytes are rendered for the same store.
-pub fn rank(stories: &mut [Story], sort: Sort, now: DateTime<Utc>) {
+pub(crate) fn rank(stories: &mut [Story], sort: Sort, now: DateTime<Utc>) {
     stories.sort_by_cached_key(|s| Ranked::new(s.rank_key(), sort, now));
 }
 
 /// Sorts rank keys in place, best first: the same order `rank` gives the stories.
-pub fn rank_keys(keys: &mut [RankKey], sort: Sort, now: DateTime<Utc>) {
+pub(crate) fn rank_keys(keys: &mut [RankKey], sort: Sort, now: DateTime<Utc>) {
     keys.sort_by_cached_key(|k| Ranked::new(*k, sort, now));
 }
 

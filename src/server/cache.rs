@@ -16,7 +16,7 @@ const CODINGS: [Coding; 3] = [Coding::Identity, Coding::Gzip, Coding::Brotli];
 
 /// One finished response in every coding, with its complete heads.
 #[derive(Debug)]
-pub struct Rendered {
+pub(super) struct Rendered {
     /// Identity, gzip, brotli: the order of `CODINGS`.
     bodies: [Bytes; 3],
     /// Per coding, the head of a 200: content type and coding, validators, caching, CORS.
@@ -35,7 +35,7 @@ pub struct Rendered {
 }
 
 /// What a render needs to describe itself.
-pub struct RenderInfo {
+pub(super) struct RenderInfo {
     pub last_modified: SystemTime,
     pub content_type: &'static str,
     pub max_age: u64,
@@ -46,7 +46,7 @@ pub struct RenderInfo {
 }
 
 impl Rendered {
-    pub fn new(bytes: Vec<u8>, info: RenderInfo) -> Rendered {
+    pub(super) fn new(bytes: Vec<u8>, info: RenderInfo) -> Rendered {
         use sha2::{Digest, Sha256};
         let digest = Sha256::digest(&bytes);
         let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
@@ -77,22 +77,22 @@ impl Rendered {
         }
     }
 
-    pub fn body(&self, coding: Coding) -> Bytes {
+    pub(super) fn body(&self, coding: Coding) -> Bytes {
         self.bodies[Self::index(coding)].clone()
     }
 
     /// The complete head of a 200 in `coding`.
-    pub fn ok_head(&self, coding: Coding) -> &HeaderMap {
+    pub(super) fn ok_head(&self, coding: Coding) -> &HeaderMap {
         &self.ok_heads[Self::index(coding)]
     }
 
     /// The complete head of a 304 for a client that asked for `coding`.
-    pub fn not_modified_head(&self, coding: Coding) -> &HeaderMap {
+    pub(super) fn not_modified_head(&self, coding: Coding) -> &HeaderMap {
         &self.not_modified_heads[Self::index(coding)]
     }
 
     /// Every validator this content has been sent with.
-    pub fn etags(&self) -> &[String; 3] {
+    pub(super) fn etags(&self) -> &[String; 3] {
         &self.etags
     }
 
@@ -146,14 +146,14 @@ fn ok_head(coding: Coding, not_modified: &HeaderMap, info: &RenderInfo) -> Heade
 
 /// One key's current response, and the lock that makes concurrent misses render once.
 #[derive(Default)]
-pub struct Slot {
+pub(super) struct Slot {
     current: RwLock<Option<Arc<Rendered>>>,
     rendering: tokio::sync::Mutex<()>,
 }
 
 impl Slot {
     /// The current response if it is still right for this store generation and time.
-    pub fn fresh(&self, generation: u64, now: DateTime<Utc>) -> Option<Arc<Rendered>> {
+    pub(super) fn fresh(&self, generation: u64, now: DateTime<Utc>) -> Option<Arc<Rendered>> {
         let current = self.current.read().unwrap_or_else(|p| p.into_inner());
         current
             .as_ref()
@@ -162,11 +162,11 @@ impl Slot {
     }
 
     /// Held while rendering: the others wait, then find the fresh response.
-    pub async fn render_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+    pub(super) async fn render_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.rendering.lock().await
     }
 
-    pub fn put(&self, rendered: Arc<Rendered>) {
+    pub(super) fn put(&self, rendered: Arc<Rendered>) {
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(rendered);
     }
 }
@@ -175,12 +175,12 @@ impl Slot {
 const MAX_ENTRIES: usize = 4096;
 
 #[derive(Default)]
-pub struct RenderCache {
+pub(super) struct RenderCache {
     slots: Mutex<HashMap<String, Arc<Slot>>>,
 }
 
 impl RenderCache {
-    pub fn slot(&self, key: &str) -> Arc<Slot> {
+    pub(super) fn slot(&self, key: &str) -> Arc<Slot> {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(slot) = slots.get(key) {
             return Arc::clone(slot);

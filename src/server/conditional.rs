@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 /// True when the client's cached copy is current and a 304 is the answer. `etags` are the
 /// validators of every coding of the current content: a client holding any of them has it.
-pub fn not_modified<S: AsRef<str>>(
+pub(super) fn not_modified<S: AsRef<str>>(
     headers: &HeaderMap,
     etags: &[S],
     last_modified: SystemTime,

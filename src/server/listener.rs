@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// A connection that has not sent complete request headers by then is closed.
     pub header_read_timeout: Duration,
     /// Largest request head accepted (hyper answers 431 beyond it).
@@ -36,7 +36,7 @@ impl Default for Limits {
 }
 
 /// Serves `app` on `listener` until `shutdown` completes.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     app: App,
     limits: Limits,

@@ -6,7 +6,7 @@ use crate::select::{Sort, Term, Topic};
 use std::time::Duration;
 
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct Narrowing {
+pub(super) struct Narrowing {
     pub limit: Option<usize>,
     pub min_points: Option<i64>,
     /// Terms that must match (phrases kept as written).
@@ -19,7 +19,7 @@ pub struct Narrowing {
 
 /// A parameter with a bad value: answered with 400 and this message.
 #[derive(Debug, Clone, PartialEq)]
-pub struct BadParam {
+pub(super) struct BadParam {
     pub name: &'static str,
     pub message: String,
 }
@@ -34,7 +34,7 @@ const MAX_LIMIT: usize = 1000;
 
 /// Parses the query string of a topic URL. Unknown parameters are ignored (cache busters,
 /// tracking), known ones must be valid.
-pub fn parse(query: Option<&str>, topic: &Topic) -> Result<Narrowing, BadParam> {
+pub(super) fn parse(query: Option<&str>, topic: &Topic) -> Result<Narrowing, BadParam> {
     let mut n = Narrowing::default();
     let bad = |name, message: String| BadParam { name, message };
     for (key, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
@@ -137,7 +137,7 @@ fn split_terms(q: &str) -> Vec<String> {
 
 impl Narrowing {
     /// The topic with this narrowing applied.
-    pub fn apply(&self, topic: &Topic) -> Topic {
+    pub(super) fn apply(&self, topic: &Topic) -> Topic {
         let mut t = topic.clone();
         if let Some(l) = self.limit {
             t.limit = l;

@@ -18,7 +18,7 @@ pub struct Site {
 }
 
 /// Every kind, in the order the README lists them.
-pub const SITES: &[Site] = &[
+pub(crate) const SITES: &[Site] = &[
     Site {
         name: "feed",
         options: &[],
@@ -52,17 +52,17 @@ pub const SITES: &[Site] = &[
 ];
 
 /// The site named `name` in a config.
-pub fn site(name: &str) -> Option<&'static Site> {
+pub(crate) fn site(name: &str) -> Option<&'static Site> {
     SITES.iter().find(|s| s.name == name)
 }
 
 /// Names of every kind, for messages.
-pub fn kind_names() -> impl Iterator<Item = &'static str> + Clone {
+pub(crate) fn kind_names() -> impl Iterator<Item = &'static str> + Clone {
     SITES.iter().map(|s| s.name)
 }
 
 /// Names of the kinds whose sightings carry points.
-pub fn scored_names() -> impl Iterator<Item = &'static str> + Clone {
+pub(crate) fn scored_names() -> impl Iterator<Item = &'static str> + Clone {
     SITES.iter().filter(|s| s.scored).map(|s| s.name)
 }
 
@@ -98,8 +98,8 @@ pub enum SourceKind {
     },
 }
 
-pub const REDDIT_LISTINGS: &[&str] = &["hot", "top", "new", "rising", "best"];
-pub const REDDIT_PERIODS: &[&str] = &["hour", "day", "week", "month", "year", "all"];
+pub(crate) const REDDIT_LISTINGS: &[&str] = &["hot", "top", "new", "rising", "best"];
+pub(crate) const REDDIT_PERIODS: &[&str] = &["hour", "day", "week", "month", "year", "all"];
 
 impl SourceKind {
     /// This kind's entry in the registry.

@@ -11,12 +11,12 @@ use serde_json::Value;
 
 /// Parses `body` as JSON (a leading UTF-8 BOM is ignored); syntax errors carry serde's
 /// line and column.
-pub fn read_document(format: &'static str, body: &[u8]) -> Result<Value, SourceError> {
+pub(super) fn read_document(format: &'static str, body: &[u8]) -> Result<Value, SourceError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     serde_json::from_slice(body).map_err(|e| invalid(format, e.to_string()))
 }
 
-pub fn invalid(format: &'static str, message: impl Into<String>) -> SourceError {
+pub(super) fn invalid(format: &'static str, message: impl Into<String>) -> SourceError {
     SourceError::Invalid {
         format,
         message: message.into(),
@@ -24,7 +24,7 @@ pub fn invalid(format: &'static str, message: impl Into<String>) -> SourceError 
 }
 
 /// "an array", "a string", ...: for messages about an unexpected document shape.
-pub fn describe(value: &Value) -> &'static str {
+pub(super) fn describe(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -36,12 +36,12 @@ pub fn describe(value: &Value) -> &'static str {
 }
 
 /// Deserializes one item; a field of the wrong type makes only this item unusable.
-pub fn decode<T: DeserializeOwned>(value: &Value) -> Result<T, String> {
+pub(super) fn decode<T: DeserializeOwned>(value: &Value) -> Result<T, String> {
     T::deserialize(value).map_err(|e| e.to_string())
 }
 
 /// Records one item's outcome: a sighting, or the reason it was skipped.
-pub fn record(parsed: &mut Parsed, outcome: Result<Sighting, String>) {
+pub(super) fn record(parsed: &mut Parsed, outcome: Result<Sighting, String>) {
     match outcome {
         Ok(sighting) => parsed.sightings.push(sighting),
         Err(reason) => parsed.skipped.push(reason),
@@ -49,7 +49,7 @@ pub fn record(parsed: &mut Parsed, outcome: Result<Sighting, String>) {
 }
 
 /// A count such as points or comments: integer, float, numeric string, or null.
-pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub(super) fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     Ok(match Value::deserialize(d)? {
         Value::Number(n) => n
             .as_i64()
@@ -60,7 +60,7 @@ pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
 }
 
 /// An id that some APIs send as a number and others as a string.
-pub fn id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(super) fn id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match Value::deserialize(d)? {
         Value::Number(n) => Some(n.to_string()),
         Value::String(s) => non_empty(Some(s)),
@@ -69,7 +69,7 @@ pub fn id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
 }
 
 /// Seconds since the epoch, integer or float (Reddit's `created_utc` is a float).
-pub fn unix_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+pub(super) fn unix_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     Ok(match Value::deserialize(d)? {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.trim().parse().ok(),
@@ -78,7 +78,7 @@ pub fn unix_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::E
 }
 
 /// A tag list sent as an array of strings or as one comma-separated string.
-pub fn tag_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+pub(super) fn tag_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     let raw: Vec<String> = match Value::deserialize(d)? {
         Value::Array(items) => items
             .into_iter()
@@ -98,7 +98,7 @@ pub fn tag_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error
 }
 
 /// A user given as a plain name or as an object with a `username` field.
-pub fn user_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(super) fn user_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match Value::deserialize(d)? {
         Value::String(s) => non_empty(Some(s)),
         Value::Object(map) => match map.get("username") {
@@ -110,11 +110,11 @@ pub fn user_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::E
 }
 
 /// The trimmed string, or `None` when absent or blank.
-pub fn non_empty(text: Option<String>) -> Option<String> {
+pub(super) fn non_empty(text: Option<String>) -> Option<String> {
     text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
 }
 
-pub fn from_unix_seconds(seconds: f64) -> Option<DateTime<Utc>> {
+pub(super) fn from_unix_seconds(seconds: f64) -> Option<DateTime<Utc>> {
     if !seconds.is_finite() {
         return None;
     }
@@ -123,7 +123,7 @@ pub fn from_unix_seconds(seconds: f64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(whole as i64, nanos)
 }
 
-pub fn from_rfc3339(text: &str) -> Option<DateTime<Utc>> {
+pub(super) fn from_rfc3339(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text.trim())
         .ok()
         .map(|t| t.with_timezone(&Utc))

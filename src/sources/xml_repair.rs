@@ -4,7 +4,7 @@
 //! Used only after a strict parse failed.
 
 /// The repaired document, or `None` when there was nothing to repair.
-pub fn repair(xml: &str) -> Option<String> {
+pub(super) fn repair(xml: &str) -> Option<String> {
     let cleaned = drop_illegal_characters(xml);
     let text = cleaned.as_deref().unwrap_or(xml);
     let escaped = escape_bare_ampersands(text);
@@ -51,7 +51,7 @@ fn char_reference(body: &str) -> Option<(Option<char>, usize)> {
 }
 
 /// JSON Feed 1.0 documents often say `http://jsonfeed.org/version/1`; the spec says https.
-pub fn repair_json_feed(json: &str) -> Option<String> {
+pub(super) fn repair_json_feed(json: &str) -> Option<String> {
     let fixed = json.replacen(
         "\"http://jsonfeed.org/version/",
         "\"https://jsonfeed.org/version/",

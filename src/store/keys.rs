@@ -5,37 +5,37 @@ use crate::model::{RankKey, StoryId};
 use chrono::{DateTime, Utc};
 
 /// 8 bytes of order-preserving seconds (sign bit flipped) followed by the 16-byte id.
-pub fn by_time_key(published: DateTime<Utc>, id: StoryId) -> [u8; 24] {
+pub(crate) fn by_time_key(published: DateTime<Utc>, id: StoryId) -> [u8; 24] {
     let mut key = [0u8; 24];
     key[..8].copy_from_slice(&time_prefix(published));
     key[8..].copy_from_slice(&id.0);
     key
 }
 
-pub fn time_prefix(at: DateTime<Utc>) -> [u8; 8] {
+pub(crate) fn time_prefix(at: DateTime<Utc>) -> [u8; 8] {
     ordered_i64(at.timestamp())
 }
 
 /// The story id at the end of a by-time key.
-pub fn id_of_by_time_key(key: &[u8]) -> Option<StoryId> {
+pub(crate) fn id_of_by_time_key(key: &[u8]) -> Option<StoryId> {
     let tail: [u8; 16] = key.get(8..24)?.try_into().ok()?;
     Some(StoryId(tail))
 }
 
 /// Order-preserving bytes of a signed number: sign bit flipped, big-endian.
-pub fn ordered_i64(n: i64) -> [u8; 8] {
+pub(crate) fn ordered_i64(n: i64) -> [u8; 8] {
     ((n as u64) ^ (1 << 63)).to_be_bytes()
 }
 
-pub fn from_ordered_i64(bytes: [u8; 8]) -> i64 {
+pub(crate) fn from_ordered_i64(bytes: [u8; 8]) -> i64 {
     (u64::from_be_bytes(bytes) ^ (1 << 63)) as i64
 }
 
 /// Length of `encode_rank` output.
-pub const RANK_LEN: usize = 20;
+pub(crate) const RANK_LEN: usize = 20;
 
 /// Points, seconds and nanoseconds of a rank key (the id is stored beside it): 20 bytes.
-pub fn encode_rank(rank: &RankKey) -> [u8; RANK_LEN] {
+pub(crate) fn encode_rank(rank: &RankKey) -> [u8; RANK_LEN] {
     let mut out = [0u8; RANK_LEN];
     out[..8].copy_from_slice(&ordered_i64(rank.points));
     out[8..16].copy_from_slice(&ordered_i64(rank.published.timestamp()));
@@ -43,7 +43,7 @@ pub fn encode_rank(rank: &RankKey) -> [u8; RANK_LEN] {
     out
 }
 
-pub fn decode_rank(bytes: &[u8], id: StoryId) -> Option<RankKey> {
+pub(crate) fn decode_rank(bytes: &[u8], id: StoryId) -> Option<RankKey> {
     let points = from_ordered_i64(bytes.get(..8)?.try_into().ok()?);
     let secs = from_ordered_i64(bytes.get(8..16)?.try_into().ok()?);
     let nanos = u32::from_be_bytes(bytes.get(16..20)?.try_into().ok()?);

@@ -10,12 +10,12 @@ use std::path::Path;
 pub const SCHEMA_VERSION: u64 = 2;
 const KEY: &str = "schema_version";
 /// Where the number of stories is kept (updated with every write that changes it).
-pub const COUNT_KEY: &str = "story_count";
+pub(super) const COUNT_KEY: &str = "story_count";
 /// Stories rewritten per batch while migrating.
 const BATCH: usize = 1000;
 
 /// Brings the store at `dir` to `SCHEMA_VERSION`, or refuses a newer one.
-pub fn migrate(db: &sled::Db, dir: &Path) -> Result<(), StoreError> {
+pub(super) fn migrate(db: &sled::Db, dir: &Path) -> Result<(), StoreError> {
     let meta = db.open_tree("meta")?;
     let stories = db.open_tree("stories")?;
     let found = match meta.get(KEY)? {
@@ -44,7 +44,7 @@ pub fn migrate(db: &sled::Db, dir: &Path) -> Result<(), StoreError> {
 
 /// The stored story count; a store written before it was kept is counted once (by-time keys
 /// only) and the count stored.
-pub fn story_count(meta: &sled::Tree, by_time: &sled::Tree) -> Result<u64, StoreError> {
+pub(super) fn story_count(meta: &sled::Tree, by_time: &sled::Tree) -> Result<u64, StoreError> {
     if let Some(bytes) = meta.get(COUNT_KEY)? {
         if let Ok(raw) = <[u8; 8]>::try_from(bytes.as_ref()) {
             return Ok(u64::from_be_bytes(raw));
@@ -78,14 +78,14 @@ fn stories_json_to_postcard(stories: &sled::Tree) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub fn encode_story(story: &Story) -> Result<Vec<u8>, StoreError> {
+pub(super) fn encode_story(story: &Story) -> Result<Vec<u8>, StoreError> {
     postcard::to_stdvec(story).map_err(|e| StoreError::Corrupt {
         key: story.id.to_hex(),
         message: e.to_string(),
     })
 }
 
-pub fn decode_story(bytes: &[u8], key: &[u8]) -> Result<Story, StoreError> {
+pub(super) fn decode_story(bytes: &[u8], key: &[u8]) -> Result<Story, StoreError> {
     postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt {
         key: hex(key),
         message: e.to_string(),

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 // Fields are in alphabetical order: the JSON has always listed keys that way.
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Health {
+pub(crate) struct Health {
     /// Stories written but not yet filed in the topic indexes.
     pub index_backlog: usize,
     pub sources: Vec<SourceHealth>,
@@ -23,7 +23,7 @@ pub struct Health {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SourceHealth {
+pub(crate) struct SourceHealth {
     pub consecutive_failures: u32,
     pub etag: Option<String>,
     pub id: String,
@@ -41,7 +41,7 @@ pub struct SourceHealth {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TopicHealth {
+pub(crate) struct TopicHealth {
     /// The topic's feeds come from its index (false while it is being built, or when no
     /// daemon maintains it).
     pub indexed: bool,
@@ -49,12 +49,12 @@ pub struct TopicHealth {
 }
 
 impl Health {
-    pub fn is_ok(&self) -> bool {
+    pub(crate) fn is_ok(&self) -> bool {
         self.status == "ok"
     }
 }
 
-pub fn report(config: &Config, store: &Store) -> Health {
+pub(crate) fn report(config: &Config, store: &Store) -> Health {
     let sources: Vec<SourceHealth> = config
         .sources
         .iter()

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 /// The items of `shown` at `now`: `topic` as configured, or narrowed from it (narrowing only
 /// ever removes stories, so the configured topic's index holds every candidate).
-pub fn items(
+pub(crate) fn items(
     store: &Store,
     topic: &Topic,
     shown: &Topic,

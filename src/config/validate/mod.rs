@@ -135,7 +135,7 @@ impl Checker<'_> {
     }
 }
 
-pub fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
+pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         ConfigErrors(vec![ConfigError::at(
             path,
