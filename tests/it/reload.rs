@@ -2,9 +2,7 @@
 //! served and polled without a restart; a broken config is logged and the old one keeps
 //! serving; SIGHUP reloads too.
 
-mod common;
-
-use common::{client, get, Upstream, Workspace};
+use crate::support::{client, get, Upstream, Workspace};
 use std::time::{Duration, Instant};
 
 fn body(up: &Upstream, with_rust: bool) -> String {

@@ -2,9 +2,7 @@
 //! indexed, its feeds are byte for byte what a window scan gives (`export` without a daemon),
 //! and a reload that changes a topic's rules rebuilds its index.
 
-mod common;
-
-use common::{get, get_json, rss_titles, Upstream, Workspace};
+use crate::support::{get, get_json, rss_titles, Upstream, Workspace};
 use std::time::{Duration, Instant};
 
 fn config(up: &Upstream, ds_keywords: &str) -> String {

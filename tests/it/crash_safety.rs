@@ -3,9 +3,7 @@
 //! every story acknowledged before a kill (a printed poll line) must still be served, no fetch
 //! may be half-applied, and a final fetch must complete for every source.
 
-mod common;
-
-use common::{get, Upstream, Workspace};
+use crate::support::{get, Upstream, Workspace};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Read};
 use std::ops::Range;

@@ -1,9 +1,7 @@
 //! Operator commands against real processes: `explain` (directly, and through the running
 //! daemon when it holds the store), `import-opml` and `export`.
 
-mod common;
-
-use common::{get, Upstream, Workspace};
+use crate::support::{get, Upstream, Workspace};
 use std::path::Path;
 
 fn config(up: &Upstream) -> String {
@@ -125,7 +123,7 @@ fn import_opml_adds_new_feeds_once() {
     let ws = Workspace::new(
         "[[source]]\nid = \"blog\"\nkind = \"feed\"\nurl = \"https://www.blog.example.org/feed.xml/\"\n# keep this comment\n",
     );
-    let opml = common::fixtures_dir().join("opml/subscriptions.opml");
+    let opml = crate::support::fixtures_dir().join("opml/subscriptions.opml");
     let out = stdout(&ws.run(&["import-opml", opml.to_str().unwrap()]));
     assert!(out.contains("skipped Example Systems Blog"), "{out}");
     assert!(out.contains("added   Infra Weekly                             https://infra-weekly.example.net/atom.xml (id infra-weekly)"), "{out}");

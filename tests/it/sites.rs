@@ -2,9 +2,7 @@
 //! Lobsters and Dev.to under four URL decorations is one item with four sightings; points
 //! rules and ranking apply; a second poll updates points in place without a new guid.
 
-mod common;
-
-use common::{
+use crate::support::{
     all_elements, get_text, rss_titles, xml_check::assert_well_formed, Upstream, Workspace,
 };
 use serde_json::Value;
@@ -54,7 +52,7 @@ title = "Much discussed"
 window = "3650d"
 min_comments = 60
 "#,
-        sources = common::site_sources(
+        sources = crate::support::site_sources(
             up,
             [
                 "/api/v1/search",

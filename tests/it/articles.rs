@@ -3,9 +3,7 @@
 //! description, else the title; each article is fetched once; failures are retried later
 //! while the item is served.
 
-mod common;
-
-use common::{get_json, Upstream, Workspace};
+use crate::support::{get_json, Upstream, Workspace};
 
 fn listing(up: &Upstream) -> Vec<u8> {
     let hit = |id: u32, title: &str, url: String, points: u32| {

@@ -2,9 +2,7 @@
 //! SVG scripts, CDATA terminators, control characters and a 1 MB description. Every output
 //! must parse in a strict XML parser, and once a reader decodes it, contain no active content.
 
-mod common;
-
-use common::{get, get_json, xml_check::assert_well_formed, Upstream, Workspace};
+use crate::support::{get, get_json, xml_check::assert_well_formed, Upstream, Workspace};
 
 const CONFIG: &str = r#"
 [[source]]
@@ -36,7 +34,7 @@ window = "3650d"
 fn decoded(xml: &str) -> String {
     let mut out = String::new();
     for tag in ["description", "content:encoded", "summary", "content"] {
-        for raw in common::all_elements(xml, tag) {
+        for raw in crate::support::all_elements(xml, tag) {
             out.push_str(&quick_xml::escape::unescape(&raw).unwrap());
             out.push('\n');
         }
@@ -80,7 +78,7 @@ fn assert_no(html: &str, label: &str, extra: &[&str]) {
 async fn hostile_content_is_inert_in_every_output() {
     let up = Upstream::start().await;
     let fixture =
-        std::fs::read_to_string(common::fixtures_dir().join("feeds/hostile.rss")).unwrap();
+        std::fs::read_to_string(crate::support::fixtures_dir().join("feeds/hostile.rss")).unwrap();
     let huge = "Padding sentence about consensus &amp; Raft. ".repeat(24_000);
     assert!(huge.len() > 1_000_000);
     up.serve_bytes(

@@ -3,12 +3,10 @@
 //! loops, empty or HTML answers) is recorded in that source's state and touches neither the
 //! other sources nor any stored story; the oddities feedsift recovers from (charsets,
 //! almost-XML, moves, conditional GET) still store stories. The upstream is a raw TCP server
-//! scripted byte by byte (`common::bad_upstream`).
+//! scripted byte by byte (`support::bad_upstream`).
 
-mod common;
-
+use crate::support::bad_upstream::{head, redirect, response, Act, BadUpstream};
 use chrono::{DateTime, Utc};
-use common::bad_upstream::{head, redirect, response, Act, BadUpstream};
 use feedsift::config::Config;
 use feedsift::fetch::SourceState;
 use feedsift::ingest::{Ingester, PollOutcome, PollReport};
@@ -207,7 +205,7 @@ fn assert_next_poll(state: &SourceState, report: &PollReport) {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(common::fixtures_dir().join("feeds").join(name)).unwrap()
+    std::fs::read(crate::support::fixtures_dir().join("feeds").join(name)).unwrap()
 }
 
 /// A small valid RSS 2.0 feed: one item per title, linked at https://{host}/post-{i}.

@@ -2,9 +2,7 @@
 //! fixtures itself: compression, HEAD, caching headers, CORS, query narrowing, the HTML page,
 //! embed, index, OPML, metrics, the render cache, and a slowloris client.
 
-mod common;
-
-use common::{
+use crate::support::{
     client, get, get_json, rss_titles, xml_check::assert_well_formed, Daemon, Upstream, Workspace,
 };
 use reqwest::StatusCode;
@@ -44,7 +42,8 @@ window = "3650d"
 [topic.keywords]
 "javascript" = 1
 "#,
-        sources = common::site_sources(up, ["/hn", "/reddit", "/lobsters", "/devto"], Some("5m")),
+        sources =
+            crate::support::site_sources(up, ["/hn", "/reddit", "/lobsters", "/devto"], Some("5m")),
     )
 }
 

@@ -2,9 +2,7 @@
 //! and JSON Feed fixtures; `feedsift fetch --once` stores them; `feedsift serve` serves the
 //! curated topics; a real client checks what a feed reader would get.
 
-mod common;
-
-use common::{
+use crate::support::{
     all_elements, client, get, get_json, rss_titles, xml_check::assert_well_formed, Upstream,
     Workspace,
 };
