@@ -3,8 +3,7 @@
 //! curated topics; a real client checks what a feed reader would get.
 
 use crate::support::{
-    all_elements, client, get, get_json, rss_titles, xml_check::assert_well_formed, Upstream,
-    Workspace,
+    all_elements, client, get, get_json, rss_titles, xml::assert_well_formed, Upstream, Workspace,
 };
 use reqwest::StatusCode;
 

@@ -2,7 +2,7 @@
 //! SVG scripts, CDATA terminators, control characters and a 1 MB description. Every output
 //! must parse in a strict XML parser, and once a reader decodes it, contain no active content.
 
-use crate::support::{get, get_json, xml_check::assert_well_formed, Upstream, Workspace};
+use crate::support::{get, get_json, xml::assert_well_formed, Upstream, Workspace};
 
 const CONFIG: &str = r#"
 [[source]]

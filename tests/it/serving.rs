@@ -3,7 +3,7 @@
 //! embed, index, OPML, metrics, the render cache, and a slowloris client.
 
 use crate::support::{
-    client, get, get_json, rss_titles, xml_check::assert_well_formed, Daemon, Upstream, Workspace,
+    client, get, get_json, rss_titles, xml::assert_well_formed, Daemon, Upstream, Workspace,
 };
 use reqwest::StatusCode;
 use std::io::{Read, Write};

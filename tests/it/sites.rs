@@ -3,7 +3,7 @@
 //! rules and ranking apply; a second poll updates points in place without a new guid.
 
 use crate::support::{
-    all_elements, get_text, rss_titles, xml_check::assert_well_formed, Upstream, Workspace,
+    all_elements, get_text, rss_titles, xml::assert_well_formed, Upstream, Workspace,
 };
 use serde_json::Value;
 

@@ -1,11 +1,6 @@
 //! Test harness shared by the end-to-end tests: a real HTTP server serving files from
 //! `fixtures/` (with ETags and 304s, and routes a test can re-point), the real `feedsift`
 //! binary run against a config in a temp dir, and a real HTTP client.
-#![allow(dead_code)]
-
-pub mod bad_upstream;
-pub mod xml_check;
-
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
