@@ -1,6 +1,8 @@
-//! Test harness shared by the end-to-end tests: a real HTTP server serving files from
-//! `fixtures/` (with ETags and 304s, and routes a test can re-point), the real `feedsift`
-//! binary run against a config in a temp dir, and a real HTTP client.
+//! A well-behaved upstream: a real HTTP server on 127.0.0.1 serving files from `fixtures/`
+//! (with ETags and 304s) at paths a test chooses and can re-point, counting the requests.
+//! For upstreams that misbehave byte by byte, see `bad_upstream`.
+
+use super::config::{devto, hn, lobsters, reddit, Source};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
@@ -8,13 +10,31 @@ use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
+
+/// A fixture's bytes (`name` relative to `fixtures/`).
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(fixtures_dir().join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+/// The Hacker News front page (Algolia JSON): 7 stories, "Raft in Practice" among them.
+pub const HN_FRONT_PAGE: &str = "sites/hn_front_page.json";
+/// The Lobsters hottest page (JSON).
+pub const LOBSTERS_HOTTEST: &str = "sites/lobsters_hottest.json";
+
+/// Fixture stems of the four community sites' front pages, in the order Hacker News,
+/// /r/programming, Lobsters, Dev.to; `<stem>.json` is a first poll, `<stem>_2.json` a second
+/// one where points have grown.
+pub const SITE_FIXTURES: [&str; 4] = [
+    "sites/hn_front_page",
+    "sites/reddit_programming_top",
+    "sites/lobsters_hottest",
+    "sites/devto_top",
+];
 
 #[derive(Default)]
 struct Routes {
@@ -60,30 +80,39 @@ impl Upstream {
         format!("http://{}{}", self.addr, path)
     }
 
-    /// Serves `fixtures/<file>` at `path` (replacing what was there).
-    pub fn serve(&self, path: &str, file: &str) {
-        self.routes
-            .lock()
-            .unwrap()
-            .files
-            .insert(path.into(), Route::File(file.into()));
+    fn route(&self, path: &str, route: Route) -> String {
+        self.routes.lock().unwrap().files.insert(path.into(), route);
+        self.url(path)
     }
 
-    /// Serves `bytes` (made by the test) at `path`.
-    pub fn serve_bytes(&self, path: &str, bytes: Vec<u8>) {
-        self.routes
-            .lock()
-            .unwrap()
-            .files
-            .insert(path.into(), Route::Bytes(bytes));
+    /// Serves `fixtures/<file>` at `path` (replacing what was there); returns its URL.
+    pub fn serve(&self, path: &str, file: &str) -> String {
+        self.route(path, Route::File(file.into()))
     }
 
-    pub fn fail(&self, path: &str, status: u16) {
-        self.routes
-            .lock()
-            .unwrap()
-            .files
-            .insert(path.into(), Route::Status(status));
+    /// Serves `bytes` (made by the test) at `path`; returns its URL.
+    pub fn serve_bytes(&self, path: &str, bytes: Vec<u8>) -> String {
+        self.route(path, Route::Bytes(bytes))
+    }
+
+    /// Answers `status` with no body at `path`; returns its URL.
+    pub fn fail(&self, path: &str, status: u16) -> String {
+        self.route(path, Route::Status(status))
+    }
+
+    /// Serves the four sites' front pages of poll `round` (1 or 2, see [`SITE_FIXTURES`]) at
+    /// `paths` (Hacker News, /r/programming, Lobsters, Dev.to, in that order), and returns the
+    /// four `[[source]]`s that read them: ids `hn`, `reddit-programming`, `lobsters`, `devto`.
+    pub fn serve_sites(&self, paths: [&str; 4], round: u8) -> [Source; 4] {
+        let suffix = match round {
+            1 => "",
+            2 => "_2",
+            _ => panic!("the site fixtures hold two polls, not {round}"),
+        };
+        let [h, r, l, d] = std::array::from_fn(|i| {
+            self.serve(paths[i], &format!("{}{suffix}.json", SITE_FIXTURES[i]))
+        });
+        [hn(h), reddit(r), lobsters(l), devto(d)]
     }
 
     /// Requests to `path` so far, and how many of them were conditional.
@@ -150,240 +179,4 @@ async fn serve_fixture(
         Bytes::from(bytes),
     )
         .into_response()
-}
-
-/// `[[source]]` blocks for the four community sites, served by `up` at these paths
-/// (Hacker News, /r/programming, Lobsters, Dev.to); `hn_poll` overrides Hacker News' interval.
-pub fn site_sources(up: &Upstream, paths: [&str; 4], hn_poll: Option<&str>) -> String {
-    let poll = hn_poll
-        .map(|p| format!("poll = \"{p}\"\n"))
-        .unwrap_or_default();
-    format!(
-        "[[source]]\nid = \"hn\"\nkind = \"hackernews\"\nurl = \"{}\"\n{poll}\n\
-         [[source]]\nid = \"reddit-programming\"\nkind = \"reddit\"\nsubreddit = \"programming\"\nurl = \"{}\"\n\n\
-         [[source]]\nid = \"lobsters\"\nkind = \"lobsters\"\nurl = \"{}\"\n\n\
-         [[source]]\nid = \"devto\"\nkind = \"devto\"\nurl = \"{}\"\n",
-        up.url(paths[0]),
-        up.url(paths[1]),
-        up.url(paths[2]),
-        up.url(paths[3]),
-    )
-}
-
-/// A free loopback port (bound then released: good enough for tests).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A config file and data dir in a temp dir.
-pub struct Workspace {
-    pub dir: tempfile::TempDir,
-    pub port: u16,
-}
-
-impl Workspace {
-    /// Writes feeds.toml: a `[server]` section on a free port, then `body`.
-    pub fn new(body: &str) -> Workspace {
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let config = format!(
-            "[server]\nlisten = \"127.0.0.1:{port}\"\nbase_url = \"http://127.0.0.1:{port}\"\ndata_dir = \"data\"\n\n{body}"
-        );
-        std::fs::write(dir.path().join("feeds.toml"), config).unwrap();
-        Workspace { dir, port }
-    }
-
-    pub fn config_path(&self) -> PathBuf {
-        self.dir.path().join("feeds.toml")
-    }
-
-    pub fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Runs `feedsift <args> --config <this config>` to completion.
-    pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_feedsift"))
-            .args(args)
-            .arg("--config")
-            .arg(self.config_path())
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap()
-    }
-
-    /// Runs `feedsift fetch --once`, asserting success; returns stdout.
-    pub fn fetch_once(&self) -> String {
-        let out = self.run(&["fetch", "--once"]);
-        assert!(
-            out.status.success(),
-            "fetch failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// Starts `feedsift serve` and waits until it answers.
-    pub async fn serve(&self) -> Daemon {
-        let child = Command::new(env!("CARGO_BIN_EXE_feedsift"))
-            .args(["serve", "--config"])
-            .arg(self.config_path())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let daemon = Daemon {
-            child: Some(child),
-            base: self.base(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(r) = client()
-                .get(format!("{}/healthz", daemon.base))
-                .send()
-                .await
-            {
-                if r.status().is_success() {
-                    return daemon;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "feedsift serve did not answer within 20 s"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-/// A running `feedsift serve`; stopped with SIGTERM on `stop` or drop.
-pub struct Daemon {
-    child: Option<Child>,
-    pub base: String,
-}
-
-impl Daemon {
-    pub fn pid(&self) -> u32 {
-        self.child.as_ref().map_or(0, Child::id)
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    /// SIGTERM, then waits: returns the exit status and stderr.
-    pub fn stop(mut self) -> (std::process::ExitStatus, String) {
-        let mut child = self.child.take().unwrap();
-        terminate(&child);
-        wait_with_timeout(&mut child, Duration::from_secs(10))
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn terminate(child: &Child) {
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-}
-
-fn wait_with_timeout(child: &mut Child, limit: Duration) -> (std::process::ExitStatus, String) {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut stderr = String::new();
-            if let Some(mut e) = child.stderr.take() {
-                use std::io::Read;
-                let _ = e.read_to_string(&mut stderr);
-            }
-            return (status, stderr);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("feedsift did not exit within {limit:?} of SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// GETs `url` with a plain client, failing the test if no response arrives.
-pub async fn get(url: &str) -> reqwest::Response {
-    client()
-        .get(url)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{url}: {e}"))
-}
-
-/// GETs `url` and parses its body as JSON, failing the test on any error.
-pub async fn get_json(url: &str) -> serde_json::Value {
-    let body = client()
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{url}: not JSON: {e}"))
-}
-
-/// GETs `url`, asserting a 2xx answer, and returns its body as text.
-pub async fn get_text(url: &str) -> String {
-    let response = client().get(url).send().await.unwrap();
-    assert!(
-        response.status().is_success(),
-        "{url}: {}",
-        response.status()
-    );
-    response.text().await.unwrap()
-}
-
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
-
-/// Titles of the items of an RSS document, in order.
-pub fn rss_titles(xml: &str) -> Vec<String> {
-    xml.split("<item>")
-        .skip(1)
-        .filter_map(|item| {
-            Some(
-                item.split_once("<title>")?
-                    .1
-                    .split_once("</title>")?
-                    .0
-                    .to_string(),
-            )
-        })
-        .collect()
-}
-
-/// Text of every `<tag>...</tag>` in `xml`, in order.
-pub fn all_elements(xml: &str, tag: &str) -> Vec<String> {
-    let open = format!("<{tag}");
-    let close = format!("</{tag}>");
-    xml.split(&open)
-        .skip(1)
-        .filter_map(|rest| {
-            let body = rest.split_once('>')?.1;
-            Some(body.split_once(&close)?.0.to_string())
-        })
-        .collect()
 }
