@@ -57,7 +57,9 @@ pub fn fetch(config: Config) -> anyhow::Result<()> {
 pub fn status(config: &Config) -> anyhow::Result<()> {
     let report = match Store::open(&config.server.data_dir) {
         Ok(store) => health::report(config, &store),
-        Err(StoreError::Open { .. }) => serde_json::from_slice(&from_daemon(config, "/healthz")?)?,
+        Err(StoreError::Locked { .. }) => {
+            serde_json::from_slice(&from_daemon(config, "/healthz")?)?
+        }
         Err(e) => return Err(e.into()),
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
@@ -87,7 +89,7 @@ pub fn explain(
             };
             views::explain_topic(&store, topic, &filter, chrono::Utc::now())?
         }
-        Err(StoreError::Open { .. }) => {
+        Err(StoreError::Locked { .. }) => {
             let mut query = url::form_urlencoded::Serializer::new(String::new());
             if all {
                 query.append_pair("all", "1");
@@ -150,7 +152,7 @@ pub fn export(config: &Config, out: &std::path::Path) -> anyhow::Result<()> {
     let plan = export::plan(config);
     let store = match Store::open(&config.server.data_dir) {
         Ok(store) => Some(store),
-        Err(StoreError::Open { .. }) => None,
+        Err(StoreError::Locked { .. }) => None,
         Err(e) => return Err(e.into()),
     };
     let now = chrono::Utc::now();

@@ -84,6 +84,8 @@ pub struct Ingester {
     hosts: HostLimits,
     /// Sources some `content = "full"` topic reads: only their HTML is sanitized and kept.
     full_content_sources: Arc<HashSet<String>>,
+    /// Entries of one response kept, newest first.
+    max_entries: usize,
 }
 
 impl Ingester {
@@ -94,6 +96,7 @@ impl Ingester {
             summary_words: config.defaults.summary_words,
             hosts,
             full_content_sources: Arc::new(config.full_content_sources()),
+            max_entries: MAX_ENTRIES,
         })
     }
 
@@ -141,22 +144,34 @@ impl Ingester {
             }
             Ok(Fetched::Body(body)) => {
                 state.moved_to = body.moved_to.as_ref().map(Url::to_string);
-                let ctx = SourceContext {
-                    source,
-                    url: &body.final_url,
-                    fetched_at: now,
-                };
-                let step = match sources::parse(&ctx, &body.bytes) {
-                    Ok(parsed) => {
+                let bytes = body.bytes.len();
+                // Parsing and normalizing are CPU work: off the async threads, which serve.
+                let this = self.clone();
+                let owned = source.clone();
+                let final_url = body.final_url.clone();
+                let body_bytes = body.bytes;
+                let parsed = tokio::task::spawn_blocking(move || {
+                    let ctx = SourceContext {
+                        source: &owned,
+                        url: &final_url,
+                        fetched_at: now,
+                    };
+                    sources::parse(&ctx, &body_bytes)
+                        .map(|parsed| (parsed.ttl, this.normalize(parsed)))
+                })
+                .await;
+                let step = match parsed {
+                    Ok(Ok((ttl, step))) => {
                         // Validators are kept only for bytes we could use: a body we failed
                         // to parse must be fetched again, not answered with 304 forever.
                         keep_validators(&mut state, body.etag.clone(), body.last_modified.clone());
-                        hint = parsed.ttl.max(body.max_age);
-                        self.normalize(parsed)
+                        hint = ttl.max(body.max_age);
+                        step
                     }
-                    Err(e) => Step::Failed(format!("{e}")),
+                    Ok(Err(e)) => Step::Failed(format!("{e}")),
+                    Err(e) => Step::Failed(format!("parse task failed: {e}")),
                 };
-                (step, Some(body.status), body.bytes.len())
+                (step, Some(body.status), bytes)
             }
             Err(e) => {
                 if let FetchError::Status { retry_after: r, .. } = &e {
@@ -198,10 +213,19 @@ impl Ingester {
         report
     }
 
+    /// Normalizes the newest `max_entries` sightings of one response; the rest are skipped
+    /// (a feed of 74k items is a mistake or an attack, and older items are the least use).
     fn normalize(&self, parsed: sources::Parsed) -> Step {
+        let mut sightings = parsed.sightings;
         let mut skipped = parsed.skipped.len();
-        let mut candidates = Vec::with_capacity(parsed.sightings.len());
-        for sighting in parsed.sightings {
+        if sightings.len() > self.max_entries {
+            // Undated entries count as new: they are stamped with the fetch time.
+            sightings.sort_by_key(|s| std::cmp::Reverse(s.published.unwrap_or(s.fetched_at)));
+            skipped += sightings.len() - self.max_entries;
+            sightings.truncate(self.max_entries);
+        }
+        let mut candidates = Vec::with_capacity(sightings.len());
+        for sighting in sightings {
             let keep_html = self.full_content_sources.contains(&sighting.source);
             match Candidate::from_sighting(sighting, self.summary_words, keep_html) {
                 Ok(c) => candidates.push(c),
@@ -266,6 +290,9 @@ fn log(report: &PollReport, source: &SourceConfig) {
         ),
     }
 }
+
+/// Entries of one response kept (the newest).
+const MAX_ENTRIES: usize = 1000;
 
 /// The HTTP client every fetch of `config` uses.
 pub(crate) fn fetcher(config: &Config) -> Result<Fetcher, FetchError> {

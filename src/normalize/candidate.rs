@@ -1,6 +1,7 @@
 //! A sighting made ready for the store: its canonical URL and story id, the clean link a
 //! reader follows, and its summary.
 
+use super::bounds::{bound_sighting, cut_long_words};
 use super::canonical_url::{canonical_url, clean_url, UrlError};
 use super::sanitize::sanitize_html;
 use super::summary::summarize;
@@ -24,13 +25,14 @@ impl Candidate {
     /// sanitized and kept only with `keep_html` (a full-content topic reads this source):
     /// sanitizing is the costliest step of ingest.
     pub fn from_sighting(
-        sighting: Sighting,
+        mut sighting: Sighting,
         summary_words: usize,
         keep_html: bool,
     ) -> Result<Candidate, UrlError> {
         let canonical = canonical_url(&sighting.url)?;
         let clean = clean_url(&sighting.url)?;
-        let summary = summarize(&sighting.text, summary_words);
+        bound_sighting(&mut sighting);
+        let summary = cut_long_words(&summarize(&sighting.text, summary_words));
         let base = super::parse_http_url(&sighting.url, None)?;
         let content_html = sighting
             .html

@@ -3,6 +3,7 @@
 
 pub(crate) mod article_text;
 pub(crate) mod boilerplate;
+pub(crate) mod bounds;
 pub(crate) mod candidate;
 pub(crate) mod canonical_url;
 pub(crate) mod extractive;

@@ -4,6 +4,7 @@
 
 mod index;
 pub(crate) mod keys;
+mod ledger;
 pub mod merge;
 mod records;
 mod schema;
@@ -11,6 +12,7 @@ mod schema;
 mod tests;
 
 pub use index::StoryIndex;
+use ledger::Ledger;
 pub use records::{ArticleState, SourceState};
 
 use crate::model::{Story, StoryId};
@@ -31,13 +33,27 @@ const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
-        "store {dir}: cannot open: {source} (is another feedsift process using this data_dir?)"
+        "store {dir}: in use by another process (is another feedsift process using this data_dir?)"
     )]
+    Locked { dir: PathBuf },
+    #[error("store {dir}: cannot open: {source}")]
     Open { dir: PathBuf, source: sled::Error },
+    #[error("store {dir}: the database is damaged ({detail}); restore {dir} from a backup, or move it aside to start with an empty store")]
+    Damaged { dir: PathBuf, detail: String },
+    #[error("store {path}: the disk is full ({source}); free space, nothing stored was lost")]
+    DiskFull {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("store {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("store {dir}: written by a newer feedsift (schema {found}, this build reads {SCHEMA_VERSION}); upgrade feedsift or use another data_dir")]
     NewerSchema { dir: PathBuf, found: u64 },
     #[error("store: {0}")]
-    Sled(#[from] sled::Error),
+    Sled(sled::Error),
     #[error("store: corrupt record {key}: {message}")]
     Corrupt { key: String, message: String },
 }
@@ -77,25 +93,118 @@ pub struct Store {
     write_lock: Arc<Mutex<()>>,
     /// Bumped after every change of stories: lets readers cache what they derive.
     generation: Arc<AtomicU64>,
+    /// The least story count the store holds, kept outside sled's files.
+    ledger: Arc<Ledger>,
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> StoreError {
+        match e {
+            sled::Error::Io(io) if is_disk_full(&io) => StoreError::DiskFull {
+                path: PathBuf::from("data_dir"),
+                source: io,
+            },
+            e => StoreError::Sled(e),
+        }
+    }
+}
+
+impl StoreError {
+    /// An I/O error on `path`, told apart: a full disk, or anything else.
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> StoreError {
+        if is_disk_full(&source) {
+            StoreError::DiskFull {
+                path: path.to_path_buf(),
+                source,
+            }
+        } else {
+            StoreError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    }
+
+    /// sled's error on opening `dir`, told apart: another process holds the lock, the files
+    /// are damaged, the disk is full, or something else.
+    fn opening(dir: &Path, source: sled::Error) -> StoreError {
+        let dir = dir.to_path_buf();
+        match source {
+            sled::Error::Io(e) if is_lock_contention(&e) => StoreError::Locked { dir },
+            sled::Error::Io(e) if is_disk_full(&e) => StoreError::DiskFull {
+                path: dir,
+                source: e,
+            },
+            sled::Error::Corruption { .. } | sled::Error::Unsupported(_) => StoreError::Damaged {
+                detail: source.to_string(),
+                dir,
+            },
+            source => StoreError::Open { dir, source },
+        }
+    }
+}
+
+/// sled wraps the OS's "would block" from `flock` in an error of its own words.
+fn is_lock_contention(e: &std::io::Error) -> bool {
+    let inner_would_block = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<std::io::Error>())
+        .is_some_and(|inner| inner.kind() == std::io::ErrorKind::WouldBlock);
+    e.kind() == std::io::ErrorKind::WouldBlock
+        || inner_would_block
+        || e.to_string().contains("could not acquire lock")
+}
+
+fn is_disk_full(e: &std::io::Error) -> bool {
+    // ENOSPC and EDQUOT.
+    matches!(e.raw_os_error(), Some(28) | Some(122))
+}
+
+/// sled's unfinished snapshots: an empty one (left by a process stopped on a full disk)
+/// makes the store unopenable, and none of them holds anything yet.
+fn remove_unfinished_snapshots(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let empty = entry.metadata().is_ok_and(|m| m.is_file() && m.len() == 0);
+        if name.starts_with("snap.") && name.ends_with(".generating") && empty {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 impl Store {
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let open_err = |source| StoreError::Open {
-            dir: dir.to_path_buf(),
-            source,
-        };
+        remove_unfinished_snapshots(dir);
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(CACHE_CAPACITY)
             .open()
-            .map_err(open_err)?;
+            .map_err(|e| StoreError::opening(dir, e))?;
         schema::migrate(&db, dir)?;
         let meta = db.open_tree("meta")?;
         let by_time = db.open_tree("by_time")?;
         let count = schema::story_count(&meta, &by_time)?;
+        let ledger = Ledger::in_dir(dir);
+        match ledger.read()? {
+            Some(expected) if count < expected => {
+                return Err(StoreError::Damaged {
+                    dir: dir.to_path_buf(),
+                    detail: format!(
+                        "it holds {count} stories, but {} records that it held at least {expected}",
+                        ledger.path().display()
+                    ),
+                })
+            }
+            Some(_) => {}
+            None => ledger.record(count)?,
+        }
         let index_meta = db.open_tree("index_meta")?;
         Ok(Store {
+            ledger: Arc::new(ledger),
             stories: db.open_tree("stories")?,
             by_time,
             sources: db.open_tree("sources")?,
@@ -218,6 +327,9 @@ impl Store {
             .map_err(|e| transaction_error(e, source_id))?;
         self.db.flush()?;
         self.count.store(count, Ordering::Release);
+        if report.new > 0 {
+            self.ledger.record(count)?;
+        }
         if report.new + report.updated > 0 {
             self.generation.fetch_add(1, Ordering::AcqRel);
         }
@@ -355,6 +467,8 @@ impl Store {
             .count
             .load(Ordering::Acquire)
             .saturating_sub(removed_stories);
+        // Lowered before the stories go: the ledger never claims more than the store holds.
+        self.ledger.record(count)?;
         (
             &self.stories,
             &self.articles,
@@ -404,7 +518,7 @@ struct Write {
 /// Our transactions never abort on purpose: an abort means the record was unusable.
 fn transaction_error(e: TransactionError<()>, key: &str) -> StoreError {
     match e {
-        TransactionError::Storage(e) => StoreError::Sled(e),
+        TransactionError::Storage(e) => StoreError::from(e),
         TransactionError::Abort(()) => StoreError::Corrupt {
             key: key.into(),
             message: "transaction aborted".into(),

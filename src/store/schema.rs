@@ -128,7 +128,7 @@ mod tests {
     fn open_after_drop(dir: &Path) -> Result<Store, StoreError> {
         for _ in 0..100 {
             match Store::open(dir) {
-                Err(StoreError::Open { .. }) => {
+                Err(StoreError::Locked { .. }) => {
                     std::thread::sleep(std::time::Duration::from_millis(20))
                 }
                 other => return other,

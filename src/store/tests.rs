@@ -1,17 +1,13 @@
-//! Store behaviour across writes: retention.
+//! Store behaviour across writes: retention, and damaged or contended stores told apart.
 
 use crate::model::{Sighting, StoryId};
 use crate::normalize::Candidate;
 use crate::store::SourceState;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use chrono::{Duration, TimeZone, Utc};
 
-#[test]
-fn pruning_removes_only_stories_older_than_the_cutoff_in_batches() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let now = Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0).unwrap();
-    let candidates: Vec<Candidate> = (0..10)
+fn candidates(n: i64, now: chrono::DateTime<Utc>) -> Vec<Candidate> {
+    (0..n)
         .map(|day| {
             let sighting = Sighting {
                 source: "s".into(),
@@ -33,7 +29,15 @@ fn pruning_removes_only_stories_older_than_the_cutoff_in_batches() {
             };
             Candidate::from_sighting(sighting, 60, false).unwrap()
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn pruning_removes_only_stories_older_than_the_cutoff_in_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0).unwrap();
+    let candidates = candidates(10, now);
     store
         .apply(&candidates, "s", &SourceState::default())
         .unwrap();
@@ -59,4 +63,102 @@ fn pruning_removes_only_stories_older_than_the_cutoff_in_batches() {
         .story(StoryId::from_canonical_url("https://example.com/8"))
         .unwrap()
         .is_none());
+}
+
+/// A store of `n` stories at `dir`, closed.
+fn filled(dir: &std::path::Path, n: i64) {
+    let store = Store::open(dir).unwrap();
+    let now = Utc::now();
+    for chunk in candidates(n, now).chunks(50) {
+        store.apply(chunk, "s", &SourceState::default()).unwrap();
+    }
+    store.flush().unwrap();
+}
+
+fn damaged_message(dir: &std::path::Path) -> String {
+    match Store::open(dir) {
+        Err(e @ StoreError::Damaged { .. }) => e.to_string(),
+        Err(other) => panic!("expected a damaged store, got: {other}"),
+        Ok(store) => panic!(
+            "a damaged store opened with {} stories as if nothing happened",
+            store.story_count()
+        ),
+    }
+}
+
+#[test]
+fn a_database_cut_short_or_replaced_is_never_taken_for_an_empty_store() {
+    let dir = tempfile::tempdir().unwrap();
+    filled(dir.path(), 300);
+    let db = dir.path().join("db");
+    let bytes = std::fs::read(&db).unwrap();
+    std::fs::write(&db, &bytes[..bytes.len() / 2]).unwrap();
+    let message = damaged_message(dir.path());
+    assert!(message.contains("feedsift-ledger"), "{message}");
+    assert!(
+        message.contains("restore") && message.contains("move it aside"),
+        "{message}"
+    );
+
+    // The database files gone altogether: the same.
+    let dir = tempfile::tempdir().unwrap();
+    filled(dir.path(), 30);
+    for name in ["db", "conf"] {
+        std::fs::remove_file(dir.path().join(name)).unwrap();
+    }
+    damaged_message(dir.path());
+}
+
+#[test]
+fn a_flipped_byte_is_reported_not_opened_as_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    filled(dir.path(), 300);
+    let db = dir.path().join("db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    // Somewhere in the written data (sled's file may be mostly preallocated zeroes).
+    let written = bytes.iter().rposition(|b| *b != 0).unwrap();
+    bytes[written / 2] ^= 0x5a;
+    std::fs::write(&db, &bytes).unwrap();
+    match Store::open(dir.path()) {
+        Ok(store) => assert_eq!(
+            store.story_count(),
+            300,
+            "a store that opens must hold what it held"
+        ),
+        Err(e) => assert!(matches!(e, StoreError::Damaged { .. }), "{e}"),
+    }
+    // A flipped byte in `conf` is damage too, not "another process".
+    let dir = tempfile::tempdir().unwrap();
+    filled(dir.path(), 3);
+    let conf = dir.path().join("conf");
+    let mut bytes = std::fs::read(&conf).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x5a;
+    std::fs::write(&conf, &bytes).unwrap();
+    match Store::open(dir.path()) {
+        Ok(store) => assert_eq!(store.story_count(), 3),
+        Err(e) => {
+            assert!(!e.to_string().contains("another"), "{e}");
+        }
+    }
+}
+
+#[test]
+fn a_store_held_by_another_opener_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let _held = Store::open(dir.path()).unwrap();
+    // sled locks per process: a second process is what contends in practice; a second
+    // open in this process must still not be mistaken for damage.
+    if let Err(e) = Store::open(dir.path()) {
+        assert!(matches!(e, StoreError::Locked { .. }), "{e}");
+    }
+}
+
+#[test]
+fn an_empty_unfinished_snapshot_does_not_make_the_store_unopenable() {
+    let dir = tempfile::tempdir().unwrap();
+    filled(dir.path(), 5);
+    std::fs::write(dir.path().join("snap.0000000000001234.generating"), b"").unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.story_count(), 5);
 }
