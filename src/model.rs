@@ -130,6 +130,16 @@ pub struct Story {
     /// Ids of the configured sources that reported the story (topics filter on these).
     pub sources: Vec<String>,
     pub sightings: Vec<StoredSighting>,
+    /// What its article page said, once fetched (link posts of topics that read articles).
+    #[serde(default)]
+    pub article: Option<Article>,
+}
+
+/// What a story's article page said, kept compact: enough to judge what it is about.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Article {
+    /// The first few hundred words of the page's main text (or its description).
+    pub excerpt: String,
 }
 
 impl Story {

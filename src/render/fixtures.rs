@@ -64,6 +64,7 @@ pub fn stories() -> Vec<Story> {
                 "https://www.reddit.com/r/programming/comments/x/",
             ),
         ],
+        article: None,
     };
     let hostile_url = "https://evil.example/?a=1&b=2";
     let hostile = Story {
@@ -83,6 +84,7 @@ pub fn stories() -> Vec<Story> {
             discussion_url: None,
             ..sighting("feed:blog", "Some \"Blog\"", None, None, "")
         }],
+        article: None,
     };
     vec![raft, hostile]
 }

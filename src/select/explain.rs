@@ -271,6 +271,7 @@ mod tests {
                 discussion_url: None,
                 first_seen: at,
             }],
+            article: None,
         }
     }
 

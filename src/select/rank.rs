@@ -131,6 +131,7 @@ mod tests {
                 discussion_url: None,
                 first_seen: published,
             }],
+            article: None,
         }
     }
 

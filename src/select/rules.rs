@@ -215,6 +215,7 @@ mod tests {
                     first_seen: at,
                 })
                 .collect(),
+            article: None,
         }
     }
 

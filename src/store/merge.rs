@@ -33,6 +33,7 @@ pub fn merge(existing: Option<Story>, c: &Candidate) -> Story {
             tags: union(&[], &s.tags),
             sources: vec![s.source.clone()],
             sightings: vec![stored],
+            article: None,
         };
         return story;
     };

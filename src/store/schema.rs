@@ -121,6 +121,7 @@ mod tests {
             tags: vec!["raft".into()],
             sources: vec!["hn".into()],
             sightings: vec![],
+            article: None,
         }
     }
 
