@@ -39,6 +39,9 @@ fn listing(up: &Upstream) -> Vec<u8> {
 }
 
 const CONFIG: &str = r#"
+[defaults]
+allow_private_networks = true
+
 [[source]]
 id = "hn"
 kind = "hackernews"

@@ -55,6 +55,7 @@ data_dir = "data"
 [defaults]
 poll = "10m"
 timeout = "1s"
+allow_private_networks = true
 {defaults}
 
 [[source]]

@@ -452,7 +452,11 @@ impl Reader {
         value
     }
 
-    fn table<'a, 'i>(&mut self, value: &'a Spanned<DeValue<'i>>, key: &str) -> Option<&'a DeTable<'i>> {
+    fn table<'a, 'i>(
+        &mut self,
+        value: &'a Spanned<DeValue<'i>>,
+        key: &str,
+    ) -> Option<&'a DeTable<'i>> {
         match value.get_ref() {
             DeValue::Table(t) => Some(t),
             _ => {
@@ -669,14 +673,13 @@ mod tests {
             .any(|m| m.starts_with("unknown key `min_point`, did you mean `min_points`? (expected one of `slug`, `title`, ")));
         assert!(messages.contains(&"unknown key `term`, did you mean `terms`? (expected `terms`)"));
         assert!(found.iter().all(|(span, key, _)| key.is_none()
-            && ["colour", "listen_on", "user_agnet", "min_point", "term"].contains(&span.as_str())));
+            && ["colour", "listen_on", "user_agnet", "min_point", "term"]
+                .contains(&span.as_str())));
     }
 
     #[test]
     fn missing_required_keys_and_misshapen_tables() {
-        let found = problems(
-            "server = 1\n[[source]]\nid = \"a\"\n\n[[topic]]\ntitle = \"T\"\n",
-        );
+        let found = problems("server = 1\n[[source]]\nid = \"a\"\n\n[[topic]]\ntitle = \"T\"\n");
         let messages: Vec<String> = found
             .iter()
             .map(|(_, k, m)| format!("{}: {m}", k.as_deref().unwrap_or("")))
@@ -692,7 +695,10 @@ mod tests {
         let (raw, _) = read("[[source]]\nid = \"a\"\n").unwrap();
         assert_eq!(raw.unreadable_source_ids, ["a"]);
         let found = problems("[source]\nid = \"a\"\n");
-        assert_eq!(found[0].2, "expected an array of tables (written [[source]]), found a table");
+        assert_eq!(
+            found[0].2,
+            "expected an array of tables (written [[source]]), found a table"
+        );
     }
 
     #[test]

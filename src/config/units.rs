@@ -62,7 +62,7 @@ pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
 /// it ("256MiB", "1KiB", "1500B").
 pub(crate) fn format_size(bytes: u64) -> String {
     for (unit, size) in [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
-        if bytes >= size && bytes % size == 0 {
+        if bytes >= size && bytes.is_multiple_of(size) {
             return format!("{}{unit}", bytes / size);
         }
     }

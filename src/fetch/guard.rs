@@ -76,9 +76,10 @@ fn non_public_v6(ip: Ipv6Addr) -> Option<&'static str> {
         return non_public_v4(v4);
     }
     if segments[..6] == [0; 6] {
-        return Some(non_public_v4(embedded_v4(segments[6], segments[7])).unwrap_or(
-            "an IPv4-compatible address (::a.b.c.d, deprecated and not routed)",
-        ));
+        return Some(
+            non_public_v4(embedded_v4(segments[6], segments[7]))
+                .unwrap_or("an IPv4-compatible address (::a.b.c.d, deprecated and not routed)"),
+        );
     }
     // NAT64 (64:ff9b::/96) reaches the IPv4 address it carries: allowed only when that one
     // is public. The local-use prefix 64:ff9b:1::/48 is never public.
@@ -164,9 +165,8 @@ impl Resolve for PublicResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let name = name.as_str().to_string();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
-                .await?
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
             if addrs.is_empty() {
                 return Err(format!("{name} resolves to no address").into());
             }
@@ -364,7 +364,11 @@ mod tests {
         let err = check_url(&Url::parse("http://2130706433/").unwrap()).unwrap_err();
         assert_eq!(err.to_string(), "127.0.0.1 is a loopback address");
         // Names are left to the resolver.
-        for text in ["http://localhost/", "https://example.com/", "http://8.8.8.8/"] {
+        for text in [
+            "http://localhost/",
+            "https://example.com/",
+            "http://8.8.8.8/",
+        ] {
             assert!(check_url(&Url::parse(text).unwrap()).is_ok(), "{text}");
         }
     }
@@ -380,11 +384,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(kept, vec![addr("93.184.215.14:0")]);
-        let err = public_only(
-            "rebind.example",
-            vec![addr("10.0.0.7:0"), addr("[::1]:0")],
-        )
-        .unwrap_err();
+        let err =
+            public_only("rebind.example", vec![addr("10.0.0.7:0"), addr("[::1]:0")]).unwrap_err();
         assert_eq!(
             err.to_string(),
             "rebind.example resolves to 10.0.0.7, a private address (10.0.0.0/8)"

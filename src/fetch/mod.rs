@@ -205,7 +205,11 @@ impl Fetcher {
             if public_only && hops == 0 {
                 guard::check_url(&current).map_err(|r| FetchError::Refused(r.to_string()))?;
             }
-            let client = if public_only { &self.public } else { &self.open };
+            let client = if public_only {
+                &self.public
+            } else {
+                &self.open
+            };
             let mut request = client.get(current.clone());
             // Validators go back byte for byte, non-ASCII included (HTTP allows obs-text).
             if let Some(etag) = etag.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok()) {
@@ -382,3 +386,6 @@ fn io_error_kind(e: &dyn std::error::Error) -> Option<std::io::ErrorKind> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests;

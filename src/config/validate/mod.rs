@@ -7,9 +7,9 @@ mod source;
 mod topic;
 
 use crate::config::*;
+use reqwest::header::HeaderValue;
 use source::validate_source;
 use std::collections::HashSet;
-use reqwest::header::HeaderValue;
 use std::ops::Range;
 use toml::Spanned;
 use topic::validate_topic;
@@ -61,7 +61,11 @@ impl Checker<'_> {
                 self.error(
                     v.span(),
                     key,
-                    format!("{:?} is too short (at least {})", v.get_ref(), format_duration(min)),
+                    format!(
+                        "{:?} is too short (at least {})",
+                        v.get_ref(),
+                        format_duration(min)
+                    ),
                 );
                 default
             }
@@ -69,7 +73,11 @@ impl Checker<'_> {
                 self.error(
                     v.span(),
                     key,
-                    format!("{:?} is too long (at most {})", v.get_ref(), format_duration(max)),
+                    format!(
+                        "{:?} is too long (at most {})",
+                        v.get_ref(),
+                        format_duration(max)
+                    ),
                 );
                 default
             }
@@ -248,7 +256,11 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
     let config_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let data_dir = match &raw.server.data_dir {
         Some(d) if d.get_ref().trim().is_empty() => {
-            c.error(d.span(), "server.data_dir", "must not be empty (e.g. \"./data\")");
+            c.error(
+                d.span(),
+                "server.data_dir",
+                "must not be empty (e.g. \"./data\")",
+            );
             "./data".to_string()
         }
         Some(d) => d.get_ref().clone(),
@@ -407,3 +419,6 @@ fn default_listen() -> SocketAddr {
         .parse()
         .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)))
 }
+
+#[cfg(test)]
+mod tests;
