@@ -219,7 +219,7 @@ impl ArticleWorker {
 /// Why an article gave no summary, and whether trying again could help.
 struct Failure {
     message: String,
-    /// Final: the address was refused or the URL cannot be fetched at all.
+    /// Final: the address guard refused it, so trying again cannot help.
     last: bool,
 }
 
