@@ -14,11 +14,17 @@ use std::time::Duration;
 const TICK: Duration = Duration::from_millis(500);
 
 /// Makes the config's topics the indexed ones (dropping indexes of removed or changed
-/// topics, which can take a while on a large store: off the async threads).
+/// topics, which can take a while on a large store: off the async threads), and files what
+/// writers marked since the indexes were last caught up (a `fetch --once`, or a crash), so
+/// the first feeds served are whole.
 pub(super) async fn register(store: &Store, config: &Config) -> anyhow::Result<()> {
     let store = store.clone();
     let indexes = index::for_topics(&config.topics);
-    tokio::task::spawn_blocking(move || store.register_indexes(indexes)).await??;
+    tokio::task::spawn_blocking(move || {
+        store.register_indexes(indexes)?;
+        store.catch_up_indexes()
+    })
+    .await??;
     Ok(())
 }
 

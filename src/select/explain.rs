@@ -16,8 +16,12 @@ pub struct Explanation {
     pub min_relevance: f64,
     pub sort: String,
     pub limit: usize,
-    /// Stories published within the window.
+    /// Stories published within the window that were explained.
     pub candidates: usize,
+    /// Set when the window holds more stories than one explanation reads: only the newest
+    /// this many (and every story in the feed) were explained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest_only: Option<usize>,
     pub in_feed: usize,
     pub stories: Vec<StoryExplanation>,
 }
@@ -110,6 +114,7 @@ pub(crate) fn explain(
         sort: topic.sort.name().to_string(),
         limit: topic.limit,
         candidates: in_window.len(),
+        newest_only: None,
         in_feed: feed.len(),
         stories,
     }
@@ -198,6 +203,11 @@ impl Explanation {
             self.sort,
             self.limit
         );
+        if let Some(newest) = self.newest_only {
+            out.push_str(&format!(
+                "(the window holds more: only its newest {newest} stories and the feed were read)\n\n"
+            ));
+        }
         out.push_str(&format!(
             "{:>4}  {:>5}  {:>6}  {:<48}  {}\n",
             "RANK", "REL", "POINTS", "TITLE", "WHY"

@@ -1,7 +1,8 @@
-//! Rendered responses per (topic, view, query): the bytes in every coding (compressed once,
-//! at render time) and every response head, so a hit does no database, rendering or
-//! formatting work. An entry stays good until the store changes or an item of it leaves the
-//! window; concurrent misses of one key wait for a single render.
+//! Rendered responses per (topic, view, parsed narrowing): the bytes in every coding
+//! (compressed once, at render time) and every response head, so a hit does no database,
+//! rendering or formatting work. An entry stays good until the store changes or an item of
+//! it leaves the window; concurrent misses of one key wait for a single render. The cache is
+//! bounded in bytes (`[server] cache_bytes`): the least recently used entries go first.
 
 use super::encoding::{self, Coding};
 use axum::body::Bytes;
@@ -99,6 +100,18 @@ impl Rendered {
     fn fresh(&self, generation: u64, now: DateTime<Utc>) -> bool {
         self.generation == generation && self.valid_until.is_none_or(|until| now < until)
     }
+
+    /// Bytes this response holds: bodies and heads.
+    fn size(&self) -> usize {
+        let heads: usize = self
+            .ok_heads
+            .iter()
+            .chain(&self.not_modified_heads)
+            .flat_map(|h| h.iter())
+            .map(|(name, value)| name.as_str().len() + value.len() + 32)
+            .sum();
+        self.bodies.iter().map(Bytes::len).sum::<usize>() + heads + 256
+    }
 }
 
 fn header_value(text: &str) -> HeaderValue {
@@ -121,6 +134,10 @@ fn not_modified_head(etag: &str, info: &RenderInfo) -> HeaderMap {
     head.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
+    );
+    head.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
     );
     for (name, value) in info.extra_headers {
         head.insert(name.clone(), value.clone());
@@ -166,29 +183,112 @@ impl Slot {
         self.rendering.lock().await
     }
 
-    pub(super) fn put(&self, rendered: Arc<Rendered>) {
+    fn put(&self, rendered: Arc<Rendered>) {
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(rendered);
     }
 }
 
-/// Keys beyond this are dropped (all at once): ad hoc queries must not grow it forever.
-const MAX_ENTRIES: usize = 4096;
+/// What an entry costs beyond its response: the key, the slot, the map's bookkeeping.
+const ENTRY_OVERHEAD: usize = 512;
 
-#[derive(Default)]
+struct Entry {
+    slot: Arc<Slot>,
+    /// The cache's clock when the entry was last asked for.
+    used: u64,
+    /// Bytes counted for it (its response and overhead).
+    size: usize,
+}
+
+struct Entries {
+    map: HashMap<String, Entry>,
+    clock: u64,
+    bytes: usize,
+}
+
 pub(super) struct RenderCache {
-    slots: Mutex<HashMap<String, Arc<Slot>>>,
+    entries: Mutex<Entries>,
+    capacity: usize,
 }
 
 impl RenderCache {
+    pub(super) fn new(capacity_bytes: u64) -> RenderCache {
+        RenderCache {
+            entries: Mutex::new(Entries {
+                map: HashMap::new(),
+                clock: 0,
+                bytes: 0,
+            }),
+            capacity: usize::try_from(capacity_bytes).unwrap_or(usize::MAX),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The slot of `key`, made (empty) when there is none.
     pub(super) fn slot(&self, key: &str) -> Arc<Slot> {
-        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(slot) = slots.get(key) {
-            return Arc::clone(slot);
+        let mut entries = self.lock();
+        entries.clock += 1;
+        let now = entries.clock;
+        if let Some(entry) = entries.map.get_mut(key) {
+            entry.used = now;
+            return Arc::clone(&entry.slot);
         }
-        if slots.len() >= MAX_ENTRIES {
-            slots.clear();
+        let slot = Arc::new(Slot::default());
+        let size = key.len() + ENTRY_OVERHEAD;
+        entries.bytes += size;
+        entries.map.insert(
+            key.to_string(),
+            Entry {
+                slot: Arc::clone(&slot),
+                used: now,
+                size,
+            },
+        );
+        self.evict(&mut entries, key);
+        slot
+    }
+
+    /// Makes `rendered` the response of `key` (through its slot), then evicts the least
+    /// recently used entries until the cache fits its capacity again.
+    pub(super) fn put(&self, key: &str, slot: &Arc<Slot>, rendered: Arc<Rendered>) {
+        let size = key.len() + ENTRY_OVERHEAD + rendered.size();
+        slot.put(rendered);
+        let mut entries = self.lock();
+        // The entry may have been evicted while rendering: the response is then served once.
+        let Some(entry) = entries
+            .map
+            .get_mut(key)
+            .filter(|e| Arc::ptr_eq(&e.slot, slot))
+        else {
+            return;
+        };
+        let old = std::mem::replace(&mut entry.size, size);
+        entries.bytes = entries.bytes - old + size;
+        self.evict(&mut entries, key);
+    }
+
+    /// Drops least recently used entries (never `keep`) while over capacity.
+    fn evict(&self, entries: &mut Entries, keep: &str) {
+        while entries.bytes > self.capacity {
+            let oldest = entries
+                .map
+                .iter()
+                .filter(|(k, _)| k.as_str() != keep)
+                .min_by_key(|(_, e)| e.used)
+                .map(|(k, _)| k.clone());
+            let Some(key) = oldest else { break };
+            if let Some(gone) = entries.map.remove(&key) {
+                entries.bytes -= gone.size;
+            }
         }
-        Arc::clone(slots.entry(key.to_string()).or_default())
+    }
+
+    /// Bytes held now (responses and overhead).
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
+        self.lock().bytes
     }
 }
 
@@ -260,6 +360,7 @@ mod tests {
             "cache-control",
             "vary",
             "access-control-allow-origin",
+            "x-content-type-options",
             "content-security-policy",
         ];
         assert_eq!(names(r.not_modified_head(Coding::Gzip)), common);
@@ -272,5 +373,63 @@ mod tests {
         assert_eq!(gzip[header::CACHE_CONTROL], "public, max-age=300");
         assert_eq!(gzip[header::LAST_MODIFIED], "Thu, 01 Jan 1970 00:00:00 GMT");
         assert_eq!(r.ok_head(Coding::Brotli)[header::CONTENT_ENCODING], "br");
+    }
+
+    fn sized(bytes: usize) -> Arc<Rendered> {
+        // Incompressible bytes, so every coding holds about as much.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let body: Vec<u8> = (0..bytes)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        Arc::new(Rendered::new(
+            body,
+            RenderInfo {
+                last_modified: SystemTime::UNIX_EPOCH,
+                content_type: "application/rss+xml",
+                max_age: 60,
+                generation: 1,
+                valid_until: None,
+                extra_headers: &[],
+            },
+        ))
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_bytes_and_drops_the_least_recently_used() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        let cache = RenderCache::new(1024 * 1024);
+        let hot = cache.slot("/t/hot.rss");
+        cache.put("/t/hot.rss", &hot, sized(100_000));
+        for n in 0..40 {
+            let key = format!("/t/t.rss?limit={n}");
+            let slot = cache.slot(&key);
+            cache.put(&key, &slot, sized(100_000));
+            // A reader keeps asking for the hot feed between the others.
+            cache.slot("/t/hot.rss");
+            assert!(cache.bytes() <= 1024 * 1024, "{} bytes", cache.bytes());
+        }
+        assert!(
+            cache.slot("/t/hot.rss").fresh(1, now).is_some(),
+            "the recently used entry stays"
+        );
+        assert!(
+            cache.slot("/t/t.rss?limit=0").fresh(1, now).is_none(),
+            "the oldest went first"
+        );
+        assert!(cache.slot("/t/t.rss?limit=39").fresh(1, now).is_some());
+    }
+
+    #[test]
+    fn keys_without_responses_are_bounded_too() {
+        let cache = RenderCache::new(64 * 1024);
+        for n in 0..10_000 {
+            cache.slot(&format!("/t/t.rss?q=-zz{n}"));
+        }
+        assert!(cache.bytes() <= 64 * 1024);
     }
 }

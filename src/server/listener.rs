@@ -1,7 +1,9 @@
 //! The accept loop: hyper's HTTP/1 server with a header-read timeout (a client that sends
-//! half a request is dropped), a header size cap, a cap on concurrent connections, and a
-//! graceful shutdown that lets requests in flight finish.
+//! half a request is dropped), a send timeout (a client that takes no data is dropped), a
+//! header size cap, a cap on concurrent connections, and a graceful shutdown that lets
+//! requests in flight finish.
 
+use super::stall::StallGuard;
 use super::App;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -22,6 +24,8 @@ pub(crate) struct Limits {
     pub max_connections: usize,
     /// How long shutdown waits for requests in flight.
     pub shutdown_grace: Duration,
+    /// A connection whose client takes no data for this long is closed.
+    pub send_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -31,6 +35,7 @@ impl Default for Limits {
             max_header_bytes: 16 * 1024,
             max_connections: 1024,
             shutdown_grace: Duration::from_secs(5),
+            send_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -72,6 +77,7 @@ pub(crate) async fn serve(
             _ = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let stream = StallGuard::new(stream, limits.send_timeout);
         let connection =
             graceful.watch(builder.serve_connection(TokioIo::new(stream), app.clone()));
         tokio::spawn(async move {

@@ -8,6 +8,7 @@ mod encoding;
 mod error;
 pub(crate) mod listener;
 mod query;
+mod stall;
 mod topic;
 
 use crate::config::Config;
@@ -15,7 +16,7 @@ use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::topics::{health, views};
 use axum::extract::{MatchedPath, Path, RawQuery, Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -33,6 +34,9 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+
+/// Bytes the render cache may hold.
+const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// What the daemon hands the server: the config now (a reload sends a new one), the store
 /// and the metrics.
@@ -55,7 +59,7 @@ impl AppState {
             config,
             store,
             metrics,
-            cache: RenderCache::default(),
+            cache: RenderCache::new(DEFAULT_CACHE_BYTES),
         })
     }
 }
@@ -93,7 +97,17 @@ fn router(state: Arc<Live>) -> Router {
         .route("/api/explain/{slug}", get(explain))
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), track))
         .fallback(not_found)
+        .layer(middleware::map_response(no_sniffing))
         .with_state(state)
+}
+
+/// Every response says its content type is meant: a browser must not sniff a feed as HTML.
+async fn no_sniffing(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 /// What hyper calls for each request. GETs of the topic routes, nearly all of the traffic,
@@ -123,7 +137,10 @@ impl hyper::service::Service<axum::http::Request<Incoming>> for App {
 
     fn call(&self, request: axum::http::Request<Incoming>) -> Answer {
         let Some(route) = topic::HotRoute::of(&request) else {
-            return Answer::Later(Box::pin(self.router.call(request)));
+            let routed = self.router.call(request);
+            return Answer::Later(Box::pin(async move {
+                Ok(within_deadline(async { routed.await.unwrap_or_else(|e| match e {}) }).await)
+            }));
         };
         // Counted as `track` counts what the router serves.
         let started = Instant::now();
@@ -135,11 +152,26 @@ impl hyper::service::Service<axum::http::Request<Incoming>> for App {
                 Answer::Now(std::future::ready(Ok(response)))
             }
             topic::Reply::Later(rendering) => Answer::Later(Box::pin(async move {
-                let response = rendering.await;
+                let response = within_deadline(rendering).await;
                 record(&state, label, &response, started);
                 Ok(response)
             })),
         }
+    }
+}
+
+/// Longest a response may take to be ready: a render or a store stuck past it is answered
+/// with 503, so no request holds a connection forever.
+const RESPONSE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn within_deadline(response: impl Future<Output = Response>) -> Response {
+    match tokio::time::timeout(RESPONSE_DEADLINE, response).await {
+        Ok(response) => response,
+        Err(_) => Error::Unavailable(format!(
+            "no response within {} s; try again later",
+            RESPONSE_DEADLINE.as_secs()
+        ))
+        .into_response(),
     }
 }
 
@@ -263,10 +295,17 @@ async fn metrics(State(live): State<Arc<Live>>) -> Response {
 }
 
 /// `?all=1` lists every candidate; `?story=URL` only that story.
+/// How long an explanation is reused while the store does not change (it states the
+/// window start it computed, which moves with the clock).
+const EXPLAIN_REUSE: chrono::Duration = chrono::Duration::seconds(60);
+
+/// `?all=1` lists every candidate; `?story=URL` only that story. Answers are bounded
+/// (`views::explain_topic`) and cached like feeds.
 async fn explain(
     State(live): State<Arc<Live>>,
     Path(slug): Path<String>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Response, Error> {
     let state = live.get();
     let Some(topic) = state.config.topic(&slug).cloned() else {
@@ -287,13 +326,41 @@ async fn explain(
             _ => {}
         }
     }
-    let explanation = tokio::task::spawn_blocking(move || {
-        views::explain_topic(&state.store, &topic, &filter, Utc::now())
+    let key = format!(
+        "explain:{slug}?all={}&story={}",
+        filter.all,
+        filter.canonical_url.as_deref().unwrap_or_default()
+    );
+    let slot = state.cache.slot(&key);
+    if let Some(r) = slot.fresh(state.store.generation(), Utc::now()) {
+        return Ok(topic::respond(&r, &headers));
+    }
+    // One explanation per key at a time, like a feed's render.
+    let _rendering = slot.render_lock().await;
+    let (generation, now) = (state.store.generation(), Utc::now());
+    if let Some(r) = slot.fresh(generation, now) {
+        return Ok(topic::respond(&r, &headers));
+    }
+    let st = Arc::clone(&state);
+    let (generation, explanation) = tokio::task::spawn_blocking(move || {
+        st.store.try_catch_up_indexes()?;
+        let generation = st.store.generation();
+        views::explain_topic(&st.store, &topic, &filter, now).map(|e| (generation, e))
     })
     .await
     .map_err(|e| error::task_failed("explain", e))??;
-    let body = serde_json::to_string(&explanation).map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(json(body))
+    let body = serde_json::to_vec(&explanation).map_err(|e| Error::Internal(e.to_string()))?;
+    let info = cache::RenderInfo {
+        last_modified: now.into(),
+        content_type: "application/json",
+        max_age: 0,
+        generation,
+        valid_until: Some(now + EXPLAIN_REUSE),
+        extra_headers: &[],
+    };
+    let rendered = Arc::new(cache::Rendered::new(body, info));
+    state.cache.put(&key, &slot, Arc::clone(&rendered));
+    Ok(topic::respond(&rendered, &headers))
 }
 
 fn json(body: String) -> Response {

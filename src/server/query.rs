@@ -15,6 +15,9 @@ pub(super) struct Narrowing {
     pub exclude: Vec<String>,
     pub window: Option<Duration>,
     pub sort: Option<Sort>,
+    /// The known parameters as written (trimmed), in the order first given, the last value
+    /// of a repeated one winning: the canonical query.
+    spelled: Vec<(&'static str, String)>,
 }
 
 /// A parameter with a bad value: answered with 400 and this message.
@@ -31,6 +34,7 @@ impl std::fmt::Display for BadParam {
 }
 
 const MAX_LIMIT: usize = 1000;
+const KNOWN: [&str; 5] = ["limit", "min_points", "window", "sort", "q"];
 
 /// Parses the query string of a topic URL. Unknown parameters are ignored (cache busters,
 /// tracking), known ones must be valid.
@@ -39,6 +43,12 @@ pub(super) fn parse(query: Option<&str>, topic: &Topic) -> Result<Narrowing, Bad
     let bad = |name, message: String| BadParam { name, message };
     for (key, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         let value = value.trim();
+        if let Some(name) = KNOWN.iter().copied().find(|k| *k == key) {
+            match n.spelled.iter_mut().find(|(k, _)| *k == name) {
+                Some(slot) => slot.1 = value.to_string(),
+                None => n.spelled.push((name, value.to_string())),
+            }
+        }
         match key.as_ref() {
             "limit" => match value.parse::<usize>() {
                 Ok(l) if (1..=MAX_LIMIT).contains(&l) => n.limit = Some(l),
@@ -136,6 +146,17 @@ fn split_terms(q: &str) -> Vec<String> {
 }
 
 impl Narrowing {
+    /// The narrowing as one query for every way of writing it: unknown parameters gone,
+    /// repeated ones once, values trimmed ("" when nothing narrows). It keys the render cache
+    /// and is the query of the feed's self link, so junk parameters never multiply entries.
+    pub(super) fn canonical_query(&self) -> String {
+        let mut out = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &self.spelled {
+            out.append_pair(name, value);
+        }
+        out.finish()
+    }
+
     /// The topic with this narrowing applied.
     pub(super) fn apply(&self, topic: &Topic) -> Topic {
         let mut t = topic.clone();
@@ -223,5 +244,26 @@ mod tests {
         }
         assert_eq!(parse(None, &topic()).unwrap(), Narrowing::default());
         assert_eq!(parse(Some(""), &topic()).unwrap(), Narrowing::default());
+    }
+
+    #[test]
+    fn equivalent_spellings_have_one_canonical_query() {
+        let t = topic();
+        let canonical = |q: &str| parse(Some(q), &t).unwrap().canonical_query();
+        assert_eq!(canonical(""), "");
+        assert_eq!(
+            canonical("utm_source=x&junk=1"),
+            "",
+            "unknown parameters are ignored"
+        );
+        assert_eq!(canonical("limit=5&junk=7"), "limit=5");
+        assert_eq!(canonical("junk=8&limit=%205&limit=5"), "limit=5");
+        assert_eq!(
+            canonical("window=2d&sort=recent&limit=3&fbclid=z"),
+            "window=2d&sort=recent&limit=3",
+            "the order as given, for self links that match the address asked for"
+        );
+        assert_eq!(canonical("q=raft+%22node+js%22"), "q=raft+%22node+js%22");
+        assert_ne!(canonical("q=-zz1"), canonical("q=-zz2"));
     }
 }

@@ -148,12 +148,20 @@ fn serve_topic(
     let Some(topic) = state.config.topic(slug) else {
         return Reply::Now(Error::unknown_topic(slug).into_response());
     };
-    let query = uri.query();
-    let narrowing = match query::parse(query, topic) {
+    let narrowing = match query::parse(uri.query(), topic) {
         Ok(n) => n,
         Err(bad) => return Reply::Now(Error::BadRequest(bad.to_string()).into_response()),
     };
-    let slot = state.cache.slot(cache_key(uri));
+    // Keyed by what is shown, not how it was asked for: unknown parameters and other
+    // spellings of the same narrowing share one entry (and one self link).
+    let canonical = narrowing.canonical_query();
+    let path = view.path(slug);
+    let key = if canonical.is_empty() {
+        path
+    } else {
+        format!("{path}?{canonical}")
+    };
+    let slot = state.cache.slot(&key);
     if let Some(r) = slot.fresh(state.store.generation(), Utc::now()) {
         state.metrics.cache_hit();
         return Reply::Now(respond(&r, headers));
@@ -164,25 +172,15 @@ fn serve_topic(
         narrowed: narrowing.apply(topic),
         max_age: views::max_age(&state.config, topic),
         view,
-        // The self link is the query as requested (validators check it against the document
-        // location); the cache key has it too, so the two always agree.
-        requested: query
-            .filter(|q| !q.is_empty())
-            .map(|q| format!("?{q}"))
-            .unwrap_or_default(),
+        requested: if canonical.is_empty() {
+            String::new()
+        } else {
+            format!("?{canonical}")
+        },
+        key,
     };
     let headers = headers.clone();
     Reply::Later(Box::pin(job.run(headers)))
-}
-
-/// The cache key: the address as requested (its path undecoded, an empty query dropped),
-/// borrowed from the request so that a hit allocates nothing. The path names the topic and
-/// view and the query the narrowing, so one key is always one response.
-fn cache_key(uri: &Uri) -> &str {
-    match (uri.query(), uri.path_and_query()) {
-        (Some(q), Some(pq)) if !q.is_empty() => pq.as_str(),
-        _ => uri.path(),
-    }
 }
 
 /// A render of a missed key, and what describes it.
@@ -192,7 +190,9 @@ struct RenderJob {
     narrowed: crate::select::Topic,
     max_age: u64,
     view: View,
+    /// The query of the self link: the canonical narrowing.
     requested: String,
+    key: String,
 }
 
 impl RenderJob {
@@ -204,6 +204,7 @@ impl RenderJob {
             max_age,
             view,
             requested,
+            key,
         } = self;
         // One render per key: whoever waited here finds the fresh response when it gets the lock.
         let _rendering = slot.render_lock().await;
@@ -216,6 +217,9 @@ impl RenderJob {
         state.metrics.cache_miss();
         let st = Arc::clone(&state);
         let built = tokio::task::spawn_blocking(move || {
+            // Files what the daemon has not yet, when no writer is busy; never waits.
+            st.store.try_catch_up_indexes()?;
+            let generation = st.store.generation();
             let render =
                 views::render_topic(&st.config, &st.store, &narrowed, view, &requested, now)?;
             let info = RenderInfo {
@@ -235,7 +239,7 @@ impl RenderJob {
         match built {
             Ok(Ok(r)) => {
                 let r = Arc::new(r);
-                slot.put(Arc::clone(&r));
+                state.cache.put(&key, &slot, Arc::clone(&r));
                 respond(&r, &headers)
             }
             Ok(Err(e)) => Error::from(e).into_response(),
@@ -245,7 +249,7 @@ impl RenderJob {
 }
 
 /// The cached bytes with their validators, in the best coding the client accepts, or a 304.
-fn respond(r: &Rendered, request: &HeaderMap) -> Response {
+pub(super) fn respond(r: &Rendered, request: &HeaderMap) -> Response {
     let accept = request
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok());
@@ -311,16 +315,5 @@ mod tests {
         for method in [Method::HEAD, Method::POST] {
             assert_eq!(HotRoute::of(&request(method, "/t/rust.rss")), None);
         }
-    }
-
-    #[test]
-    fn cache_keys_are_the_address_as_requested() {
-        let key = |target: &str| cache_key(&target.parse::<Uri>().unwrap()).to_string();
-        assert_eq!(key("/t/rust.rss"), "/t/rust.rss");
-        assert_eq!(key("/t/rust.rss?"), "/t/rust.rss");
-        assert_eq!(key("/t/rust.rss?limit=3"), "/t/rust.rss?limit=3");
-        assert_eq!(key("/t/rust.rss?limit=3?"), "/t/rust.rss?limit=3?");
-        assert_eq!(key("http://host/t/rust/embed?q=a"), "/t/rust/embed?q=a");
-        assert_ne!(key("/t/rust"), key("/t/rust/embed"));
     }
 }

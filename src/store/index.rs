@@ -8,10 +8,11 @@ use crate::model::{RankKey, Story, StoryId};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 
-/// Dirty stories re-filed per lock hold, and stories scanned per lock hold while building:
-/// writers wait at most one batch.
+/// Dirty stories read at a time while catching up (all under one lock hold, so an index shows
+/// whole fetches), and stories scanned per lock hold while building (writers wait at most one
+/// batch).
 const CATCH_UP_BATCH: usize = 500;
 const BUILD_BATCH: usize = 2000;
 
@@ -234,56 +235,90 @@ impl Store {
     }
 
     /// Re-files every dirty story in every registered index. Returns how many it re-filed.
-    /// Cheap when nothing is dirty; readers call it before reading an index.
+    /// Cheap when nothing is dirty. Holds the write lock throughout, so an index always shows
+    /// whole fetches: a reader that finds the lock taken serves the index as last filed.
+    /// Bumps the generation when it filed anything (what readers derived is stale then).
     pub fn catch_up_indexes(&self) -> Result<usize, StoreError> {
+        if self.dirty.is_empty() {
+            return Ok(0);
+        }
+        let guard = self.lock_writes();
+        self.file_all_dirty(&guard)
+    }
+
+    /// `catch_up_indexes` if no writer holds the store now; otherwise nothing, at once. A
+    /// render calls it first and never waits.
+    pub fn try_catch_up_indexes(&self) -> Result<usize, StoreError> {
+        if self.dirty.is_empty() {
+            return Ok(0);
+        }
+        match self.try_lock_writes() {
+            Some(guard) => self.file_all_dirty(&guard),
+            None => Ok(0),
+        }
+    }
+
+    fn file_all_dirty(&self, writes: &MutexGuard<'_, ()>) -> Result<usize, StoreError> {
+        let mut done = 0;
+        loop {
+            let filed = self.file_dirty_batch(writes)?;
+            done += filed;
+            if filed < CATCH_UP_BATCH {
+                break;
+            }
+        }
+        self.filed(done);
+        Ok(done)
+    }
+
+    fn filed(&self, done: usize) {
+        if done > 0 {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Re-files up to `CATCH_UP_BATCH` dirty stories; the caller holds the write lock.
+    fn file_dirty_batch(&self, _writes: &MutexGuard<'_, ()>) -> Result<usize, StoreError> {
         let registry = self.registry();
         if registry.is_empty() || self.dirty.is_empty() {
             return Ok(0);
         }
-        let mut done = 0;
-        loop {
-            let _guard = self.lock_writes();
-            let batch: Vec<(sled::IVec, sled::IVec)> = self
-                .dirty
-                .iter()
-                .take(CATCH_UP_BATCH)
-                .collect::<Result<_, _>>()?;
-            let mut removed = Vec::new();
-            let mut filed = Vec::new();
-            let mut cleaned = sled::Batch::default();
-            for (id_bytes, value) in &batch {
-                cleaned.remove(id_bytes);
-                let Ok(id) = <[u8; 16]>::try_from(id_bytes.as_ref()).map(StoryId) else {
-                    continue;
-                };
-                let was = keys::decode_rank(value, id);
-                let story = self.story(id)?;
-                for r in registry.entries.iter() {
-                    if let Some(was) = &was {
-                        removed.push(r.index.key(was));
-                    }
-                    if let Some(story) = story.as_ref().filter(|s| r.index.admits(s)) {
-                        filed.push(r.index.key(&story.rank_key()));
-                    }
+        let batch: Vec<(sled::IVec, sled::IVec)> = self
+            .dirty
+            .iter()
+            .take(CATCH_UP_BATCH)
+            .collect::<Result<_, _>>()?;
+        let mut removed = Vec::new();
+        let mut filed = Vec::new();
+        let mut cleaned = sled::Batch::default();
+        for (id_bytes, value) in &batch {
+            cleaned.remove(id_bytes);
+            let Ok(id) = <[u8; 16]>::try_from(id_bytes.as_ref()).map(StoryId) else {
+                continue;
+            };
+            let was = keys::decode_rank(value, id);
+            let story = self.story(id)?;
+            for r in registry.entries.iter() {
+                if let Some(was) = &was {
+                    removed.push(r.index.key(was));
+                }
+                if let Some(story) = story.as_ref().filter(|s| r.index.admits(s)) {
+                    filed.push(r.index.key(&story.rank_key()));
                 }
             }
-            // Removals before insertions: a story filed under the same key stays filed.
-            // Index first, marks second: a crash in between re-files again, which is harmless.
-            let mut entries = sled::Batch::default();
-            for key in removed {
-                entries.remove(key);
-            }
-            for key in filed {
-                entries.insert(key, &[]);
-            }
-            self.index_entries.apply_batch(entries)?;
-            self.dirty.apply_batch(cleaned)?;
-            done += batch.len();
-            if batch.len() < CATCH_UP_BATCH {
-                break;
-            }
         }
-        Ok(done)
+        // Removals before insertions: a story filed under the same key stays filed.
+        // Index first, marks second: a crash in between re-files again, which is harmless.
+        let mut entries = sled::Batch::default();
+        for key in removed {
+            entries.remove(key);
+        }
+        for key in filed {
+            entries.insert(key, &[]);
+        }
+        self.index_entries.apply_batch(entries)?;
+        self.dirty.apply_batch(cleaned)?;
+        Ok(batch.len())
     }
 
     /// Whether writes must mark what they change: some index exists or is registered.

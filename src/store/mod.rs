@@ -120,6 +120,15 @@ impl Store {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The write lock when nobody holds it, without waiting.
+    fn try_lock_writes(&self) -> Option<MutexGuard<'_, ()>> {
+        match self.write_lock.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
     /// Changes whenever stories change.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
@@ -239,8 +248,16 @@ impl Store {
     /// Stories published at or after `since`, newest first; reads only the window, never the
     /// whole store.
     pub fn stories_since(&self, since: DateTime<Utc>) -> Result<Vec<Story>, StoreError> {
+        self.newest_since(since, usize::MAX)
+    }
+
+    /// The newest `max` stories published at or after `since`, newest first.
+    pub fn newest_since(&self, since: DateTime<Utc>, max: usize) -> Result<Vec<Story>, StoreError> {
         let mut out = Vec::new();
         for entry in self.by_time.range(keys::time_prefix(since)..).rev() {
+            if out.len() >= max {
+                break;
+            }
             let (key, _) = entry?;
             let Some(id) = keys::id_of_by_time_key(&key) else {
                 continue;

@@ -259,3 +259,41 @@ fn stories_changed_during_a_build_are_filed_once_where_they_now_rank() {
     assert_eq!(filed(&store, &first, PATHS), [("a".into(), 45)]);
     assert_eq!(filed(&store, &second, PATHS), [("a".into(), 45)]);
 }
+
+#[test]
+fn a_render_reads_the_last_filed_index_and_filing_invalidates_what_readers_derived() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let topic = raft_topic(10);
+    apply(&store, &[seen("a", "Raft in practice", 50, 1)]);
+    register(&store, &topic);
+    store.build_indexes(now(), &|| false).unwrap();
+    let items = |store: &Store| -> Vec<String> {
+        crate::topics::items::items(store, &topic, &topic, now())
+            .unwrap()
+            .into_iter()
+            .map(|s| s.title)
+            .collect()
+    };
+    assert_eq!(items(&store), ["Raft in practice"]);
+    apply(&store, &[seen("b", "Raft at scale", 80, 1)]);
+    assert_eq!(
+        items(&store),
+        ["Raft in practice"],
+        "a render does not do the filing work itself"
+    );
+    let before = store.generation();
+    assert_eq!(store.catch_up_indexes().unwrap(), 1);
+    assert!(
+        store.generation() > before,
+        "filing bumps the generation, so cached renders are redone"
+    );
+    assert_eq!(items(&store), ["Raft at scale", "Raft in practice"]);
+    let unchanged = store.generation();
+    assert_eq!(store.catch_up_indexes().unwrap(), 0);
+    assert_eq!(
+        store.generation(),
+        unchanged,
+        "nothing filed, nothing stale"
+    );
+}

@@ -1,6 +1,6 @@
 //! A topic's items at a moment, read from the store: through the topic's index when it is
 //! complete (loading about `limit` stories), else by selecting over the whole window. Both
-//! give the same stories in the same order.
+//! give the same stories in the same order once the index has filed the latest writes.
 
 use super::index::{KeyOrder, TopicIndex};
 use crate::model::{RankKey, Story};
@@ -17,8 +17,9 @@ pub(crate) fn items(
     now: DateTime<Utc>,
 ) -> Result<Vec<Story>, StoreError> {
     let index = TopicIndex::new(topic);
+    // The index as it is: the daemon files changed stories within a second (and bumps the
+    // store generation), so a render never waits on that work.
     if store.index_ready(index.prefix(), index.fingerprint()) {
-        store.catch_up_indexes()?;
         return from_index(store, &index, shown, now);
     }
     let window = store.stories_since(shown.window_start(now))?;

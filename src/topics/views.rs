@@ -4,12 +4,14 @@
 
 use super::items;
 use crate::config::{units::human_duration, Config};
+use crate::model::StoryId;
 use crate::render::html::{self, PageFacts, TopicLink};
 use crate::render::opml::{self, OpmlFeed};
 use crate::render::{newest_update, FeedMeta, Format};
 use crate::select::{self, explain, Topic};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
+use std::collections::HashSet;
 
 /// What one topic URL serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +40,7 @@ impl View {
         }
     }
 
-    fn path(self, slug: &str) -> String {
+    pub(crate) fn path(self, slug: &str) -> String {
         match self {
             View::Feed(f) => format!("/t/{slug}.{}", f.extension()),
             View::Page => format!("/t/{slug}"),
@@ -113,15 +115,36 @@ pub fn render_topic(
     })
 }
 
-/// Why each candidate is in `topic` or not.
+/// Most stories of the window one explanation reads (besides the feed's own): memory and
+/// time per call stay bounded however large the window.
+pub(crate) const EXPLAIN_NEWEST: usize = 2000;
+
+/// Why each candidate is in `topic` or not: the newest `EXPLAIN_NEWEST` stories of the
+/// window, every story in the feed, and the story `filter` asks for.
 pub fn explain_topic(
     store: &Store,
     topic: &Topic,
     filter: &explain::Filter,
     now: DateTime<Utc>,
 ) -> Result<explain::Explanation, StoreError> {
-    let candidates = store.stories_since(topic.window_start(now))?;
-    Ok(explain::explain(topic, candidates, now, filter))
+    let start = topic.window_start(now);
+    let mut candidates = store.newest_since(start, EXPLAIN_NEWEST + 1)?;
+    let limited = candidates.len() > EXPLAIN_NEWEST;
+    candidates.truncate(EXPLAIN_NEWEST);
+    let mut seen: HashSet<StoryId> = candidates.iter().map(|s| s.id).collect();
+    // With the feed among the candidates, its stories keep their ranks.
+    let mut more = items::items(store, topic, topic, now)?;
+    if let Some(url) = &filter.canonical_url {
+        more.extend(store.story(StoryId::from_canonical_url(url))?);
+    }
+    for story in more {
+        if story.published >= start && seen.insert(story.id) {
+            candidates.push(story);
+        }
+    }
+    let mut explanation = explain::explain(topic, candidates, now, filter);
+    explanation.newest_only = limited.then_some(EXPLAIN_NEWEST);
+    Ok(explanation)
 }
 
 /// Display names of the sources a topic draws from.

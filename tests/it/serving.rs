@@ -2,66 +2,47 @@
 //! fixtures itself: compression, HEAD, caching headers, CORS, query narrowing, the HTML page,
 //! embed, index, OPML, metrics, the render cache, and a slowloris client.
 
-mod common;
-
-use common::{
-    client, get, get_json, rss_titles, xml_check::assert_well_formed, Daemon, Upstream, Workspace,
+use crate::support::{
+    assert_well_formed, client, config, get, get_json, rss_titles, topic, Daemon, Upstream,
+    Workspace,
 };
 use reqwest::StatusCode;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-fn config(up: &Upstream) -> String {
-    format!(
-        r#"
-[defaults]
-poll = "10m"
-
-{sources}
-[[topic]]
-slug = "distributed-systems"
-summaries = "feed"
-title = "Distributed Systems"
-description = "Consensus algorithms, CAP theorem, fault tolerance."
-window = "3650d"
-min_relevance = 2
-[topic.keywords]
-"raft" = 3
-"paxos" = 3
-"consensus" = 2
-"CAP theorem" = 3
-"fault tolerance" = 2
-"replication" = 2
-[topic.exclude]
-terms = ["crypto airdrop"]
-
-[[topic]]
-slug = "frontend"
-summaries = "feed"
-title = "Frontend"
-sources = ["hn", "devto"]
-window = "3650d"
-[topic.keywords]
-"javascript" = 1
-"#,
-        sources = common::site_sources(up, ["/hn", "/reddit", "/lobsters", "/devto"], Some("5m")),
-    )
-}
-
 /// A daemon that polled every source itself (no `fetch` beforehand).
 async fn daemon() -> (Upstream, Workspace, Daemon) {
     let up = Upstream::start().await;
-    up.serve("/hn", "sites/hn_front_page.json");
-    up.serve("/reddit", "sites/reddit_programming_top.json");
-    up.serve("/lobsters", "sites/lobsters_hottest.json");
-    up.serve("/devto", "sites/devto_top.json");
-    let ws = Workspace::new(&config(&up));
-    // A short header timeout keeps the slowloris test quick.
-    let text = std::fs::read_to_string(ws.config_path()).unwrap().replace(
-        "data_dir = \"data\"",
-        "data_dir = \"data\"\nheader_timeout = \"1s\"",
-    );
-    std::fs::write(ws.config_path(), text).unwrap();
+    let [hn, reddit, lobsters, devto] =
+        up.serve_sites(["/hn", "/reddit", "/lobsters", "/devto"], 1);
+    let config = config()
+        // A short header timeout keeps the slowloris test quick.
+        .server("header_timeout", "1s")
+        .poll("10m")
+        .source(hn.poll("5m"))
+        .sources([reddit, lobsters, devto])
+        .topic(
+            topic("distributed-systems")
+                .title("Distributed Systems")
+                .description("Consensus algorithms, CAP theorem, fault tolerance.")
+                .min_relevance(2)
+                .keywords(&[
+                    ("raft", 3),
+                    ("paxos", 3),
+                    ("consensus", 2),
+                    ("CAP theorem", 3),
+                    ("fault tolerance", 2),
+                    ("replication", 2),
+                ])
+                .exclude(&["crypto airdrop"]),
+        )
+        .topic(
+            topic("frontend")
+                .title("Frontend")
+                .sources(&["hn", "devto"])
+                .keywords(&[("javascript", 1)]),
+        );
+    let ws = Workspace::new(&config);
     let d = ws.serve().await;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {

@@ -3,9 +3,7 @@
 //! description, else the title; each article is fetched once; failures are retried later
 //! while the item is served.
 
-mod common;
-
-use common::{get_json, Upstream, Workspace};
+use crate::support::{config, get_json, hn, topic, Upstream, Workspace};
 
 fn listing(up: &Upstream) -> Vec<u8> {
     let hit = |id: u32, title: &str, url: String, points: u32| {
@@ -38,41 +36,31 @@ fn listing(up: &Upstream) -> Vec<u8> {
     .into_bytes()
 }
 
-const CONFIG: &str = r#"
-[defaults]
-allow_private_networks = true
-
-[[source]]
-id = "hn"
-kind = "hackernews"
-url = "URL"
-
-[[topic]]
-slug = "ds"
-title = "Distributed Systems"
-window = "3650d"
-[topic.keywords]
-"consensus" = 1
-"raft" = 1
-"quorum" = 1
-"replication" = 1
-
-[[topic]]
-slug = "plain"
-title = "Feed text only"
-window = "3650d"
-summaries = "feed"
-"#;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn link_posts_get_summaries_from_their_articles() {
     let up = Upstream::start().await;
-    up.serve_bytes("/hn", listing(&up));
+    let hn_url = up.serve_bytes("/hn", listing(&up));
     up.serve("/posts/consensus-outage", "articles/consensus-outage.html");
     up.serve("/tools/quorum", "articles/described-only.html");
     up.serve_bytes("/papers/raft.pdf", b"%PDF-1.4 not html".to_vec());
     up.fail("/posts/gone", 503);
-    let ws = Workspace::new(&CONFIG.replace("URL", &up.url("/hn")));
+    let ws = Workspace::new(
+        &config()
+            .default_key("allow_private_networks", true)
+            .source(hn(hn_url))
+            .topic(
+                topic("ds")
+                    .title("Distributed Systems")
+                    .article_summaries()
+                    .keywords(&[
+                        ("consensus", 1),
+                        ("raft", 1),
+                        ("quorum", 1),
+                        ("replication", 1),
+                    ]),
+            )
+            .topic(topic("plain").title("Feed text only")),
+    );
     let out = ws.fetch_once();
     assert!(
         out.contains("articles                 3 summarized, 1 failed (retried later)"),

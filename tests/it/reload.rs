@@ -2,50 +2,30 @@
 //! served and polled without a restart; a broken config is logged and the old one keeps
 //! serving; SIGHUP reloads too.
 
-mod common;
-
-use common::{client, get, Upstream, Workspace};
+use crate::support::{
+    client, config, get, hn, lobsters, topic, ConfigBuilder, Upstream, Workspace, HN_FRONT_PAGE,
+    LOBSTERS_HOTTEST,
+};
 use std::time::{Duration, Instant};
 
-fn body(up: &Upstream, with_rust: bool) -> String {
-    let mut text = format!(
-        r#"
-[[source]]
-id = "hn"
-kind = "hackernews"
-url = "{}"
+/// Hacker News and a topic `ds` over it.
+fn hn_only(up: &Upstream) -> ConfigBuilder {
+    config().source(hn(up.url("/hn"))).topic(
+        topic("ds")
+            .title("Distributed Systems")
+            .keywords(&[("raft", 1)]),
+    )
+}
 
-[[topic]]
-slug = "ds"
-title = "Distributed Systems"
-summaries = "feed"
-window = "3650d"
-[topic.keywords]
-"raft" = 1
-"#,
-        up.url("/hn")
-    );
-    if with_rust {
-        text.push_str(&format!(
-            r#"
-[[source]]
-id = "lobsters"
-kind = "lobsters"
-url = "{}"
-
-[[topic]]
-slug = "ocaml"
-title = "OCaml"
-summaries = "feed"
-window = "3650d"
-sources = ["lobsters"]
-[topic.keywords]
-"ocaml" = 1
-"#,
-            up.url("/lobsters")
-        ));
-    }
-    text
+/// `hn_only`, plus Lobsters and an OCaml topic over it, with this slug and window.
+fn with_lobsters(up: &Upstream, slug: &str, window: &str) -> ConfigBuilder {
+    hn_only(up).source(lobsters(up.url("/lobsters"))).topic(
+        topic(slug)
+            .title("OCaml")
+            .window(window)
+            .sources(&["lobsters"])
+            .keywords(&[("ocaml", 1)]),
+    )
 }
 
 async fn status_of(url: &str) -> u16 {
@@ -65,24 +45,19 @@ async fn wait_for_status(url: &str, want: u16) {
     }
 }
 
-fn rewrite(ws: &Workspace, body: &str) {
-    let text = std::fs::read_to_string(ws.config_path()).unwrap();
-    let server = text.split("\n\n").next().unwrap().to_string();
-    std::fs::write(ws.config_path(), format!("{server}\n\n{body}")).unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_changes_apply_without_a_restart() {
     let up = Upstream::start().await;
-    up.serve("/hn", "sites/hn_front_page.json");
-    up.serve("/lobsters", "sites/lobsters_hottest.json");
-    let ws = Workspace::new(&body(&up, false));
+    up.serve("/hn", HN_FRONT_PAGE);
+    up.serve("/lobsters", LOBSTERS_HOTTEST);
+    let ws = Workspace::new(&hn_only(&up));
     let daemon = ws.serve().await;
     wait_for_status(&daemon.url("/t/ds.rss"), 200).await;
     assert_eq!(status_of(&daemon.url("/t/ocaml.rss")).await, 404);
 
     // A new topic and a new source: served, and the source is polled.
-    rewrite(&ws, &body(&up, true));
+    let good = with_lobsters(&up, "ocaml", "3650d");
+    ws.write_config(&good);
     wait_for_status(&daemon.url("/t/ocaml.rss"), 200).await;
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
@@ -99,22 +74,14 @@ async fn config_changes_apply_without_a_restart() {
     assert!(up.hits("/lobsters").0 >= 1);
 
     // A broken config: logged, and the running one keeps serving.
-    let good = std::fs::read_to_string(ws.config_path()).unwrap();
-    std::fs::write(
-        ws.config_path(),
-        good.replace(
-            "window = \"3650d\"\nsources",
-            "window = \"forever\"\nsources",
-        ),
-    )
-    .unwrap();
+    ws.write_config(&with_lobsters(&up, "ocaml", "forever"));
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(status_of(&daemon.url("/t/ocaml.rss")).await, 200);
     assert_eq!(status_of(&daemon.url("/t/ds.rss")).await, 200);
 
     // SIGHUP reloads as well. The change keeps the file's size and modification time, so
     // only the signal can reveal it.
-    std::fs::write(ws.config_path(), &good).unwrap();
+    ws.write_config(&good);
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let reference = ws.dir.path().join("reference");
     std::fs::write(&reference, "").unwrap();
@@ -124,11 +91,12 @@ async fn config_changes_apply_without_a_restart() {
         .arg(&reference)
         .status()
         .unwrap();
-    std::fs::write(
-        ws.config_path(),
-        good.replace("slug = \"ocaml\"", "slug = \"ocamx\""),
-    )
-    .unwrap();
+    let renamed = with_lobsters(&up, "ocamx", "3650d");
+    assert_eq!(
+        renamed.on_port(ws.port).to_toml().len(),
+        good.on_port(ws.port).to_toml().len()
+    );
+    ws.write_config(&renamed);
     std::process::Command::new("touch")
         .arg("-r")
         .arg(&reference)

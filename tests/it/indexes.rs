@@ -2,47 +2,31 @@
 //! indexed, its feeds are byte for byte what a window scan gives (`export` without a daemon),
 //! and a reload that changes a topic's rules rebuilds its index.
 
-mod common;
-
-use common::{get, get_json, rss_titles, Upstream, Workspace};
+use crate::support::{
+    config, get, get_json, hn, rss_titles, topic, ConfigBuilder, Upstream, Workspace, HN_FRONT_PAGE,
+};
 use std::time::{Duration, Instant};
 
-fn config(up: &Upstream, ds_keywords: &str) -> String {
-    format!(
-        r#"
-[[source]]
-id = "hn"
-kind = "hackernews"
-url = "{}"
-poll = "1h"
-
-[[topic]]
-slug = "ds"
-title = "Distributed Systems"
-summaries = "feed"
-window = "3650d"
-min_relevance = 2
-[topic.keywords]
-{ds_keywords}
-[topic.exclude]
-terms = ["crypto airdrop"]
-
-[[topic]]
-slug = "latest"
-title = "Latest"
-summaries = "feed"
-window = "3650d"
-sort = "recent"
-limit = 4
-"#,
-        up.url("/hn")
-    )
+/// Hacker News' front page and two topics: `ds` by `ds_keywords`, and the 4 latest stories.
+fn index_config(hn_url: &str, ds_keywords: &[(&str, i64)]) -> ConfigBuilder {
+    config()
+        .source(hn(hn_url).poll("1h"))
+        .topic(
+            topic("ds")
+                .title("Distributed Systems")
+                .min_relevance(2)
+                .keywords(ds_keywords)
+                .exclude(&["crypto airdrop"]),
+        )
+        .topic(topic("latest").title("Latest").sort("recent").limit(4))
 }
 
-const DS: &str = r#""raft" = 3
-"consensus" = 2
-"paxos" = 2
-"cap theorem" = 2"#;
+const DS: &[(&str, i64)] = &[
+    ("raft", 3),
+    ("consensus", 2),
+    ("paxos", 2),
+    ("cap theorem", 2),
+];
 
 /// Waits until every topic of the running config is served from its index with nothing
 /// left to file.
@@ -64,8 +48,8 @@ async fn wait_indexed(base: &str, slugs: &[&str]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn indexed_feeds_match_a_window_scan_and_follow_rule_changes() {
     let up = Upstream::start().await;
-    up.serve("/hn", "sites/hn_front_page.json");
-    let ws = Workspace::new(&config(&up, DS));
+    let hn_url = up.serve("/hn", HN_FRONT_PAGE);
+    let ws = Workspace::new(&index_config(&hn_url, DS));
     ws.fetch_once();
     let out_dir = ws.dir.path().join("scan");
     let exported = ws.run(&["export", "--out", out_dir.to_str().unwrap()]);
@@ -97,8 +81,7 @@ async fn indexed_feeds_match_a_window_scan_and_follow_rule_changes() {
     );
 
     // New rules for `ds`: its index is dropped and built again for them.
-    let text = std::fs::read_to_string(ws.config_path()).unwrap();
-    std::fs::write(ws.config_path(), text.replace(DS, r#""replication" = 3"#)).unwrap();
+    ws.write_config(&index_config(&hn_url, &[("replication", 3)]));
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let ds = get(&daemon.url("/t/ds.rss")).await.text().await.unwrap();

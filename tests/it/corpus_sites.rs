@@ -1,10 +1,11 @@
 //! Every real JSON capture of Hacker News (Algolia), Reddit, Lobsters and Dev.to under
 //! `../shared/corpus` parses with its adapter and yields stories (skipped when the corpus is absent).
 
+use crate::support::lib_api::{
+    canonical_url, parse_devto, parse_hackernews, parse_lobsters, parse_reddit, Parsed,
+    SourceConfig, SourceContext, SourceError, SourceKind,
+};
 use chrono::{TimeZone, Utc};
-use feedsift::normalize::canonical_url;
-use feedsift::sources::{devto, hackernews, lobsters, reddit, Parsed, SourceContext, SourceError};
-use feedsift::sources::{SourceConfig, SourceKind};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -55,18 +56,18 @@ fn sites() -> Vec<(&'static str, SourceConfig, Adapter)> {
         (
             "hn/algolia",
             source(SourceKind::HackerNews),
-            hackernews::parse as Adapter,
+            parse_hackernews as Adapter,
         ),
-        ("reddit/json", source(reddit_kind), reddit::parse),
+        ("reddit/json", source(reddit_kind), parse_reddit),
         (
             "lobsters/json",
             source(SourceKind::Lobsters { tag: None }),
-            lobsters::parse,
+            parse_lobsters,
         ),
         (
             "devto/json",
             source(SourceKind::Devto { tag: None }),
-            devto::parse,
+            parse_devto,
         ),
     ]
 }

@@ -2,11 +2,10 @@
 //! RSS/Atom captures) is either ingested or rejected with a clear reason, never a panic.
 //! Skipped with a note when the corpus is absent.
 
+use crate::support::lib_api::{
+    parse_source, to_utf8, Candidate, SourceConfig, SourceContext, SourceKind,
+};
 use chrono::{TimeZone, Utc};
-use feedsift::fetch::charset;
-use feedsift::normalize::Candidate;
-use feedsift::sources::{self, SourceContext};
-use feedsift::sources::{SourceConfig, SourceKind};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -40,8 +39,8 @@ fn ingest(bytes: &[u8], source: &SourceConfig) -> Outcome {
         url: &url,
         fetched_at: Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0).unwrap(),
     };
-    let (utf8, _) = charset::to_utf8(bytes, None);
-    match sources::parse(&ctx, &utf8) {
+    let (utf8, _) = to_utf8(bytes, None);
+    match parse_source(&ctx, &utf8) {
         Err(e) => Outcome::Rejected(e.to_string()),
         Ok(parsed) => {
             let stories = parsed

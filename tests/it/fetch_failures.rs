@@ -3,18 +3,15 @@
 //! loops, empty or HTML answers) is recorded in that source's state and touches neither the
 //! other sources nor any stored story; the oddities feedsift recovers from (charsets,
 //! almost-XML, moves, conditional GET) still store stories. The upstream is a raw TCP server
-//! scripted byte by byte (`common::bad_upstream`).
+//! scripted byte by byte (`support::bad_upstream`).
 
-mod common;
-
+use crate::support::bad_upstream::{head, redirect, response, Act, BadUpstream};
+use crate::support::lib_api::{
+    fetch_once, Config, FetchEvent, HostLimits, Ingester, PollOutcome, PollReport, SourceState,
+    Store, Story,
+};
+use crate::support::{config, feed};
 use chrono::{DateTime, Utc};
-use common::bad_upstream::{head, redirect, response, Act, BadUpstream};
-use feedsift::config::Config;
-use feedsift::ingest::hosts::HostLimits;
-use feedsift::ingest::{Ingester, PollOutcome, PollReport};
-use feedsift::model::Story;
-use feedsift::store::SourceState;
-use feedsift::store::Store;
 use std::io::Write;
 use std::time::Duration;
 
@@ -37,47 +34,29 @@ struct Snapshot {
 }
 
 impl Bench {
-    /// `defaults` are extra lines for `[defaults]` (the timeout is 1 s); the good source
-    /// serves fixtures/feeds/dist-blog.rss.
-    async fn new(defaults: &str) -> Bench {
-        Bench::serving(defaults, fixture("dist-blog.rss")).await
+    /// Polls every 10 minutes, times out after 1 s; the good source serves
+    /// fixtures/feeds/dist-blog.rss.
+    async fn new() -> Bench {
+        Bench::serving(None, fixture("dist-blog.rss")).await
     }
 
-    async fn serving(defaults: &str, good_feed: Vec<u8>) -> Bench {
+    /// As `new`, with `[defaults] max_body` if given, and the good source serving `good_feed`.
+    async fn serving(max_body: Option<&str>, good_feed: Vec<u8>) -> Bench {
         let up = BadUpstream::start().await;
         up.on("/good.rss", Act::Send(response(200, &[RSS], &good_feed)));
         let dir = tempfile::tempdir().unwrap();
-        let text = format!(
-            r#"
-[server]
-data_dir = "data"
-
-[defaults]
-poll = "10m"
-timeout = "1s"
-allow_private_networks = true
-{defaults}
-
-[[source]]
-id = "good"
-kind = "feed"
-url = "{good}"
-
-[[source]]
-id = "bad"
-kind = "feed"
-url = "{bad}"
-
-[[source]]
-id = "alt"
-kind = "feed"
-url = "{alt}"
-"#,
-            good = up.url("/good.rss"),
-            bad = up.url("/bad"),
-            alt = up.url("/alt"),
-        );
-        let config = Config::parse(&dir.path().join("feeds.toml"), &text)
+        let mut toml = config()
+            .server("data_dir", "data")
+            .poll("10m")
+            .timeout("1s")
+            .default_key("allow_private_networks", true)
+            .source(feed("good", up.url("/good.rss")))
+            .source(feed("bad", up.url("/bad")))
+            .source(feed("alt", up.url("/alt")));
+        if let Some(size) = max_body {
+            toml = toml.max_body(size);
+        }
+        let config = Config::parse(&dir.path().join("feeds.toml"), &toml.to_toml())
             .unwrap_or_else(|e| panic!("test config is invalid: {e}"));
         let store = Store::open(&dir.path().join("data")).unwrap();
         let ingester = Ingester::new(&config, store.clone(), HostLimits::default()).unwrap();
@@ -211,7 +190,7 @@ fn assert_next_poll(state: &SourceState, report: &PollReport) {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(common::fixtures_dir().join("feeds").join(name)).unwrap()
+    crate::support::fixture(&format!("feeds/{name}"))
 }
 
 /// A small valid RSS 2.0 feed: one item per title, linked at https://{host}/post-{i}.
@@ -252,7 +231,7 @@ fn header_values<'a>(request: &'a str, name: &str) -> Vec<&'a str> {
 // ---------------------------------------------------------------- error statuses
 
 async fn error_status_is_recorded(status: u16) {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     let before = b.baseline().await;
     b.up.on("/bad", Act::Send(response(status, &[], b"nope")));
     let report = b.poll("bad").await;
@@ -278,7 +257,7 @@ async fn http_410_is_recorded_and_nothing_else_changes() {
 
 #[tokio::test]
 async fn http_429_with_retry_after_seconds_waits_that_long() {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     let before = b.baseline().await;
     b.up.on(
         "/bad",
@@ -298,7 +277,7 @@ async fn http_429_with_retry_after_seconds_waits_that_long() {
 
 #[tokio::test]
 async fn http_503_with_retry_after_date_waits_until_then() {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     let before = b.baseline().await;
     let at = std::time::SystemTime::now() + Duration::from_secs(300);
     let date = httpdate::fmt_http_date(at);
@@ -322,7 +301,7 @@ async fn http_503_with_retry_after_date_waits_until_then() {
 
 #[tokio::test]
 async fn a_server_that_never_answers_fails_within_the_timeout() {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     let before = b.baseline().await;
     b.up.on("/bad", Act::Hang);
     let report = b.poll("bad").await;
@@ -338,13 +317,13 @@ async fn a_server_that_never_answers_fails_within_the_timeout() {
 
 #[tokio::test]
 async fn a_hanging_source_does_not_hold_up_the_others() {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     let before = b.baseline().await;
     b.up.on("/bad", Act::Hang);
     b.up.on("/alt", Act::Send(response(500, &[], b"")));
     let mut done = Vec::new();
-    let reports = feedsift::cli::fetch_once::fetch_once(&b.config, &b.ingester, |event| {
-        if let feedsift::cli::fetch_once::FetchEvent::Finished(r) = event {
+    let reports = fetch_once(&b.config, &b.ingester, |event| {
+        if let FetchEvent::Finished(r) = event {
             done.push((r.source_id.clone(), r.duration));
         }
     })
@@ -369,7 +348,7 @@ async fn a_hanging_source_does_not_hold_up_the_others() {
 
 #[tokio::test]
 async fn a_slow_drip_is_cut_off_by_the_total_timeout() {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     let before = b.baseline().await;
     let body = small_feed("drip.example", &["Drip"]);
     let length = body.len().to_string();
@@ -390,7 +369,7 @@ async fn a_slow_drip_is_cut_off_by_the_total_timeout() {
 
 #[tokio::test]
 async fn a_reset_mid_body_fails_as_a_cut_off_body() {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     let before = b.baseline().await;
     let mut bytes = head(200, &[RSS, ("Content-Length", "10000")]);
     bytes.extend_from_slice(&fixture("dist-blog.rss")[..100]);
@@ -407,7 +386,7 @@ async fn a_reset_mid_body_fails_as_a_cut_off_body() {
 
 #[tokio::test]
 async fn a_close_before_the_promised_length_fails_as_a_cut_off_body() {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     let before = b.baseline().await;
     let mut bytes = head(200, &[RSS, ("Content-Length", "10000")]);
     bytes.extend_from_slice(&fixture("dist-blog.rss")[..100]);
@@ -428,7 +407,7 @@ const CAP_ERROR: &str = "body larger than the 1024-byte cap (max_body)";
 async fn an_oversized_body_is_refused_at_the_cap() {
     let small = small_feed("good.example", &["One", "Two"]);
     assert!(small.len() < 1024);
-    let b = Bench::serving("max_body = \"1KiB\"", small).await;
+    let b = Bench::serving(Some("1KiB"), small).await;
     let before = b.baseline().await;
     let big = small_feed("big.example", &["Big post"; 40]);
     assert!(big.len() > 5 * 1024);
@@ -442,7 +421,7 @@ async fn an_oversized_body_is_refused_at_the_cap() {
 #[tokio::test]
 async fn an_oversized_body_without_a_length_is_cut_at_the_cap() {
     let small = small_feed("good.example", &["One", "Two"]);
-    let b = Bench::serving("max_body = \"1KiB\"", small).await;
+    let b = Bench::serving(Some("1KiB"), small).await;
     let before = b.baseline().await;
     // No Content-Length: the body runs until the server closes, and the count must stop it.
     let mut bytes = head(200, &[RSS]);
@@ -457,7 +436,7 @@ async fn an_oversized_body_without_a_length_is_cut_at_the_cap() {
 #[tokio::test]
 async fn a_gzip_bomb_stops_at_the_cap_without_reading_it_all() {
     let small = small_feed("good.example", &["One", "Two"]);
-    let b = Bench::serving("max_body = \"1KiB\"", small).await;
+    let b = Bench::serving(Some("1KiB"), small).await;
     let before = b.baseline().await;
     let inflated = 4 * 1024 * 1024;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -490,7 +469,7 @@ async fn a_gzip_bomb_stops_at_the_cap_without_reading_it_all() {
 
 #[tokio::test]
 async fn a_corrupt_gzip_body_cannot_be_decoded() {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     let before = b.baseline().await;
     b.up.on(
         "/bad",
@@ -510,7 +489,7 @@ async fn a_corrupt_gzip_body_cannot_be_decoded() {
 
 #[tokio::test]
 async fn a_redirect_loop_is_refused() {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     let before = b.baseline().await;
     b.up.on("/bad", Act::Send(redirect(302, "/b")));
     b.up.on("/b", Act::Send(redirect(302, "/bad")));
@@ -549,7 +528,7 @@ fn redirect_chain(up: &BadUpstream, prefix: &str, hops: usize, feed: Vec<u8>) {
 
 #[tokio::test]
 async fn a_chain_of_eleven_redirects_is_refused_and_ten_are_followed() {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     let before = b.baseline().await;
     redirect_chain(&b.up, "bad", 11, small_feed("eleven.example", &["Eleven"]));
     let report = b.poll("bad").await;
@@ -578,7 +557,7 @@ async fn a_chain_of_eleven_redirects_is_refused_and_ten_are_followed() {
 
 #[tokio::test]
 async fn a_301_records_the_new_address_and_a_302_does_not() {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     let before = b.baseline().await;
     b.up.on("/bad", Act::Send(redirect(301, "/new.rss")));
     b.serve_feed("/new.rss", "moved.example", &["Moved"]);
@@ -613,7 +592,7 @@ async fn a_301_records_the_new_address_and_a_302_does_not() {
 
 #[tokio::test]
 async fn a_redirect_to_a_raw_utf8_location_is_followed() {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     let before = b.baseline().await;
     // Not ASCII, as HTTP wants, but common: the client percent-encodes it.
     b.up.on("/bad", Act::Send(redirect(302, "/caf\u{e9}.rss")));
@@ -628,7 +607,7 @@ async fn a_redirect_to_a_raw_utf8_location_is_followed() {
 
 #[tokio::test]
 async fn an_empty_200_is_not_a_feed() {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     let before = b.baseline().await;
     b.up.on("/bad", Act::Send(response(200, &[RSS], b"")));
     let report = b.poll("bad").await;
@@ -639,7 +618,7 @@ async fn an_empty_200_is_not_a_feed() {
 
 #[tokio::test]
 async fn an_html_page_is_not_a_feed() {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     let before = b.baseline().await;
     let page = b"<!DOCTYPE html>\n<html><head><title>Example Blog</title></head>\
                  <body><h1>Welcome</h1><p>Subscribe to our feed!</p></body></html>";
@@ -671,7 +650,7 @@ async fn an_html_page_is_not_a_feed() {
 
 /// Serves `body` at /bad, polls it, and returns the title of the story at `url`.
 async fn stored_title(body: &[u8], content_type: &str, url: &str) -> String {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     let before = b.baseline().await;
     b.up.on(
         "/bad",
@@ -770,7 +749,7 @@ const LAST_MODIFIED: &str = "Wed, 21 Oct 2026 07:28:00 GMT";
 
 #[tokio::test]
 async fn validators_are_stored_sent_back_exactly_and_a_304_keeps_them() {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     let before = b.baseline().await;
     let feed = small_feed("cond.example", &["Conditional"]);
     b.up.then(
@@ -825,7 +804,7 @@ async fn validators_are_stored_sent_back_exactly_and_a_304_keeps_them() {
 
 #[tokio::test]
 async fn a_new_etag_on_a_304_replaces_the_old_one() {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     b.baseline().await;
     let feed = small_feed("etag.example", &["Etag"]);
     b.up.then(
@@ -864,7 +843,7 @@ async fn a_new_etag_on_a_304_replaces_the_old_one() {
 
 #[tokio::test]
 async fn a_non_ascii_etag_is_kept_and_sent_back_byte_for_byte() {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     b.baseline().await;
     let etag = "\"v1-caf\u{e9}\"";
     let feed = small_feed("etag8.example", &["Etag"]);
@@ -890,7 +869,7 @@ async fn a_non_ascii_etag_is_kept_and_sent_back_byte_for_byte() {
 
 #[tokio::test]
 async fn a_source_that_goes_bad_keeps_its_stories_and_validators() {
-    let b = Bench::new("").await;
+    let b = Bench::new().await;
     let before = b.baseline().await;
     let feed = small_feed("flaky.example", &["Flaky one", "Flaky two"]);
     b.up.then(

@@ -2,85 +2,56 @@
 //! Lobsters and Dev.to under four URL decorations is one item with four sightings; points
 //! rules and ranking apply; a second poll updates points in place without a new guid.
 
-mod common;
-
-use common::{
-    all_elements, get_text, rss_titles, xml_check::assert_well_formed, Upstream, Workspace,
+use crate::support::{
+    all_elements, assert_well_formed, config, get_text, rss_titles, topic, ConfigBuilder, Upstream,
+    Workspace,
 };
 use serde_json::Value;
 
-fn config(up: &Upstream) -> String {
-    format!(
-        r#"
-{sources}
-[[topic]]
-slug = "distributed-systems"
-summaries = "feed"
-title = "Distributed Systems"
-window = "3650d"
-sort = "points"
-min_relevance = 2
-[topic.keywords]
-"raft" = 3
-"paxos" = 3
-"consensus" = 2
-"CAP theorem" = 3
-"fault tolerance" = 2
-"replication" = 2
-"byzantine" = 2
-"leader election" = 3
-[topic.exclude]
-terms = ["crypto airdrop"]
-[topic.min_points]
-hackernews = 100
-reddit = 200
-lobsters = 15
-devto = 25
+/// Where the upstream serves each site's front page (Hacker News, /r/programming, Lobsters,
+/// Dev.to), as the real sites' APIs would.
+const SITE_PATHS: [&str; 4] = [
+    "/api/v1/search",
+    "/r/programming/top.json",
+    "/hottest.json",
+    "/api/articles",
+];
 
-[[topic]]
-slug = "lobsters-tags"
-summaries = "feed"
-title = "Tagged distributed on Lobsters"
-sources = ["lobsters"]
-window = "3650d"
-sort = "recent"
-[topic.keywords]
-"databases" = 1
-
-[[topic]]
-slug = "discussed"
-summaries = "feed"
-title = "Much discussed"
-window = "3650d"
-min_comments = 60
-"#,
-        sources = common::site_sources(
-            up,
-            [
-                "/api/v1/search",
-                "/r/programming/top.json",
-                "/hottest.json",
-                "/api/articles"
-            ],
-            None
-        ),
-    )
-}
-
-fn serve_poll(up: &Upstream, suffix: &str) {
-    up.serve(
-        "/api/v1/search",
-        &format!("sites/hn_front_page{suffix}.json"),
-    );
-    up.serve(
-        "/r/programming/top.json",
-        &format!("sites/reddit_programming_top{suffix}.json"),
-    );
-    up.serve(
-        "/hottest.json",
-        &format!("sites/lobsters_hottest{suffix}.json"),
-    );
-    up.serve("/api/articles", &format!("sites/devto_top{suffix}.json"));
+/// The four sites as served for the first poll, and three topics over them.
+fn sites_config(up: &Upstream) -> ConfigBuilder {
+    config()
+        .sources(up.serve_sites(SITE_PATHS, 1))
+        .topic(
+            topic("distributed-systems")
+                .title("Distributed Systems")
+                .sort("points")
+                .min_relevance(2)
+                .keywords(&[
+                    ("raft", 3),
+                    ("paxos", 3),
+                    ("consensus", 2),
+                    ("CAP theorem", 3),
+                    ("fault tolerance", 2),
+                    ("replication", 2),
+                    ("byzantine", 2),
+                    ("leader election", 3),
+                ])
+                .exclude(&["crypto airdrop"])
+                .min_points(&[
+                    ("hackernews", 100),
+                    ("reddit", 200),
+                    ("lobsters", 15),
+                    ("devto", 25),
+                ]),
+        )
+        .topic(
+            topic("lobsters-tags")
+                .title("Tagged distributed on Lobsters")
+                .sources(&["lobsters"])
+                .sort("recent")
+                .keywords(&[("databases", 1)]),
+        )
+        .topic(topic("discussed").title("Much discussed").min_comments(60))
 }
 
 const RAFT: &str = "Raft in Practice: Lessons from Five Years of Consensus";
@@ -88,8 +59,7 @@ const RAFT: &str = "Raft in Practice: Lessons from Five Years of Consensus";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_article_on_four_sites_is_one_item_and_repolls_update_points() {
     let up = Upstream::start().await;
-    serve_poll(&up, "");
-    let ws = Workspace::new(&config(&up));
+    let ws = Workspace::new(&sites_config(&up));
     let out = ws.fetch_once();
     assert_eq!(
         out.lines().filter(|l| l.contains(" 200 ok ")).count(),
@@ -204,7 +174,7 @@ async fn one_article_on_four_sites_is_one_item_and_repolls_update_points() {
 
     // Second poll: points grew. Same guid, one item, figures updated; the Ask HN post now
     // passes its 100-point threshold.
-    serve_poll(&up, "_2");
+    up.serve_sites(SITE_PATHS, 2);
     let out = ws.fetch_once();
     assert!(
         out.lines()

@@ -3,15 +3,13 @@
 //! every story acknowledged before a kill (a printed poll line) must still be served, no fetch
 //! may be half-applied, and a final fetch must complete for every source.
 
-mod common;
-
-use common::{get, Upstream, Workspace};
+use crate::support::{config, feed, feedsift, get, topic, ConfigBuilder, Upstream, Workspace};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Read};
 use std::ops::Range;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -122,31 +120,28 @@ fn feed_xml(feed: usize, round: usize) -> String {
     xml
 }
 
-fn config(up: &Upstream, files: &Path) -> String {
-    let mut body = String::from("[defaults]\npoll = \"60s\"\ntimeout = \"5s\"\n\n");
-    for feed in 0..FEEDS {
+fn crash_config(up: &Upstream, files: &Path) -> ConfigBuilder {
+    let mut config = config().poll("60s").timeout("5s");
+    for f in 0..FEEDS {
         // An absolute path: `Upstream` joins it onto fixtures/, which yields the path itself.
-        up.serve(
-            &format!("/feed{feed}.rss"),
-            files.join(format!("feed{feed}.rss")).to_str().unwrap(),
-        );
-        body.push_str(&format!(
-            "[[source]]\nid = \"{}\"\nkind = \"feed\"\nurl = \"{}\"\n\n",
-            source_id(feed),
-            up.url(&format!("/feed{feed}.rss"))
-        ));
+        let path = files.join(format!("feed{f}.rss"));
+        let url = up.serve(&format!("/feed{f}.rss"), path.to_str().unwrap());
+        config = config.source(feed(&source_id(f), url));
     }
-    for topic in 0..TOPICS {
-        let ids: Vec<String> = (topic * FEEDS_PER_TOPIC..(topic + 1) * FEEDS_PER_TOPIC)
-            .map(|f| format!("\"{}\"", source_id(f)))
+    for t in 0..TOPICS {
+        let ids: Vec<String> = (t * FEEDS_PER_TOPIC..(t + 1) * FEEDS_PER_TOPIC)
+            .map(source_id)
             .collect();
-        body.push_str(&format!(
-            "[[topic]]\nslug = \"crash-{topic}\"\ntitle = \"Crash {topic}\"\nsummaries = \"feed\"\nsources = [{}]\n\
-             window = \"3650d\"\nsort = \"recent\"\nlimit = 1000\n\n",
-            ids.join(", ")
-        ));
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        config = config.topic(
+            topic(&format!("crash-{t}"))
+                .title(&format!("Crash {t}"))
+                .sources(&ids)
+                .sort("recent")
+                .limit(1000),
+        );
     }
-    body
+    config
 }
 
 /// What one killed run printed.
@@ -201,7 +196,7 @@ impl Drop for KillOnDrop {
 /// Spawns `target`, SIGKILLs it at `at` (or when it gives up waiting), and collects every
 /// acknowledgement that reached the pipe before it died.
 fn run_and_kill(ws: &Workspace, target: Target, at: At) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_feedsift"));
+    let mut cmd = feedsift();
     match target {
         Target::Fetch => cmd.args(["fetch", "--once"]).env("RUST_LOG", "warn"),
         Target::Serve => cmd.arg("serve").env("RUST_LOG", "info"),
@@ -506,7 +501,7 @@ fn kill_9_during_ingest_loses_nothing_acknowledged() {
         .unwrap();
     let up = rt.block_on(Upstream::start());
     let files = tempfile::tempdir().unwrap();
-    let ws = Workspace::new(&config(&up, files.path()));
+    let ws = Workspace::new(&crash_config(&up, files.path()));
     let mut ledger = Ledger::default();
     let publish = |ledger: &mut Ledger, round: usize| {
         ledger.round = round;

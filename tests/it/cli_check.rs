@@ -1,31 +1,14 @@
 //! `feedsift check`: the example config is valid; bad configs are reported with file, line,
 //! column and key, every problem at once, and a non-zero exit.
+//!
+//! The configs here are literal TOML on purpose: the messages point at their lines and columns.
 
-use std::process::Command;
-
-fn check(config: &str) -> (bool, String, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("feeds.toml");
-    std::fs::write(&path, config).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_feedsift"))
-        .args(["check", "--config"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8(out.stderr)
-        .unwrap()
-        .replace(&path.display().to_string(), "feeds.toml");
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        stderr,
-    )
-}
+use crate::support::{check, feedsift};
 
 #[test]
 fn the_example_config_is_valid_and_has_the_promised_topics() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/feeds.toml");
-    let out = Command::new(env!("CARGO_BIN_EXE_feedsift"))
+    let out = feedsift()
         .args(["check", "--config", path])
         .output()
         .unwrap();

@@ -1,68 +1,44 @@
 //! Operator commands against real processes: `explain` (directly, and through the running
 //! daemon when it holds the store), `import-opml` and `export`.
 
-mod common;
-
-use common::{get, Upstream, Workspace};
+use crate::support::{
+    config, feed, feedsift, fixtures_dir, get, hn, stdout_of, topic, Upstream, Workspace, FEEDSIFT,
+    HN_FRONT_PAGE,
+};
 use std::path::Path;
 
-fn config(up: &Upstream) -> String {
-    format!(
-        r#"
-[[source]]
-id = "hn"
-kind = "hackernews"
-url = "{hn}"
-
-[[source]]
-id = "blog"
-kind = "feed"
-url = "https://blog.example.org/feed.xml"
-
-[[topic]]
-slug = "ds"
-title = "Distributed Systems"
-summaries = "feed"
-window = "3650d"
-min_relevance = 2
-sources = ["hn"]
-[topic.keywords]
-"raft" = 3
-"paxos" = 3
-"consensus" = 2
-"CAP theorem" = 3
-"replication" = 2
-[topic.exclude]
-terms = ["crypto airdrop"]
-[topic.min_points]
-hackernews = 100
-"#,
-        hn = up.url("/hn")
-    )
-}
-
-fn stdout(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
+/// Hacker News' front page on a local upstream, and one topic `ds` over it. A `blog`
+/// source points at a missing feed (404): only hn matters here.
+async fn workspace() -> (Upstream, Workspace) {
+    let up = Upstream::start().await;
+    let config = config()
+        .source(hn(up.serve("/hn", HN_FRONT_PAGE)))
+        .source(feed("blog", up.url("/missing.xml")))
+        .topic(
+            topic("ds")
+                .title("Distributed Systems")
+                .min_relevance(2)
+                .sources(&["hn"])
+                .keywords(&[
+                    ("raft", 3),
+                    ("paxos", 3),
+                    ("consensus", 2),
+                    ("CAP theorem", 3),
+                    ("replication", 2),
+                ])
+                .exclude(&["crypto airdrop"])
+                .min_points(&[("hackernews", 100)]),
+        );
+    let ws = Workspace::new(&config);
+    (up, ws)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn explain_says_why_with_or_without_the_daemon() {
-    let up = Upstream::start().await;
-    up.serve("/hn", "sites/hn_front_page.json");
-    let ws = Workspace::new(&config(&up));
-    // The blog source points nowhere reachable; only hn matters here.
-    let text = std::fs::read_to_string(ws.config_path())
-        .unwrap()
-        .replace("https://blog.example.org/feed.xml", &up.url("/missing.xml"));
-    std::fs::write(ws.config_path(), text).unwrap();
+    let (_up, ws) = workspace().await;
     ws.fetch_once();
 
-    let table = stdout(&ws.run(&["explain", "ds"]));
+    let table = stdout_of(&ws.run(&["explain", "ds"]));
     assert!(
         table.starts_with("topic ds: 3 of 7 candidates in the feed"),
         "{table}"
@@ -79,13 +55,13 @@ async fn explain_says_why_with_or_without_the_daemon() {
         !table.contains("Sparkle.js"),
         "stories matching nothing are listed only with --all:\n{table}"
     );
-    let all = stdout(&ws.run(&["explain", "ds", "--all"]));
+    let all = stdout_of(&ws.run(&["explain", "ds", "--all"]));
     assert!(
         all.contains("Sparkle.js") && all.contains("relevance 0 < 2"),
         "{all}"
     );
 
-    let json: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&[
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&ws.run(&[
         "explain",
         "ds",
         "--json",
@@ -100,7 +76,7 @@ async fn explain_says_why_with_or_without_the_daemon() {
 
     // With the daemon holding the store, the same answer comes through its HTTP API.
     let daemon = ws.serve().await;
-    let remote: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&[
+    let remote: serde_json::Value = serde_json::from_str(&stdout_of(&ws.run(&[
         "explain",
         "ds",
         "--json",
@@ -109,7 +85,7 @@ async fn explain_says_why_with_or_without_the_daemon() {
     ])))
     .unwrap();
     assert_eq!(remote["stories"], json["stories"]);
-    let status: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&["status"]))).unwrap();
+    let status: serde_json::Value = serde_json::from_str(&stdout_of(&ws.run(&["status"]))).unwrap();
     assert_eq!(status["sources"][0]["id"], "hn");
     let missing = ws.run(&["explain", "nope"]);
     assert!(!missing.status.success());
@@ -122,11 +98,12 @@ async fn explain_says_why_with_or_without_the_daemon() {
 
 #[test]
 fn import_opml_adds_new_feeds_once() {
-    let ws = Workspace::new(
+    // Literal TOML: the import must keep the file's text (the comment, the URL as written).
+    let ws = Workspace::with_body(
         "[[source]]\nid = \"blog\"\nkind = \"feed\"\nurl = \"https://www.blog.example.org/feed.xml/\"\n# keep this comment\n",
     );
-    let opml = common::fixtures_dir().join("opml/subscriptions.opml");
-    let out = stdout(&ws.run(&["import-opml", opml.to_str().unwrap()]));
+    let opml = fixtures_dir().join("opml/subscriptions.opml");
+    let out = stdout_of(&ws.run(&["import-opml", opml.to_str().unwrap()]));
     assert!(out.contains("skipped Example Systems Blog"), "{out}");
     assert!(out.contains("added   Infra Weekly                             https://infra-weekly.example.net/atom.xml (id infra-weekly)"), "{out}");
     assert!(out.contains("(id rust-news-digest)"), "{out}");
@@ -136,8 +113,8 @@ fn import_opml_adds_new_feeds_once() {
     let config = std::fs::read_to_string(ws.config_path()).unwrap();
     assert!(config.contains("# keep this comment"));
     assert!(config.contains("[[source]]\nid = \"infra-weekly\"\nkind = \"feed\"\nurl = \"https://infra-weekly.example.net/atom.xml\"\nname = \"Infra Weekly\"\n"), "{config}");
-    stdout(&ws.run(&["check"]));
-    let again = stdout(&ws.run(&["import-opml", opml.to_str().unwrap()]));
+    stdout_of(&ws.run(&["check"]));
+    let again = stdout_of(&ws.run(&["import-opml", opml.to_str().unwrap()]));
     assert!(again.contains("nothing to add: 5 feeds"), "{again}");
     let bad = ws.run(&["import-opml", ws.config_path().to_str().unwrap()]);
     assert!(!bad.status.success());
@@ -169,14 +146,10 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_writes_the_served_bytes_and_rewrites_nothing_unchanged() {
-    let up = Upstream::start().await;
-    up.serve("/hn", "sites/hn_front_page.json");
-    let ws = Workspace::new(
-        &config(&up).replace("https://blog.example.org/feed.xml", &up.url("/missing.xml")),
-    );
+    let (_up, ws) = workspace().await;
     ws.fetch_once();
     let out_dir = ws.dir.path().join("public");
-    let first = stdout(&ws.run(&["export", "--out", out_dir.to_str().unwrap()]));
+    let first = stdout_of(&ws.run(&["export", "--out", out_dir.to_str().unwrap()]));
     assert!(first.contains("7 files written, 0 unchanged"), "{first}");
     for file in [
         "index.html",
@@ -191,7 +164,7 @@ async fn export_writes_the_served_bytes_and_rewrites_nothing_unchanged() {
     }
     let before = mtimes(&out_dir);
     std::thread::sleep(std::time::Duration::from_millis(50));
-    let second = stdout(&ws.run(&["export", "--out", out_dir.to_str().unwrap()]));
+    let second = stdout_of(&ws.run(&["export", "--out", out_dir.to_str().unwrap()]));
     assert!(second.contains("0 files written, 7 unchanged"), "{second}");
     assert_eq!(mtimes(&out_dir), before);
 
@@ -211,7 +184,7 @@ async fn export_writes_the_served_bytes_and_rewrites_nothing_unchanged() {
             "{file}"
         );
     }
-    let third = stdout(&ws.run(&["export", "--out", out_dir.to_str().unwrap()]));
+    let third = stdout_of(&ws.run(&["export", "--out", out_dir.to_str().unwrap()]));
     assert!(third.contains("0 files written, 7 unchanged"), "{third}");
     let (status, _) = daemon.stop();
     assert!(status.success());
@@ -219,14 +192,10 @@ async fn export_writes_the_served_bytes_and_rewrites_nothing_unchanged() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fetch_shows_progress_on_a_terminal_and_plain_lines_elsewhere() {
-    let up = Upstream::start().await;
-    up.serve("/hn", "sites/hn_front_page.json");
-    let ws = Workspace::new(
-        &config(&up).replace("https://blog.example.org/feed.xml", &up.url("/missing.xml")),
-    );
+    let (_up, ws) = workspace().await;
 
     // Piped: plain lines, no escape codes; JSON logs carry one event per fetch.
-    let piped = std::process::Command::new(env!("CARGO_BIN_EXE_feedsift"))
+    let piped = feedsift()
         .args(["fetch", "--once", "--log-format", "json", "--config"])
         .arg(ws.config_path())
         .env("RUST_LOG", "info")
@@ -256,8 +225,7 @@ async fn fetch_shows_progress_on_a_terminal_and_plain_lines_elsewhere() {
 
     // On a terminal (a pseudo-terminal from `script`): the progress bar is drawn.
     let command = format!(
-        "{} fetch --once --config {}",
-        env!("CARGO_BIN_EXE_feedsift"),
+        "{FEEDSIFT} fetch --once --config {}",
         ws.config_path().display()
     );
     let tty = std::process::Command::new("script")

@@ -2,33 +2,10 @@
 //! SVG scripts, CDATA terminators, control characters and a 1 MB description. Every output
 //! must parse in a strict XML parser, and once a reader decodes it, contain no active content.
 
-mod common;
-
-use common::{get, get_json, xml_check::assert_well_formed, Upstream, Workspace};
-
-const CONFIG: &str = r#"
-[[source]]
-id = "hostile"
-kind = "feed"
-url = "URL"
-
-[[topic]]
-slug = "raft"
-summaries = "feed"
-title = "Raft"
-window = "3650d"
-[topic.keywords]
-"raft" = 1
-
-[[topic]]
-slug = "raft-full"
-title = "Raft, full text"
-summaries = "feed"
-content = "full"
-window = "3650d"
-[topic.keywords]
-"raft" = 1
-"#;
+use crate::support::{
+    all_elements, assert_well_formed, config, feed, fixtures_dir, get, get_json, topic, Upstream,
+    Workspace,
+};
 
 /// The HTML a feed reader renders: the text of the elements that carry HTML (RSS
 /// `description` and `content:encoded`, Atom `summary` and `content`) with the XML escaping
@@ -36,7 +13,7 @@ window = "3650d"
 fn decoded(xml: &str) -> String {
     let mut out = String::new();
     for tag in ["description", "content:encoded", "summary", "content"] {
-        for raw in common::all_elements(xml, tag) {
+        for raw in all_elements(xml, tag) {
             out.push_str(&quick_xml::escape::unescape(&raw).unwrap());
             out.push('\n');
         }
@@ -79,15 +56,24 @@ fn assert_no(html: &str, label: &str, extra: &[&str]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_content_is_inert_in_every_output() {
     let up = Upstream::start().await;
-    let fixture =
-        std::fs::read_to_string(common::fixtures_dir().join("feeds/hostile.rss")).unwrap();
+    let fixture = std::fs::read_to_string(fixtures_dir().join("feeds/hostile.rss")).unwrap();
     let huge = "Padding sentence about consensus &amp; Raft. ".repeat(24_000);
     assert!(huge.len() > 1_000_000);
-    up.serve_bytes(
+    let url = up.serve_bytes(
         "/hostile.rss",
         fixture.replace("HUGE_DESCRIPTION", &huge).into_bytes(),
     );
-    let ws = Workspace::new(&CONFIG.replace("URL", &up.url("/hostile.rss")));
+    let ws = Workspace::new(
+        &config()
+            .source(feed("hostile", url))
+            .topic(topic("raft").title("Raft").keywords(&[("raft", 1)]))
+            .topic(
+                topic("raft-full")
+                    .title("Raft, full text")
+                    .content("full")
+                    .keywords(&[("raft", 1)]),
+            ),
+    );
     let out = ws.fetch_once();
     assert!(out.contains("3 new") && out.contains("1 skipped"), "{out}");
 

@@ -2,101 +2,65 @@
 //! and JSON Feed fixtures; `feedsift fetch --once` stores them; `feedsift serve` serves the
 //! curated topics; a real client checks what a feed reader would get.
 
-mod common;
-
-use common::{
-    all_elements, client, get, get_json, rss_titles, xml_check::assert_well_formed, Upstream,
-    Workspace,
+use crate::support::{
+    all_elements, assert_well_formed, client, config, feed, get, get_json, rss_titles, topic,
+    Upstream, Workspace,
 };
 use reqwest::StatusCode;
 
-fn config(up: &Upstream) -> String {
-    format!(
-        r#"
-[defaults]
-poll = "10m"
-timeout = "5s"
-
-[[source]]
-id = "blog"
-kind = "feed"
-name = "Example Systems Blog"
-url = "{blog}"
-
-[[source]]
-id = "infra"
-kind = "feed"
-name = "Infra Weekly"
-url = "{infra}"
-
-[[source]]
-id = "rustnews"
-kind = "feed"
-url = "{rust}"
-
-[[source]]
-id = "classic"
-kind = "feed"
-url = "{classic}"
-
-[[source]]
-id = "legacy"
-kind = "feed"
-url = "{legacy}"
-
-[[source]]
-id = "broken"
-kind = "feed"
-url = "{broken}"
-
-[[topic]]
-slug = "distributed-systems"
-summaries = "feed"
-title = "Distributed Systems"
-description = "Consensus algorithms, CAP theorem, fault tolerance."
-window = "3650d"
-sort = "recent"
-min_relevance = 2
-[topic.keywords]
-"raft" = 3
-"paxos" = 3
-"consensus" = 2
-"CAP theorem" = 3
-"fault tolerance" = 2
-"replication" = 2
-"distributed" = 1
-[topic.exclude]
-terms = ["crypto airdrop"]
-
-[[topic]]
-slug = "rust"
-summaries = "feed"
-title = "Rust"
-sources = ["rustnews"]
-window = "3650d"
-sort = "recent"
-limit = 1
-[topic.keywords]
-"rust" = 1
-"#,
-        blog = up.url("/blog.rss"),
-        infra = up.url("/infra.atom"),
-        rust = up.url("/rust.json"),
-        classic = up.url("/classic.rdf"),
-        legacy = up.url("/legacy.rss"),
-        broken = up.url("/gone.xml"),
-    )
-}
-
-async fn upstream() -> Upstream {
+/// Six generic feeds (RSS 2.0, Atom, JSON Feed, RSS 1.0, RSS 0.91, and one that is gone)
+/// and two topics over them.
+async fn workspace() -> (Upstream, Workspace) {
     let up = Upstream::start().await;
-    up.serve("/blog.rss", "feeds/dist-blog.rss");
-    up.serve("/infra.atom", "feeds/infra-weekly.atom");
-    up.serve("/rust.json", "feeds/rust-news.json");
-    up.serve("/classic.rdf", "feeds/classic.rdf");
-    up.serve("/legacy.rss", "feeds/legacy-091.rss");
-    up.fail("/gone.xml", 404);
-    up
+    let config = config()
+        .poll("10m")
+        .timeout("5s")
+        .source(
+            feed("blog", up.serve("/blog.rss", "feeds/dist-blog.rss")).name("Example Systems Blog"),
+        )
+        .source(
+            feed("infra", up.serve("/infra.atom", "feeds/infra-weekly.atom")).name("Infra Weekly"),
+        )
+        .source(feed(
+            "rustnews",
+            up.serve("/rust.json", "feeds/rust-news.json"),
+        ))
+        .source(feed(
+            "classic",
+            up.serve("/classic.rdf", "feeds/classic.rdf"),
+        ))
+        .source(feed(
+            "legacy",
+            up.serve("/legacy.rss", "feeds/legacy-091.rss"),
+        ))
+        .source(feed("broken", up.fail("/gone.xml", 404)))
+        .topic(
+            topic("distributed-systems")
+                .title("Distributed Systems")
+                .description("Consensus algorithms, CAP theorem, fault tolerance.")
+                .sort("recent")
+                .min_relevance(2)
+                .keywords(&[
+                    ("raft", 3),
+                    ("paxos", 3),
+                    ("consensus", 2),
+                    ("CAP theorem", 3),
+                    ("fault tolerance", 2),
+                    ("replication", 2),
+                    ("distributed", 1),
+                ])
+                .exclude(&["crypto airdrop"]),
+        )
+        .topic(
+            topic("rust")
+                .title("Rust")
+                .sources(&["rustnews"])
+                .sort("recent")
+                .limit(1)
+                .keywords(&[("rust", 1)]),
+        );
+    let ws = Workspace::new(&config);
+    (up, ws)
 }
 
 const EXPECTED_ORDER: [&str; 5] = [
@@ -109,8 +73,7 @@ const EXPECTED_ORDER: [&str; 5] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readers_get_the_curated_topic_and_ids_never_change() {
-    let up = upstream().await;
-    let ws = Workspace::new(&config(&up));
+    let (up, ws) = workspace().await;
 
     // One line per source; the broken one fails without failing the run.
     let out = ws.fetch_once();

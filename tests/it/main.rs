@@ -1,0 +1,35 @@
+//! feedsift's integration tests: one binary, one module per area. Everything reaches only
+//! loopback: upstreams are local servers (`support::upstream`, `support::bad_upstream`) and
+//! the daemon is the real binary on a free port (`support::workspace`).
+//!
+//! To add a test, find its area below; build its feeds.toml with `support::config` and state
+//! only what the test is about.
+
+mod support;
+
+/// Article summaries fetched from the linked pages.
+mod articles;
+/// `feedsift check`: config errors with file:line:col, suggestions, warnings.
+mod cli_check;
+/// `explain`, `import-opml`, `export`, `status`, and `fetch`'s progress output.
+mod cli_operator;
+/// The real-world feed corpus through the feed parser (skipped when absent).
+mod corpus_feeds;
+/// The real-world site captures through the site adapters, and the site fixtures.
+mod corpus_sites;
+/// SIGKILL during ingest loses nothing acknowledged.
+mod crash_safety;
+/// Generic feeds (RSS, Atom, JSON Feed) end to end: curation, ids, conditional GET.
+mod feeds;
+/// Misbehaving upstreams, through the library's ingester and store.
+mod fetch_failures;
+/// Hostile feed content is inert in every output.
+mod hostile;
+/// Topic indexes match a window scan and follow rule changes.
+mod indexes;
+/// Config reload under a running daemon, SIGHUP included.
+mod reload;
+/// Serving by the HTTP book: compression, caching, query narrowing, pages, metrics.
+mod serving;
+/// One article on four community sites is one item; repolls update points.
+mod sites;
