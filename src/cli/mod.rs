@@ -26,6 +26,9 @@ pub fn check(config: &Config) {
         config.topics.len(),
         config.server.data_dir.display()
     );
+    if config.defaults.allow_private_networks {
+        println!("  allow_private_networks is on: links and redirects from sources may reach loopback and private addresses");
+    }
     for s in &config.sources {
         println!(
             "  source {:<24} {:<10} every {:<6} {}",

@@ -37,6 +37,10 @@ pub struct ServerConfig {
     pub header_timeout: Duration,
     /// Connections served at once.
     pub max_connections: usize,
+    /// Bytes the render cache may hold.
+    pub cache_bytes: u64,
+    /// A response must be sent within this, or the connection is dropped.
+    pub send_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +50,11 @@ pub struct Defaults {
     pub max_body: u64,
     pub user_agent: String,
     pub summary_words: usize,
+    /// At most this many entries of one fetch are kept (the newest).
+    pub max_entries: usize,
+    /// Lets URLs from source content (article links) and redirect hops reach loopback,
+    /// private, link-local and other non-public addresses. Off by default.
+    pub allow_private_networks: bool,
 }
 
 impl Config {
@@ -138,6 +147,19 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_POLL: Duration = Duration::from_secs(15 * 60);
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 pub const DEFAULT_MAX_BODY: u64 = 15 * 1024 * 1024;
+/// Bounds of `max_body`: a whole body is held in memory.
+pub const MIN_MAX_BODY: u64 = 1024;
+pub const MAX_MAX_BODY: u64 = 256 * 1024 * 1024;
+pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+pub const MIN_CACHE_BYTES: u64 = 1024 * 1024;
+pub const MAX_CACHE_BYTES: u64 = 16 * 1024 * 1024 * 1024;
+pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_MAX_ENTRIES: usize = 1000;
+pub const MAX_ENTRIES_LIMIT: usize = 100_000;
+/// The longest timeout (`timeout`, `header_timeout`, `send_timeout`).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+/// The longest duration of any kind (100 years): longer ones overflow date arithmetic.
+pub const MAX_DURATION: Duration = Duration::from_secs(36_500 * 86_400);
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(30 * 86_400);
 pub const DEFAULT_LIMIT: usize = 30;
 /// Polling faster than this is refused: it is impolite to the sites polled.

@@ -37,23 +37,6 @@ fn distance(a: &str, b: &str) -> usize {
     previous[b.len()]
 }
 
-/// Rewrites serde's "unknown field `x`, expected one of `a`, `b`" into "unknown key `x`,
-/// did you mean `a`? (expected one of ...)"; other messages pass through.
-pub(super) fn improve_unknown_field(message: &str) -> String {
-    let Some(rest) = message.strip_prefix("unknown field `") else {
-        return message.to_string();
-    };
-    let Some((field, expected)) = rest.split_once('`') else {
-        return message.to_string();
-    };
-    let options: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    let list = expected.trim_start_matches(", ").trim();
-    format!(
-        "unknown key `{field}`{} ({list})",
-        hint(field, options.iter().copied())
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,18 +55,6 @@ mod tests {
         assert_eq!(
             nearest("Recnt", ["points", "recent", "hot"]),
             Some("recent")
-        );
-    }
-
-    #[test]
-    fn serde_messages_get_a_hint() {
-        assert_eq!(
-            improve_unknown_field("unknown field `min_point`, expected one of `slug`, `min_points`"),
-            "unknown key `min_point`, did you mean `min_points`? (expected one of `slug`, `min_points`)"
-        );
-        assert_eq!(
-            improve_unknown_field("invalid type: string"),
-            "invalid type: string"
         );
     }
 }

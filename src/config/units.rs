@@ -58,6 +58,17 @@ pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     Ok(n.saturating_mul(factor))
 }
 
+/// Renders a byte size the way feeds.toml writes it, in the largest binary unit that divides
+/// it ("256MiB", "1KiB", "1500B").
+pub(crate) fn format_size(bytes: u64) -> String {
+    for (unit, size) in [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
+        if bytes >= size && bytes.is_multiple_of(size) {
+            return format!("{}{unit}", bytes / size);
+        }
+    }
+    format!("{bytes}B")
+}
+
 /// Renders a duration the way feeds.toml writes it, largest unit first ("1h30m").
 pub(crate) fn format_duration(duration: Duration) -> String {
     let mut secs = duration.as_secs();
@@ -128,5 +139,8 @@ mod tests {
         assert_eq!(parse_size("1024"), Ok(1024));
         assert!(parse_size("ten MiB").is_err());
         assert!(parse_size("5 parsecs").is_err());
+        assert_eq!(format_size(256 * 1024 * 1024), "256MiB");
+        assert_eq!(format_size(1024), "1KiB");
+        assert_eq!(format_size(1500), "1500B");
     }
 }

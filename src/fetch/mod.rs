@@ -1,8 +1,12 @@
 //! The HTTP client: conditional GET with stored validators, connect and total timeouts, a
-//! body cap counted after decompression, bounded redirects that never downgrade https.
+//! body cap counted after decompression, bounded redirects that never downgrade https, and
+//! the address guard: operator-configured URLs reach wherever they point on their first hop;
+//! URLs from source content (article pages) and every redirect hop reach only public
+//! addresses unless `allow_private_networks` is on (see `guard`).
 //! Knows nothing of formats: bytes in, bytes out.
 
 pub mod charset;
+pub mod guard;
 pub(crate) mod redirect;
 
 use reqwest::header::{
@@ -21,6 +25,17 @@ pub struct FetchSettings {
     pub user_agent: String,
     pub timeout: Duration,
     pub max_body: u64,
+    /// Lets content URLs and redirect hops reach loopback and private addresses too.
+    pub allow_private_networks: bool,
+}
+
+/// Who chose the URL of a fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The operator, in feeds.toml: the first hop may go anywhere.
+    Operator,
+    /// Source content (an article link): every hop must reach a public address.
+    Content,
 }
 
 /// A successful exchange.
@@ -69,6 +84,9 @@ pub enum FetchError {
     TooLarge { limit: u64 },
     #[error("redirect refused: {0}")]
     Redirect(String),
+    /// The address guard refused where the fetch would connect (final: retrying cannot help).
+    #[error("refused: {0} (allow_private_networks is off)")]
+    Refused(String),
     #[error("body cut off: {0}")]
     Body(String),
     #[error("cannot decode body: {0}")]
@@ -89,38 +107,81 @@ impl FetchError {
 
 #[derive(Clone)]
 pub struct Fetcher {
-    client: reqwest::Client,
+    /// Resolves with the system resolver: for the first hop of operator URLs.
+    open: reqwest::Client,
+    /// Connects only to public addresses (`guard::PublicResolver`): for content URLs and
+    /// redirect hops. The same client as `open` when private networks are allowed.
+    public: reqwest::Client,
     settings: FetchSettings,
 }
 
 impl Fetcher {
     pub fn new(settings: FetchSettings) -> Result<Fetcher, FetchError> {
-        let client = reqwest::Client::builder()
+        let open = Self::client(&settings, false)?;
+        let public = if settings.allow_private_networks {
+            open.clone()
+        } else {
+            Self::client(&settings, true)?
+        };
+        Ok(Fetcher {
+            open,
+            public,
+            settings,
+        })
+    }
+
+    fn client(settings: &FetchSettings, public_only: bool) -> Result<reqwest::Client, FetchError> {
+        let mut builder = reqwest::Client::builder()
             .user_agent(settings.user_agent.clone())
             .connect_timeout(CONNECT_TIMEOUT.min(settings.timeout))
             .read_timeout(settings.timeout)
             .timeout(settings.timeout)
-            // Redirects are followed by hand: to refuse https -> http and record moves.
+            // Redirects are followed by hand: to refuse https -> http, check every hop's
+            // address and record moves.
             .redirect(reqwest::redirect::Policy::none())
+            // No HTTP(S)_PROXY from the environment: a proxy would resolve and connect on
+            // our behalf, out of the guard's sight.
+            .no_proxy()
             .gzip(true)
-            .brotli(true)
+            .brotli(true);
+        if public_only {
+            builder = builder.dns_resolver(std::sync::Arc::new(guard::PublicResolver));
+        }
+        builder
             .build()
-            .map_err(|e| FetchError::Other(format!("cannot build HTTP client: {e}")))?;
-        Ok(Fetcher { client, settings })
+            .map_err(|e| FetchError::Other(format!("cannot build HTTP client: {e}")))
     }
 
-    /// GETs `url`, sending back the stored validators and following at most
-    /// `MAX_REDIRECTS` redirects. The whole exchange, redirects included, is bounded by the
-    /// configured timeout.
+    /// GETs `url`, an operator-configured address, sending back the stored validators and
+    /// following at most `MAX_REDIRECTS` redirects (each to public addresses only). The
+    /// whole exchange, redirects included, is bounded by the configured timeout.
     pub async fn get(
         &self,
         url: &Url,
         etag: Option<&str>,
         last_modified: Option<&str>,
     ) -> Result<Fetched, FetchError> {
+        self.get_from(Origin::Operator, url, etag, last_modified)
+            .await
+    }
+
+    /// GETs `url`, an address taken from source content: every hop reaches public
+    /// addresses only (unless `allow_private_networks`).
+    pub async fn get_content(&self, url: &Url) -> Result<Fetched, FetchError> {
+        self.get_from(Origin::Content, url, None, None).await
+    }
+
+    /// GETs `url` with the address rules of `origin`.
+    pub async fn get_from(
+        &self,
+        origin: Origin,
+        url: &Url,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+    ) -> Result<Fetched, FetchError> {
         tokio::time::timeout(
             self.settings.timeout,
-            self.exchange(url, etag, last_modified),
+            self.exchange(origin, url, etag, last_modified),
         )
         .await
         .unwrap_or(Err(FetchError::Timeout(self.settings.timeout)))
@@ -128,16 +189,28 @@ impl Fetcher {
 
     async fn exchange(
         &self,
+        origin: Origin,
         url: &Url,
         etag: Option<&str>,
         last_modified: Option<&str>,
     ) -> Result<Fetched, FetchError> {
+        let guarded = !self.settings.allow_private_networks;
         let mut current = url.clone();
         let mut moved_to = None;
         let mut only_permanent = true;
         let mut hops = 0;
         let mut response = loop {
-            let mut request = self.client.get(current.clone());
+            // Redirect hops were checked by `next_hop`; a content URL's first hop here.
+            let public_only = guarded && (hops > 0 || origin == Origin::Content);
+            if public_only && hops == 0 {
+                guard::check_url(&current).map_err(|r| FetchError::Refused(r.to_string()))?;
+            }
+            let client = if public_only {
+                &self.public
+            } else {
+                &self.open
+            };
+            let mut request = client.get(current.clone());
             // Validators go back byte for byte, non-ASCII included (HTTP allows obs-text).
             if let Some(etag) = etag.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok()) {
                 request = request.header(IF_NONE_MATCH, etag);
@@ -146,7 +219,12 @@ impl Fetcher {
             {
                 request = request.header(IF_MODIFIED_SINCE, lm);
             }
-            let response = request.send().await.map_err(|e| self.classify(e))?;
+            let response = request.send().await.map_err(|e| match self.classify(e) {
+                FetchError::Refused(why) if hops > 0 => {
+                    FetchError::Refused(format!("redirect to {current}: {why}"))
+                }
+                other => other,
+            })?;
             let status = response.status();
             if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
                 break response;
@@ -156,7 +234,7 @@ impl Fetcher {
                 .headers()
                 .get(LOCATION)
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string());
-            let next = redirect::next_hop(&current, status, location.as_deref())?;
+            let next = redirect::next_hop(&current, status, location.as_deref(), guarded)?;
             hops += 1;
             if hops > MAX_REDIRECTS {
                 return Err(FetchError::Redirect(format!(
@@ -216,7 +294,9 @@ impl Fetcher {
     }
 
     fn classify(&self, e: reqwest::Error) -> FetchError {
-        if e.is_timeout() {
+        if let Some(refused) = guard::refusal_in(&e) {
+            FetchError::Refused(refused.to_string())
+        } else if e.is_timeout() {
             FetchError::Timeout(self.settings.timeout)
         } else if e.is_connect() {
             FetchError::Connect(error_chain(&e))
@@ -306,3 +386,6 @@ fn io_error_kind(e: &dyn std::error::Error) -> Option<std::io::ErrorKind> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests;

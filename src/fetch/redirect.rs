@@ -1,15 +1,19 @@
 //! The redirect decision, pure: where a 3xx answer sends the fetch next, or why it refuses
-//! to go there (no Location, an unusable one, a downgrade from https, a non-http scheme).
+//! to go there (no Location, an unusable one, a downgrade from https, a non-http scheme, a
+//! literal non-public address when the hop must be public).
 
-use super::FetchError;
+use super::{guard, FetchError};
 use reqwest::StatusCode;
 use url::Url;
 
-/// The next address after a redirect `status` from `current` with header `location`.
+/// The next address after a redirect `status` from `current` with header `location`. With
+/// `public_only`, a literal non-public address is refused here; names are checked when the
+/// hop connects (`guard::PublicResolver`).
 pub(crate) fn next_hop(
     current: &Url,
     status: StatusCode,
     location: Option<&str>,
+    public_only: bool,
 ) -> Result<Url, FetchError> {
     let Some(location) = location else {
         return Err(FetchError::Redirect(format!(
@@ -31,6 +35,10 @@ pub(crate) fn next_hop(
             "redirect to unsupported URL {next}"
         )));
     }
+    if public_only {
+        guard::check_url(&next)
+            .map_err(|refused| FetchError::Refused(format!("redirect to {next}: {refused}")))?;
+    }
     Ok(next)
 }
 
@@ -51,8 +59,51 @@ mod tests {
     }
 
     fn hop(from: &str, status: u16, location: Option<&str>) -> Result<Url, String> {
-        next_hop(&url(from), StatusCode::from_u16(status).unwrap(), location)
-            .map_err(|e| e.to_string())
+        next_hop(
+            &url(from),
+            StatusCode::from_u16(status).unwrap(),
+            location,
+            false,
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    fn public_hop(from: &str, location: &str) -> Result<Url, String> {
+        next_hop(&url(from), StatusCode::FOUND, Some(location), true).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn public_only_hops_refuse_literal_non_public_addresses() {
+        for location in [
+            "http://127.0.0.1:8080/secret",
+            "http://127.1/",
+            "http://2130706433/",
+            "http://0.0.0.0/",
+            "http://[::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://10.1.2.3/",
+            "http://192.168.0.1/",
+        ] {
+            let err = public_hop("http://a.example/feed", location).unwrap_err();
+            assert!(
+                err.starts_with("refused: redirect to http://"),
+                "{location}: {err}"
+            );
+            assert!(
+                err.ends_with("(allow_private_networks is off)"),
+                "{location}: {err}"
+            );
+        }
+        assert_eq!(
+            public_hop("http://a.example/feed", "http://127.0.0.1:9/x").unwrap_err(),
+            "refused: redirect to http://127.0.0.1:9/x: 127.0.0.1 is a loopback address (allow_private_networks is off)"
+        );
+        // Names pass here (the resolver checks them at connect time), as do public literals;
+        // without `public_only` nothing is refused for its address.
+        assert!(public_hop("http://a.example/", "http://localhost:9/").is_ok());
+        assert!(public_hop("http://a.example/", "http://8.8.8.8/").is_ok());
+        assert!(hop("http://a.example/", 302, Some("http://127.0.0.1/")).is_ok());
     }
 
     #[test]

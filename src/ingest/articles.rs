@@ -1,6 +1,8 @@
 //! Article summaries for link posts: stories in `summaries = "article"` topics that carry no
 //! text get their article page fetched once (same fetcher rules, per-host limits), its main
 //! text extracted and summarized; failures are retried with backoff while the item is served.
+//! An article link is source content: it may reach only public addresses (see
+//! `fetch::guard`); a refusal is recorded with its reason and is final.
 
 use super::hosts::HostLimits;
 use crate::config::Config;
@@ -42,6 +44,12 @@ impl ArticleWorker {
         store: Store,
         hosts: HostLimits,
     ) -> Result<ArticleWorker, FetchError> {
+        if config.defaults.allow_private_networks {
+            tracing::warn!(
+                "allow_private_networks is on: links and redirects from sources may reach \
+                 loopback, private and link-local addresses (meant for local setups and tests)"
+            );
+        }
         Ok(ArticleWorker {
             store,
             fetcher: super::fetcher(config)?,
@@ -144,11 +152,11 @@ impl ArticleWorker {
                 state.last_error = None;
                 summary
             }
-            Err(e) => {
-                state.last_error = Some(e.clone());
-                state.done = state.attempts >= MAX_ATTEMPTS;
-                state.next_try = Some(now + backoff(state.attempts));
-                tracing::info!(story = %story.url, attempt = state.attempts, error = %e, "article fetch failed");
+            Err(Failure { message, last }) => {
+                state.done = last || state.attempts >= MAX_ATTEMPTS;
+                state.next_try = (!last).then(|| now + backoff(state.attempts));
+                tracing::info!(story = %story.url, attempt = state.attempts, error = %message, "article fetch failed");
+                state.last_error = Some(message);
                 String::new()
             }
         };
@@ -171,16 +179,22 @@ impl ArticleWorker {
         &self,
         story: &Story,
         keywords: &HashSet<String>,
-    ) -> Result<String, String> {
-        let url = url::Url::parse(&story.url).map_err(|e| e.to_string())?;
-        let body = match self
-            .fetcher
-            .get(&url, None, None)
-            .await
-            .map_err(|e| e.to_string())?
-        {
+    ) -> Result<String, Failure> {
+        let url = url::Url::parse(&story.url).map_err(|e| Failure {
+            message: e.to_string(),
+            last: false,
+        })?;
+        let body = match self.fetcher.get_content(&url).await.map_err(|e| Failure {
+            last: matches!(e, FetchError::Refused(_)),
+            message: e.to_string(),
+        })? {
             Fetched::Body(body) => body,
-            Fetched::NotModified { .. } => return Err("unexpected 304 without validators".into()),
+            Fetched::NotModified { .. } => {
+                return Err(Failure {
+                    message: "unexpected 304 without validators".into(),
+                    last: false,
+                })
+            }
         };
         let is_html = body
             .content_type
@@ -200,6 +214,13 @@ impl ArticleWorker {
             summarize(&story.title, self.summary_words)
         })
     }
+}
+
+/// Why an article gave no summary, and whether trying again could help.
+struct Failure {
+    message: String,
+    /// Final: the address guard refused it, so trying again cannot help.
+    last: bool,
 }
 
 fn count(report: &mut ArticleReport, summarized: bool) {

@@ -300,5 +300,6 @@ pub(crate) fn fetcher(config: &Config) -> Result<Fetcher, FetchError> {
         user_agent: config.defaults.user_agent.clone(),
         timeout: config.defaults.timeout,
         max_body: config.defaults.max_body,
+        allow_private_networks: config.defaults.allow_private_networks,
     })
 }

@@ -46,6 +46,7 @@ async fn link_posts_get_summaries_from_their_articles() {
     up.fail("/posts/gone", 503);
     let ws = Workspace::new(
         &config()
+            .default_key("allow_private_networks", true)
             .source(hn(hn_url))
             .topic(
                 topic("ds")

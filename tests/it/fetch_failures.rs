@@ -49,6 +49,7 @@ impl Bench {
             .server("data_dir", "data")
             .poll("10m")
             .timeout("1s")
+            .default_key("allow_private_networks", true)
             .source(feed("good", up.url("/good.rss")))
             .source(feed("bad", up.url("/bad")))
             .source(feed("alt", up.url("/alt")));

@@ -1,13 +1,13 @@
 //! Turns the raw schema into a typed `Config`, collecting every problem with its place.
 
 use crate::config::error::{ConfigError, ConfigErrors};
-use crate::config::raw::{RawConfig, RawSize};
-use crate::config::suggest;
-use crate::config::units::{parse_duration, parse_size};
+use crate::config::raw::{self, RawSize};
+use crate::config::units::{format_duration, format_size, parse_duration, parse_size};
 mod source;
 mod topic;
 
 use crate::config::*;
+use reqwest::header::HeaderValue;
 use source::validate_source;
 use std::collections::HashSet;
 use std::ops::Range;
@@ -31,11 +31,25 @@ impl Checker<'_> {
         self.errors.push(e);
     }
 
+    /// A duration longer than zero and at most `MAX_DURATION` (longer ones overflow date
+    /// arithmetic later).
     pub(super) fn duration(
         &mut self,
         value: &Option<Spanned<String>>,
         key: &str,
         default: Duration,
+    ) -> Duration {
+        self.duration_within(value, key, default, Duration::ZERO, MAX_DURATION)
+    }
+
+    /// A duration longer than zero, at least `min` and at most `max`.
+    pub(super) fn duration_within(
+        &mut self,
+        value: &Option<Spanned<String>>,
+        key: &str,
+        default: Duration,
+        min: Duration,
+        max: Duration,
     ) -> Duration {
         let Some(v) = value else { return default };
         match parse_duration(v.get_ref()) {
@@ -43,7 +57,69 @@ impl Checker<'_> {
                 self.error(v.span(), key, "must be longer than zero");
                 default
             }
+            Ok(d) if d < min => {
+                self.error(
+                    v.span(),
+                    key,
+                    format!(
+                        "{:?} is too short (at least {})",
+                        v.get_ref(),
+                        format_duration(min)
+                    ),
+                );
+                default
+            }
+            Ok(d) if d > max => {
+                self.error(
+                    v.span(),
+                    key,
+                    format!(
+                        "{:?} is too long (at most {})",
+                        v.get_ref(),
+                        format_duration(max)
+                    ),
+                );
+                default
+            }
             Ok(d) => d,
+            Err(msg) => {
+                self.error(v.span(), key, msg);
+                default
+            }
+        }
+    }
+
+    /// A byte size (a number of bytes or "15MiB") within `min..=max`.
+    pub(super) fn size(
+        &mut self,
+        value: &Option<Spanned<RawSize>>,
+        key: &str,
+        default: u64,
+        min: u64,
+        max: u64,
+    ) -> u64 {
+        let Some(v) = value else { return default };
+        let parsed = match v.get_ref() {
+            RawSize::Bytes(n) if *n > 0 => Ok(*n as u64),
+            RawSize::Bytes(n) => Err(format!("{n} must be a positive number of bytes")),
+            RawSize::Text(t) => parse_size(t),
+        };
+        let shown = || match v.get_ref() {
+            RawSize::Bytes(n) => n.to_string(),
+            RawSize::Text(t) => format!("{t:?}"),
+        };
+        match parsed {
+            Ok(n) if n < min => {
+                let msg = format!("{} is too small (at least {})", shown(), format_size(min));
+                self.error(v.span(), key, msg);
+                default
+            }
+            Ok(n) if n > max => {
+                let msg = format!("{} is too large (at most {})", shown(), format_size(max));
+                self.error(v.span(), key, msg);
+                default
+            }
+            Ok(n) => n,
             Err(msg) => {
                 self.error(v.span(), key, msg);
                 default
@@ -136,30 +212,38 @@ impl Checker<'_> {
 }
 
 pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
-    let raw: RawConfig = toml::from_str(text).map_err(|e| {
-        ConfigErrors(vec![ConfigError::at(
-            path,
-            text,
-            e.span(),
-            None,
-            suggest::improve_unknown_field(e.message().trim()),
-        )])
-    })?;
+    let problem = |p: raw::Problem| ConfigError::at(path, text, Some(p.span), p.key, p.message);
+    let (raw, problems) = raw::read(text)
+        .map_err(|syntax| ConfigErrors(syntax.into_iter().map(problem).collect()))?;
     let mut c = Checker {
         path,
         text,
-        errors: Vec::new(),
+        errors: problems.into_iter().map(problem).collect(),
     };
 
     let listen = match &raw.server.listen {
-        Some(v) => v.get_ref().parse().unwrap_or_else(|_| {
-            c.error(
-                v.span(),
-                "server.listen",
-                format!("{:?} is not an address such as 127.0.0.1:8080", v.get_ref()),
-            );
-            default_listen()
-        }),
+        Some(v) => match v.get_ref().parse::<SocketAddr>() {
+            Ok(addr) if addr.port() == 0 => {
+                c.error(
+                    v.span(),
+                    "server.listen",
+                    format!(
+                        "{:?} has port 0 (a random port each start): give a port, e.g. 127.0.0.1:8080",
+                        v.get_ref()
+                    ),
+                );
+                default_listen()
+            }
+            Ok(addr) => addr,
+            Err(_) => {
+                c.error(
+                    v.span(),
+                    "server.listen",
+                    format!("{:?} is not an address such as 127.0.0.1:8080", v.get_ref()),
+                );
+                default_listen()
+            }
+        },
         None => default_listen(),
     };
     let base_url = match &raw.server.base_url {
@@ -170,15 +254,38 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
     }
     .unwrap_or_else(|| format!("http://{listen}"));
     let config_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let data_dir = raw
-        .server
-        .data_dir
-        .as_ref()
-        .map_or_else(|| "./data".to_string(), |d| d.get_ref().clone());
-    let header_timeout = c.duration(
+    let data_dir = match &raw.server.data_dir {
+        Some(d) if d.get_ref().trim().is_empty() => {
+            c.error(
+                d.span(),
+                "server.data_dir",
+                "must not be empty (e.g. \"./data\")",
+            );
+            "./data".to_string()
+        }
+        Some(d) => d.get_ref().clone(),
+        None => "./data".to_string(),
+    };
+    let header_timeout = c.duration_within(
         &raw.server.header_timeout,
         "server.header_timeout",
         Duration::from_secs(5),
+        Duration::ZERO,
+        MAX_TIMEOUT,
+    );
+    let cache_bytes = c.size(
+        &raw.server.cache_bytes,
+        "server.cache_bytes",
+        DEFAULT_CACHE_BYTES,
+        MIN_CACHE_BYTES,
+        MAX_CACHE_BYTES,
+    );
+    let send_timeout = c.duration_within(
+        &raw.server.send_timeout,
+        "server.send_timeout",
+        DEFAULT_SEND_TIMEOUT,
+        Duration::from_secs(1),
+        MAX_TIMEOUT,
     );
     let max_connections = c.count(
         &raw.server.max_connections,
@@ -189,6 +296,8 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
     let server = ServerConfig {
         header_timeout,
         max_connections,
+        cache_bytes,
+        send_timeout,
         listen,
         base_url,
         data_dir: config_dir.join(
@@ -199,20 +308,13 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
     };
 
     let d = &raw.defaults;
-    let max_body = match &d.max_body {
-        None => DEFAULT_MAX_BODY,
-        Some(v) => {
-            let parsed = match v.get_ref() {
-                RawSize::Bytes(n) if *n > 0 => Ok(*n as u64),
-                RawSize::Bytes(n) => Err(format!("{n} must be a positive number of bytes")),
-                RawSize::Text(t) => parse_size(t),
-            };
-            parsed.unwrap_or_else(|msg| {
-                c.error(v.span(), "defaults.max_body", msg);
-                DEFAULT_MAX_BODY
-            })
-        }
-    };
+    let max_body = c.size(
+        &d.max_body,
+        "defaults.max_body",
+        DEFAULT_MAX_BODY,
+        MIN_MAX_BODY,
+        MAX_MAX_BODY,
+    );
     let user_agent = match &d.user_agent {
         Some(v) if v.get_ref().trim().is_empty() => {
             c.error(
@@ -222,19 +324,48 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
             );
             default_user_agent()
         }
+        // Sent as a header: a newline or another control character would make every HTTP
+        // client fail to build.
+        Some(v) if HeaderValue::from_str(v.get_ref().trim()).is_err() => {
+            c.error(
+                v.span(),
+                "defaults.user_agent",
+                format!(
+                    "{:?} cannot be sent as an HTTP header: it must be one line without control characters",
+                    v.get_ref()
+                ),
+            );
+            default_user_agent()
+        }
         Some(v) => v.get_ref().trim().to_string(),
         None => default_user_agent(),
     };
     let defaults = Defaults {
         poll: c.poll(&d.poll, "defaults.poll", DEFAULT_POLL),
-        timeout: c.duration(&d.timeout, "defaults.timeout", DEFAULT_TIMEOUT),
+        timeout: c.duration_within(
+            &d.timeout,
+            "defaults.timeout",
+            DEFAULT_TIMEOUT,
+            Duration::ZERO,
+            MAX_TIMEOUT,
+        ),
         max_body,
         user_agent,
         summary_words: c.count(&d.summary_words, "defaults.summary_words", 10..501, 60) as usize,
+        max_entries: c.count(
+            &d.max_entries,
+            "defaults.max_entries",
+            1..MAX_ENTRIES_LIMIT as i64 + 1,
+            DEFAULT_MAX_ENTRIES as i64,
+        ) as usize,
+        allow_private_networks: d
+            .allow_private_networks
+            .as_ref()
+            .is_some_and(|v| *v.get_ref()),
     };
 
     let mut sources = Vec::new();
-    let mut seen_ids = HashSet::new();
+    let mut seen_ids: HashSet<String> = raw.unreadable_source_ids.iter().cloned().collect();
     for (i, s) in raw.sources.iter().enumerate() {
         let s = s.get_ref();
         let key = format!("source[{i}]");
@@ -267,6 +398,9 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
         topics.push(validate_topic(&mut c, t, &key, &seen_ids));
     }
 
+    // In file order: problems found reading the schema and in validation interleave.
+    c.errors
+        .sort_by_key(|e| (e.line.unwrap_or(usize::MAX), e.column.unwrap_or(usize::MAX)));
     if c.errors.is_empty() {
         Ok(Config {
             path: path.to_path_buf(),
@@ -285,3 +419,6 @@ fn default_listen() -> SocketAddr {
         .parse()
         .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)))
 }
+
+#[cfg(test)]
+mod tests;

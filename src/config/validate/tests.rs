@@ -1,0 +1,187 @@
+//! Validation as a whole: every problem of a file in one pass, in file order, each with its
+//! place and words a person understands; the new keys and the values that used to pass here
+//! and fail later.
+
+use crate::config::*;
+use std::path::Path;
+
+fn errors(text: &str) -> Vec<String> {
+    match Config::parse(Path::new("feeds.toml"), text) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn config(text: &str) -> Config {
+    Config::parse(Path::new("feeds.toml"), text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn unknown_keys_and_type_errors_are_all_reported_in_one_pass_in_file_order() {
+    let text = r#"[server]
+listen = "127.0.0.1:8080"
+lisen = "x"
+
+[defaults]
+pol = "15m"
+timeout = 20
+summary_words = "sixty"
+
+[[source]]
+id = "hn"
+kind = "hackernews"
+urll = "https://x"
+
+[[topic]]
+slug = "ds"
+title = "DS"
+sort = "recnt"
+windw = "7d"
+[topic.keywords]
+"raft" = "three"
+"paxos" = 2
+"#;
+    assert_eq!(
+        errors(text),
+        [
+            "feeds.toml:3:1: unknown key `lisen`, did you mean `listen`? (expected one of `listen`, `base_url`, `data_dir`, `header_timeout`, `max_connections`, `cache_bytes`, `send_timeout`)",
+            "feeds.toml:6:1: unknown key `pol`, did you mean `poll`? (expected one of `poll`, `timeout`, `max_body`, `user_agent`, `summary_words`, `max_entries`, `allow_private_networks`)",
+            "feeds.toml:7:11: key `defaults.timeout`: expected a string, found an integer",
+            "feeds.toml:8:17: key `defaults.summary_words`: expected an integer, found a string",
+            "feeds.toml:13:1: unknown key `urll`, did you mean `url`? (expected one of `id`, `kind`, `url`, `poll`, `name`, `subreddit`, `listing`, `period`, `include_nsfw`, `tag`)",
+            "feeds.toml:18:8: key `topic[0].sort`: \"recnt\" is not one of points, recent, hot, did you mean `recent`?",
+            "feeds.toml:19:1: unknown key `windw`, did you mean `window`? (expected one of `slug`, `title`, `description`, `sources`, `window`, `limit`, `sort`, `min_relevance`, `keywords`, `exclude`, `min_points`, `min_comments`, `summaries`, `content`)",
+            "feeds.toml:21:10: key `topic[0].keywords.raft`: expected a number, found a string",
+        ]
+    );
+}
+
+#[test]
+fn a_source_without_kind_is_reported_without_follow_on_errors() {
+    let text = "[[source]]\nid = \"blog\"\n\n[[topic]]\nslug = \"t\"\ntitle = \"T\"\nsources = [\"blog\"]\n";
+    assert_eq!(
+        errors(text),
+        ["feeds.toml:1:1: key `source[0]`: missing key `kind`, which every such table needs"]
+    );
+}
+
+#[test]
+fn syntax_errors_keep_their_position() {
+    let e = errors("[server\nlisten = 1\n");
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("feeds.toml:1:8: "), "{e:?}");
+}
+
+#[test]
+fn user_agent_must_be_a_header_value() {
+    let e = errors("[defaults]\nuser_agent = \"x\\ny\"\n");
+    assert_eq!(
+        e,
+        ["feeds.toml:2:14: key `defaults.user_agent`: \"x\\ny\" cannot be sent as an HTTP header: it must be one line without control characters"]
+    );
+    assert_eq!(errors("[defaults]\nuser_agent = \"a\\u0000b\"\n").len(), 1);
+    assert_eq!(errors("[defaults]\nuser_agent = \"a\\u007fb\"\n").len(), 1);
+    let c = config(
+        "[defaults]\nuser_agent = \"feedsift-fork/1.0 (+https://example.org/bot; tab\\there)\"\n",
+    );
+    assert!(c.defaults.user_agent.contains("tab\there"));
+    // Whatever passes builds a client.
+    reqwest::Client::builder()
+        .user_agent(c.defaults.user_agent.clone())
+        .build()
+        .unwrap();
+}
+
+#[test]
+fn sizes_durations_and_addresses_that_would_fail_later_are_refused() {
+    for (text, expected) in [
+        (
+            "[defaults]\nmax_body = \"15 GiB\"\n",
+            "feeds.toml:2:12: key `defaults.max_body`: \"15 GiB\" is too large (at most 256MiB)",
+        ),
+        (
+            "[defaults]\nmax_body = \"0MiB\"\n",
+            "feeds.toml:2:12: key `defaults.max_body`: \"0MiB\" is too small (at least 1KiB)",
+        ),
+        (
+            "[defaults]\nmax_body = \"99999999999999999999GiB\"\n",
+            "feeds.toml:2:12: key `defaults.max_body`: invalid size \"99999999999999999999GiB\" (expected e.g. 15MiB or 500KB)",
+        ),
+        (
+            "[defaults]\ntimeout = \"0s\"\n",
+            "feeds.toml:2:11: key `defaults.timeout`: must be longer than zero",
+        ),
+        (
+            "[defaults]\ntimeout = \"2d\"\n",
+            "feeds.toml:2:11: key `defaults.timeout`: \"2d\" is too long (at most 1h)",
+        ),
+        (
+            "[server]\nheader_timeout = \"0s\"\n",
+            "feeds.toml:2:18: key `server.header_timeout`: must be longer than zero",
+        ),
+        (
+            "[server]\nlisten = \"127.0.0.1:0\"\n",
+            "feeds.toml:2:10: key `server.listen`: \"127.0.0.1:0\" has port 0 (a random port each start): give a port, e.g. 127.0.0.1:8080",
+        ),
+        (
+            "[server]\ndata_dir = \"\"\n",
+            "feeds.toml:2:12: key `server.data_dir`: must not be empty (e.g. \"./data\")",
+        ),
+        (
+            "[defaults]\npoll = \"99999999999999w\"\n",
+            "feeds.toml:2:8: key `defaults.poll`: \"99999999999999w\" is too long (at most 36500d)",
+        ),
+        (
+            "[[topic]]\nslug = \"t\"\ntitle = \"T\"\nwindow = \"40000d\"\n",
+            "feeds.toml:4:10: key `topic[0].window`: \"40000d\" is too long (at most 36500d)",
+        ),
+    ] {
+        assert_eq!(errors(text), [expected], "{text}");
+    }
+    assert_eq!(
+        config("[defaults]\nmax_body = \"256MiB\"\n")
+            .defaults
+            .max_body,
+        256 << 20
+    );
+}
+
+#[test]
+fn new_keys_have_defaults_and_bounds() {
+    let c = config("");
+    assert_eq!(c.server.cache_bytes, 64 << 20);
+    assert_eq!(c.server.send_timeout, std::time::Duration::from_secs(30));
+    assert_eq!(c.defaults.max_entries, 1000);
+    assert!(!c.defaults.allow_private_networks);
+
+    let c = config(
+        "[server]\ncache_bytes = \"1MiB\"\nsend_timeout = \"1s\"\n[defaults]\nmax_entries = 100000\nallow_private_networks = true\n",
+    );
+    assert_eq!(c.server.cache_bytes, 1 << 20);
+    assert_eq!(c.server.send_timeout, std::time::Duration::from_secs(1));
+    assert_eq!(c.defaults.max_entries, 100_000);
+    assert!(c.defaults.allow_private_networks);
+    assert_eq!(
+        config("[server]\ncache_bytes = 2097152\n")
+            .server
+            .cache_bytes,
+        2 << 20
+    );
+
+    assert_eq!(
+        errors("[server]\ncache_bytes = \"512KiB\"\nsend_timeout = \"500ms\"\n[defaults]\nmax_entries = 0\nallow_private_networks = \"yes\"\n"),
+        [
+            "feeds.toml:2:15: key `server.cache_bytes`: \"512KiB\" is too small (at least 1MiB)",
+            "feeds.toml:3:16: key `server.send_timeout`: invalid duration \"500ms\": a number must come before 's' (e.g. 15m, 30d)",
+            "feeds.toml:5:15: key `defaults.max_entries`: 0 is out of range (expected 1 to 100000)",
+            "feeds.toml:6:26: key `defaults.allow_private_networks`: expected true or false, found a string",
+        ]
+    );
+    assert_eq!(
+        errors("[server]\nsend_timeout = \"0s\"\n[defaults]\nmax_entries = 100001\n"),
+        [
+            "feeds.toml:2:16: key `server.send_timeout`: must be longer than zero",
+            "feeds.toml:4:15: key `defaults.max_entries`: 100001 is out of range (expected 1 to 100000)",
+        ]
+    );
+}

@@ -1,0 +1,409 @@
+//! URLs that come from source content reach only public addresses: the real `feedsift`
+//! binary, a listing whose article links point at a "secret" loopback server in every
+//! spelling, and feeds that redirect there. The secret server must see no request unless
+//! `allow_private_networks = true`. Self-contained: its own servers and helpers.
+
+use feedsift::store::Store;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const SECRET_PAGE: &str = "<html><head><title>Internal</title><meta name=\"description\" content=\"Internal notes: the admin password of the quorum replica set is hunter2.\"></head><body><article><p>The internal admin password is hunter2 and the database lives on the quorum replica set behind the firewall.</p><p>Consensus between replicas is reached with raft; nobody outside should ever read this text.</p></article></body></html>";
+
+/// A tiny HTTP/1.1 server on loopback: answers every request with `respond(path)` and
+/// records the paths it was asked for.
+struct Server {
+    addr: SocketAddr,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+type Respond = dyn Fn(&str) -> Vec<u8> + Send + Sync;
+
+impl Server {
+    fn start(respond: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static) -> Server {
+        Server::on(
+            TcpListener::bind("127.0.0.1:0").unwrap(),
+            Arc::new(respond),
+            None,
+        )
+    }
+
+    fn on(
+        listener: TcpListener,
+        respond: Arc<Respond>,
+        shared: Option<Arc<Mutex<Vec<String>>>>,
+    ) -> Server {
+        let addr = listener.local_addr().unwrap();
+        let requests = shared.unwrap_or_default();
+        let log = Arc::clone(&requests);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).to_string();
+                let path = head.split(' ').nth(1).unwrap_or("").to_string();
+                log.lock().unwrap().push(path.clone());
+                let _ = stream.write_all(&respond(&path));
+            }
+        });
+        Server { addr, requests }
+    }
+
+    fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+fn response(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str("\r\n");
+    let mut out = out.into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// The secret server on 127.0.0.1, and on [::1] with the same port when this host has IPv6
+/// loopback (both record into one list).
+fn secret_server() -> Server {
+    let respond: Arc<Respond> = Arc::new(|_: &str| {
+        response(
+            "200 OK",
+            &[("Content-Type", "text/html; charset=utf-8")],
+            SECRET_PAGE.as_bytes(),
+        )
+    });
+    let v4 = Server::on(
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+        Arc::clone(&respond),
+        None,
+    );
+    if let Ok(v6) = TcpListener::bind(("::1", v4.port())) {
+        Server::on(v6, respond, Some(Arc::clone(&v4.requests)));
+    }
+    v4
+}
+
+/// Hosts spelling the loopback server's address.
+const LOOPBACK_SPELLINGS: [&str; 7] = [
+    "127.0.0.1",
+    "localhost",
+    "127.1",
+    "2130706433",
+    "0.0.0.0",
+    "[::1]",
+    "[::ffff:127.0.0.1]",
+];
+
+/// A Hacker News listing with one link post per spelling, all to the secret server.
+fn listing(secret_port: u16) -> Vec<u8> {
+    let hits: Vec<String> = LOOPBACK_SPELLINGS
+        .iter()
+        .enumerate()
+        .map(|(i, host)| {
+            format!(
+                r#"{{"objectID":"{id}","title":"Raft consensus notes {id}","url":"http://{host}:{secret_port}/admin/{id}","points":{points},"num_comments":3,"created_at_i":1795000000,"author":"someone","story_text":null}}"#,
+                id = i + 1,
+                points = 100 + i,
+            )
+        })
+        .collect();
+    format!(r#"{{"hits":[{}],"nbHits":{}}}"#, hits.join(","), hits.len()).into_bytes()
+}
+
+struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    fn new(body: &str) -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("feeds.toml"),
+            format!("[server]\ndata_dir = \"data\"\n\n{body}"),
+        )
+        .unwrap();
+        Workspace { dir }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("feeds.toml")
+    }
+
+    /// Runs `feedsift ARGS --config feeds.toml`, killed after 60 s.
+    fn run(&self, args: &[&str]) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_feedsift"))
+            .args(args)
+            .arg("--config")
+            .arg(self.config())
+            .env_remove("HTTP_PROXY")
+            .env_remove("http_proxy")
+            .env_remove("ALL_PROXY")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if started.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                panic!("feedsift {args:?} did not finish within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    fn fetch_once(&self) -> String {
+        let out = self.run(&["fetch", "--once"]);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{text}");
+        text
+    }
+
+    fn store(&self) -> Store {
+        Store::open(&self.dir.path().join("data")).unwrap()
+    }
+}
+
+fn articles_config(listing_url: &str, allow: Option<bool>) -> String {
+    let defaults = match allow {
+        Some(on) => format!("[defaults]\nallow_private_networks = {on}\n\n"),
+        None => String::new(),
+    };
+    format!(
+        r#"{defaults}[[source]]
+id = "hn"
+kind = "hackernews"
+url = "{listing_url}"
+
+[[topic]]
+slug = "ds"
+title = "Distributed Systems"
+window = "3650d"
+[topic.keywords]
+"raft" = 1
+"#
+    )
+}
+
+fn stories(store: &Store) -> Vec<feedsift::model::Story> {
+    store
+        .stories_since(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+        .unwrap()
+}
+
+#[test]
+fn article_links_to_loopback_in_any_spelling_are_never_fetched_and_the_refusal_is_final() {
+    let secret = secret_server();
+    let body = listing(secret.port());
+    let upstream =
+        Server::start(move |_| response("200 OK", &[("Content-Type", "application/json")], &body));
+    let ws = Workspace::new(&articles_config(
+        &format!("http://{}/hn", upstream.addr),
+        None,
+    ));
+
+    let out = ws.fetch_once();
+    assert!(out.contains("0 summarized, 7 failed"), "{out}");
+    // Polled again: refusals are final, nothing is retried.
+    let out = ws.fetch_once();
+    assert!(!out.contains("failed (retried later)"), "{out}");
+    assert_eq!(
+        secret.requests(),
+        Vec::<String>::new(),
+        "the secret server was reached"
+    );
+    assert_eq!(
+        upstream.requests().len(),
+        2,
+        "the operator's own source is polled"
+    );
+
+    let store = ws.store();
+    let stories = stories(&store);
+    assert_eq!(stories.len(), LOOPBACK_SPELLINGS.len());
+    for story in &stories {
+        assert!(
+            !story.summary.contains("replica"),
+            "{}: {}",
+            story.url,
+            story.summary
+        );
+        let state = store
+            .article_state(story.id)
+            .unwrap()
+            .expect("an article state");
+        let error = state.last_error.unwrap_or_default();
+        assert!(state.done, "{}: a refusal is final", story.url);
+        assert_eq!(state.attempts, 1, "{}", story.url);
+        assert!(state.next_try.is_none(), "{}", story.url);
+        assert!(error.starts_with("refused: "), "{}: {error}", story.url);
+        assert!(
+            error.ends_with(" (allow_private_networks is off)"),
+            "{}: {error}",
+            story.url
+        );
+        let why = if story.url.contains("0.0.0.0") {
+            "0.0.0.0 is an unspecified address"
+        } else if story.url.contains("localhost") {
+            "localhost resolves to"
+        } else if story.url.contains("[::1]") {
+            "::1 is a loopback address"
+        } else if story.url.contains("[::ffff:") {
+            "::ffff:127.0.0.1 is a loopback address"
+        } else {
+            "refused: 127.0.0.1 is a loopback address (allow_private_networks is off)"
+        };
+        assert!(error.contains(why), "{}: {error} lacks {why}", story.url);
+    }
+}
+
+#[test]
+fn with_allow_private_networks_the_same_articles_are_fetched_and_summarized() {
+    let secret = secret_server();
+    let body = listing(secret.port());
+    let upstream =
+        Server::start(move |_| response("200 OK", &[("Content-Type", "application/json")], &body));
+    let ws = Workspace::new(&articles_config(
+        &format!("http://{}/hn", upstream.addr),
+        Some(true),
+    ));
+    let check = ws.run(&["check"]);
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success());
+    assert!(stdout.contains("allow_private_networks is on"), "{stdout}");
+
+    let out = ws.fetch_once();
+    assert!(
+        out.contains("allow_private_networks is on"),
+        "the warning is logged: {out}"
+    );
+    // [::1] only connects where this host has IPv6 loopback.
+    let v6 = TcpListener::bind("[::1]:0").is_ok();
+    let expected = if v6 { 7 } else { 6 };
+    assert!(out.contains(&format!("{expected} summarized")), "{out}");
+    assert_eq!(secret.requests().len(), expected, "{:?}", secret.requests());
+    let store = ws.store();
+    let summarized = stories(&store)
+        .into_iter()
+        .filter(|s| s.summary.contains("replica"))
+        .count();
+    assert_eq!(summarized, expected);
+}
+
+fn feed(title: &str) -> Vec<u8> {
+    format!(
+        r#"<?xml version="1.0"?><rss version="2.0"><channel><title>F</title><link>https://blog.example/</link><description>d</description><item><title>{title}</title><link>https://blog.example/{title}</link><description>Raft notes.</description><pubDate>Mon, 01 Jan 2029 00:00:00 GMT</pubDate></item></channel></rss>"#
+    )
+    .into_bytes()
+}
+
+fn redirect_config(redirector: &Server, allow: bool) -> String {
+    let mut text = format!("[defaults]\nallow_private_networks = {allow}\n\n");
+    for (id, path) in [
+        ("by-address", "/to-address"),
+        ("by-name", "/to-name"),
+        ("mapped", "/to-mapped"),
+    ] {
+        text.push_str(&format!(
+            "[[source]]\nid = \"{id}\"\nkind = \"feed\"\nurl = \"http://{}{path}\"\n\n",
+            redirector.addr
+        ));
+    }
+    text + "[[topic]]\nslug = \"t\"\ntitle = \"T\"\nsummaries = \"feed\"\n"
+}
+
+fn redirector_to(secret: &Server) -> Server {
+    let port = secret.port();
+    Server::start(move |path| {
+        let location = match path {
+            "/to-address" => format!("http://127.0.0.1:{port}/feed.rss"),
+            "/to-name" => format!("http://localhost:{port}/feed.rss"),
+            _ => format!("http://[::ffff:127.0.0.1]:{port}/feed.rss"),
+        };
+        response("302 Found", &[("Location", location.as_str())], b"")
+    })
+}
+
+/// The redirecting server must itself be on loopback, so it is an operator source (whose
+/// first hop may go anywhere); the hop it redirects to is what is checked.
+#[test]
+fn an_operator_source_redirecting_to_loopback_is_refused_at_the_redirect() {
+    let secret = Server::start(|_| {
+        response(
+            "200 OK",
+            &[("Content-Type", "application/rss+xml")],
+            &feed("secret"),
+        )
+    });
+    let redirector = redirector_to(&secret);
+    let ws = Workspace::new(&redirect_config(&redirector, false));
+    let out = ws.fetch_once();
+    assert_eq!(secret.requests(), Vec::<String>::new(), "{out}");
+    assert_eq!(redirector.requests().len(), 3);
+    let store = ws.store();
+    for (id, why) in [
+        ("by-address", "refused: redirect to http://127.0.0.1:"),
+        ("by-name", "localhost resolves to"),
+        ("mapped", "::ffff:127.0.0.1 is a loopback address"),
+    ] {
+        let error = store
+            .source_state(id)
+            .unwrap()
+            .unwrap()
+            .last_error
+            .unwrap_or_default();
+        assert!(error.contains(why), "{id}: {error}");
+        assert!(
+            error.contains("(allow_private_networks is off)"),
+            "{id}: {error}"
+        );
+    }
+    assert!(stories(&store).is_empty());
+}
+
+#[test]
+fn with_allow_private_networks_the_redirect_is_followed() {
+    let secret = Server::start(|_| {
+        response(
+            "200 OK",
+            &[("Content-Type", "application/rss+xml")],
+            &feed("secret"),
+        )
+    });
+    let redirector = redirector_to(&secret);
+    let ws = Workspace::new(&redirect_config(&redirector, true));
+    let out = ws.fetch_once();
+    assert_eq!(secret.requests().len(), 3, "{out}");
+    assert_eq!(stories(&ws.store()).len(), 1, "{out}");
+}
+
+#[test]
+fn check_does_not_mention_the_guard_when_it_is_off() {
+    let ws = Workspace::new("");
+    let out = ws.run(&["check"]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("allow_private_networks"));
+}
