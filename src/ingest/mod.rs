@@ -96,7 +96,7 @@ impl Ingester {
             summary_words: config.defaults.summary_words,
             hosts,
             full_content_sources: Arc::new(config.full_content_sources()),
-            max_entries: MAX_ENTRIES,
+            max_entries: config.defaults.max_entries,
         })
     }
 
@@ -290,9 +290,6 @@ fn log(report: &PollReport, source: &SourceConfig) {
         ),
     }
 }
-
-/// Entries of one response kept (the newest).
-const MAX_ENTRIES: usize = 1000;
 
 /// The HTTP client every fetch of `config` uses.
 pub(crate) fn fetcher(config: &Config) -> Result<Fetcher, FetchError> {

@@ -35,9 +35,6 @@ use std::time::Instant;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-/// Bytes the render cache may hold.
-const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
-
 /// What the daemon hands the server: the config now (a reload sends a new one), the store
 /// and the metrics.
 pub(crate) struct Shared {
@@ -56,10 +53,10 @@ pub(crate) struct AppState {
 impl AppState {
     fn new(config: Arc<Config>, store: Store, metrics: Arc<Metrics>) -> Arc<AppState> {
         Arc::new(AppState {
+            cache: RenderCache::new(config.server.cache_bytes),
             config,
             store,
             metrics,
-            cache: RenderCache::new(DEFAULT_CACHE_BYTES),
         })
     }
 }
@@ -214,6 +211,7 @@ pub(crate) async fn run(
     let limits = listener::Limits {
         header_read_timeout: current.server.header_timeout,
         max_connections: current.server.max_connections,
+        send_timeout: current.server.send_timeout,
         ..listener::Limits::default()
     };
     let live = Live::new(AppState::new(current, store.clone(), Arc::clone(&metrics)));

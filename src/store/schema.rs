@@ -1,13 +1,14 @@
 //! The on-disk schema version and the migrations between versions. Version 1 kept stories
-//! as JSON; version 2 keeps them in postcard (compact binary, several times faster to read).
-//! Opening a store migrates an older one in place; a newer one is refused.
+//! as JSON; version 2 keeps them in postcard (compact binary, several times faster to read);
+//! version 3 adds the story's article excerpt, and reads version 2 records as they are
+//! (without one). Opening a store migrates an older one in place; a newer one is refused.
 
 use super::StoreError;
 use crate::model::Story;
 use std::path::Path;
 
 /// Version of the on-disk layout this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 const KEY: &str = "schema_version";
 /// Where the number of stories is kept (updated with every write that changes it).
 pub(super) const COUNT_KEY: &str = "story_count";
@@ -86,10 +87,54 @@ pub(super) fn encode_story(story: &Story) -> Result<Vec<u8>, StoreError> {
 }
 
 pub(super) fn decode_story(bytes: &[u8], key: &[u8]) -> Result<Story, StoreError> {
-    postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt {
-        key: hex(key),
-        message: e.to_string(),
-    })
+    postcard::from_bytes(bytes)
+        .or_else(|e| match postcard::from_bytes::<StoryV2>(bytes) {
+            Ok(v2) => Ok(v2.into()),
+            Err(_) => Err(e),
+        })
+        .map_err(|e| StoreError::Corrupt {
+            key: hex(key),
+            message: e.to_string(),
+        })
+}
+
+/// A story as schema 2 wrote it: every field of `Story` but the article, in the same order.
+#[derive(serde::Deserialize)]
+struct StoryV2 {
+    id: crate::model::StoryId,
+    canonical_url: String,
+    url: String,
+    title: String,
+    summary: String,
+    content_html: Option<String>,
+    author: Option<String>,
+    published: chrono::DateTime<chrono::Utc>,
+    updated: chrono::DateTime<chrono::Utc>,
+    revised: Option<chrono::DateTime<chrono::Utc>>,
+    tags: Vec<String>,
+    sources: Vec<String>,
+    sightings: Vec<crate::model::StoredSighting>,
+}
+
+impl From<StoryV2> for Story {
+    fn from(v2: StoryV2) -> Story {
+        Story {
+            id: v2.id,
+            canonical_url: v2.canonical_url,
+            url: v2.url,
+            title: v2.title,
+            summary: v2.summary,
+            content_html: v2.content_html,
+            author: v2.author,
+            published: v2.published,
+            updated: v2.updated,
+            revised: v2.revised,
+            tags: v2.tags,
+            sources: v2.sources,
+            sightings: v2.sightings,
+            article: None,
+        }
+    }
 }
 
 fn hex(key: &[u8]) -> String {
@@ -198,8 +243,35 @@ mod tests {
         }
         let err = open_after_drop(dir.path()).err().unwrap().to_string();
         assert!(
-            err.contains("written by a newer feedsift (schema 99, this build reads 2)"),
+            err.contains("written by a newer feedsift (schema 99, this build reads 3)"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_schema_2_record_reads_as_a_story_without_an_article() {
+        let mut original = story(7);
+        let v2 = postcard::to_stdvec(&(
+            &original.id,
+            &original.canonical_url,
+            &original.url,
+            &original.title,
+            &original.summary,
+            &original.content_html,
+            &original.author,
+            &original.published,
+            &original.updated,
+            &original.revised,
+            &original.tags,
+            &original.sources,
+            &original.sightings,
+        ))
+        .unwrap();
+        assert_eq!(decode_story(&v2, b"k").unwrap(), original);
+        original.article = Some(crate::model::Article {
+            excerpt: "Replication in practice".into(),
+        });
+        let v3 = encode_story(&original).unwrap();
+        assert_eq!(decode_story(&v3, b"k").unwrap(), original);
     }
 }

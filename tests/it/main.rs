@@ -13,6 +13,8 @@ mod articles;
 mod cli_check;
 /// `explain`, `import-opml`, `export`, `status`, and `fetch`'s progress output.
 mod cli_operator;
+/// Every unknown key and type error in one pass; values that would fail at run time refused.
+mod config_errors;
 /// The real-world feed corpus through the feed parser (skipped when absent).
 mod corpus_feeds;
 /// The real-world site captures through the site adapters, and the site fixtures.
@@ -33,3 +35,5 @@ mod reload;
 mod serving;
 /// One article on four community sites is one item; repolls update points.
 mod sites;
+/// Links from source content reach only public addresses (SSRF), redirects included.
+mod ssrf;
