@@ -86,6 +86,13 @@ impl Config {
         self.sources.iter().filter(|s| topic.reads(&s.id))
     }
 
+    /// Some topic reads the article pages of its link posts (`summaries = "article"`).
+    pub fn reads_articles(&self) -> bool {
+        self.topics
+            .iter()
+            .any(|t| t.summaries == crate::select::SummaryMode::Article)
+    }
+
     /// Sources some full-content topic reads: their source HTML is kept at ingest.
     pub fn full_content_sources(&self) -> std::collections::HashSet<String> {
         self.sources

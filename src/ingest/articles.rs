@@ -1,21 +1,23 @@
-//! Article summaries for link posts: stories in `summaries = "article"` topics that carry no
-//! text get their article page fetched once (same fetcher rules, per-host limits), its main
-//! text extracted and summarized; failures are retried with backoff while the item is served.
+//! Article pages of link posts, before the verdict: every story from an article-reading
+//! topic's sources that passes its cheap gates (window, points and comments thresholds;
+//! queued again when its points move) gets its page fetched once (same fetcher rules,
+//! per-host limits), its main text extracted: an excerpt the rules read, and a summary for
+//! stories without text. Failures are retried with backoff while the item is served.
 //! An article link is source content: it may reach only public addresses (see
 //! `fetch::guard`); a refusal is recorded with its reason and is final.
 
 use super::hosts::HostLimits;
 use crate::config::Config;
 use crate::fetch::{FetchError, Fetched, Fetcher};
-use crate::model::{Story, StoryId};
+use crate::model::{Article, Story};
 use crate::normalize::article_text::extract;
+use crate::normalize::bounds::cut_long_words;
 use crate::normalize::extractive::summarize_article;
 use crate::normalize::{summarize, tokenize};
-use crate::select::SummaryMode;
-use crate::store::{ArticleState, Store};
-use crate::topics::items;
+use crate::select::{SummaryMode, Topic};
+use crate::store::{ArticleState, Store, StoreError};
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 use tokio::task::JoinSet;
 
@@ -23,6 +25,13 @@ use tokio::task::JoinSet;
 const MAX_ATTEMPTS: u32 = 6;
 /// Articles fetched at once (each host still limited by `HostLimits`).
 const CONCURRENCY: usize = 4;
+/// Stories one round looks at (retries, then the queue).
+const MAX_DUE: usize = 500;
+/// Words of a page's main text a story keeps for the rules to read.
+const EXCERPT_WORDS: usize = 300;
+
+/// A story whose article is due, the keywords of the topics that want it, its state.
+type Due = (Story, HashSet<String>, ArticleState);
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ArticleReport {
@@ -87,48 +96,43 @@ impl ArticleWorker {
         report
     }
 
-    /// Stories shown by some article-summary topic, without text, not self posts, whose
-    /// article is not done and is due; with the keywords of those topics.
-    fn due(
-        &self,
-        config: &Config,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(Story, HashSet<String>, ArticleState)>, crate::store::StoreError> {
-        let topics: Vec<_> = config
+    /// Stories whose article is due: failed ones whose retry time came, then queued ones
+    /// (new, or points moved) that pass the cheap gates of some article-reading topic; with
+    /// the keywords of those topics (the summary favours sentences with them). Queued stories
+    /// that are not wanted leave the queue (a points change queues them again).
+    fn due(&self, config: &Config, now: DateTime<Utc>) -> Result<Vec<Due>, StoreError> {
+        let readers: Vec<&Topic> = config
             .topics
             .iter()
             .filter(|t| t.summaries == SummaryMode::Article)
             .collect();
-        let mut wanted: BTreeMap<StoryId, (Story, HashSet<String>)> = BTreeMap::new();
-        for topic in topics {
-            let words: HashSet<String> = topic
-                .rules
-                .keywords
-                .iter()
-                .flat_map(|k| tokenize(&k.text))
-                .collect();
-            for story in items::items(&self.store, topic, topic, now)?
-                .into_iter()
-                .filter(needs_article)
-            {
-                wanted
-                    .entry(story.id)
-                    .or_insert_with(|| (story, HashSet::new()))
-                    .1
-                    .extend(words.iter().cloned());
-            }
+        if readers.is_empty() {
+            return Ok(Vec::new());
         }
         let mut due = Vec::new();
-        for (id, (story, keywords)) in wanted {
-            let state = self.store.article_state(id)?.unwrap_or_default();
-            if !state.done && state.next_try.is_none_or(|t| t <= now) {
-                due.push((story, keywords, state));
+        for (id, state) in self.store.article_retries(now, MAX_DUE)? {
+            if let Some(story) = self.store.story(id)? {
+                if let Some(keywords) = wanted_by(&readers, &story, now) {
+                    due.push((story, keywords, state));
+                }
             }
         }
+        let mut unwanted = Vec::new();
+        for id in self.store.queued_articles(MAX_DUE)? {
+            let story = self.store.story(id)?;
+            let state = self.store.article_state(id)?.unwrap_or_default();
+            match story.and_then(|s| wanted_by(&readers, &s, now).map(|k| (s, k))) {
+                // Fetched before, or failing (the retries above handle those).
+                Some(_) if state.done || state.attempts > 0 => unwanted.push(id),
+                Some((story, keywords)) => due.push((story, keywords, state)),
+                None => unwanted.push(id),
+            }
+        }
+        self.store.dequeue_articles(&unwanted)?;
         Ok(due)
     }
 
-    /// Fetches and summarizes one article; records the outcome. True when a summary came out.
+    /// Fetches one article and records what it gave. True when it gave text.
     async fn summarize_one(
         &self,
         story: Story,
@@ -144,42 +148,46 @@ impl ArticleWorker {
             .unwrap_or_default();
         let result = {
             let _slot = self.hosts.acquire(&host).await;
-            self.article_summary(&story, &keywords).await
+            self.read_article(&story, keywords).await
         };
-        let summary = match result {
-            Ok(summary) => {
+        let (article, summary) = match result {
+            Ok(read) => {
                 state.done = true;
                 state.last_error = None;
-                summary
+                read
             }
             Err(Failure { message, last }) => {
                 state.done = last || state.attempts >= MAX_ATTEMPTS;
                 state.next_try = (!last).then(|| now + backoff(state.attempts));
                 tracing::info!(story = %story.url, attempt = state.attempts, error = %message, "article fetch failed");
                 state.last_error = Some(message);
-                String::new()
+                (None, String::new())
             }
         };
         let st = self.store.clone();
         let id = story.id;
+        let gave_text = article.is_some() || !summary.is_empty();
         let stored = tokio::task::spawn_blocking(move || {
-            if summary.is_empty() {
-                st.put_article_state(id, &state).map(|_| false)
+            let stored = if gave_text {
+                st.set_article(id, article, &summary, &state, now)
+                    .map(|_| ())
             } else {
-                st.set_summary(id, &summary, &state, now)
-            }
+                st.put_article_state(id, &state)
+            };
+            stored.and_then(|()| st.dequeue_articles(&[id]))
         })
         .await;
-        matches!(stored, Ok(Ok(true)))
+        matches!(stored, Ok(Ok(()))) && gave_text
     }
 
-    /// The summary of the page at the story's URL: its main text, else its own description,
-    /// else the title. Errors only when the page could not be fetched.
-    async fn article_summary(
+    /// What the page at the story's URL says: an excerpt of its main text (or of its own
+    /// description) and a summary (from the main text, else the description, else the
+    /// title). Errors only when the page could not be fetched.
+    async fn read_article(
         &self,
         story: &Story,
-        keywords: &HashSet<String>,
-    ) -> Result<String, Failure> {
+        keywords: HashSet<String>,
+    ) -> Result<(Option<Article>, String), Failure> {
         let url = url::Url::parse(&story.url).map_err(|e| Failure {
             message: e.to_string(),
             last: false,
@@ -200,20 +208,69 @@ impl ArticleWorker {
             .content_type
             .as_deref()
             .is_none_or(|t| t.contains("html"));
+        let (title, words) = (story.title.clone(), self.summary_words);
         if !is_html {
-            return Ok(summarize(&story.title, self.summary_words));
+            return Ok((None, summarize(&title, words)));
         }
-        let html = String::from_utf8_lossy(&body.bytes);
-        let article = extract(&html);
-        let from_body = summarize_article(&article.paragraphs, keywords, self.summary_words);
-        Ok(if !from_body.is_empty() {
-            from_body
-        } else if let Some(description) = article.description.filter(|d| !d.is_empty()) {
-            summarize(&description, self.summary_words)
-        } else {
-            summarize(&story.title, self.summary_words)
+        // Parsing a page is CPU work: off the async threads.
+        tokio::task::spawn_blocking(move || {
+            let html = String::from_utf8_lossy(&body.bytes);
+            let page = extract(&html);
+            let description = page.description.filter(|d| !d.is_empty());
+            let from_body = cut_long_words(&summarize_article(&page.paragraphs, &keywords, words));
+            let main_text = page.paragraphs.join("\n\n");
+            let excerpt = excerpt_of(if main_text.trim().is_empty() {
+                description.as_deref().unwrap_or_default()
+            } else {
+                &main_text
+            });
+            let summary = if !from_body.is_empty() {
+                from_body
+            } else if let Some(description) = &description {
+                summarize(description, words)
+            } else {
+                summarize(&title, words)
+            };
+            let article = (!excerpt.is_empty()).then_some(Article { excerpt });
+            (article, summary)
+        })
+        .await
+        .map_err(|e| Failure {
+            message: format!("article task failed: {e}"),
+            last: false,
         })
     }
+}
+
+/// The first `EXCERPT_WORDS` words of a page's text, each word bounded.
+fn excerpt_of(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().take(EXCERPT_WORDS).collect();
+    cut_long_words(&words.join(" "))
+}
+
+/// Whether some article-reading topic wants this story's article now: a link post (not a
+/// self post, whose link is its own discussion) from the topic's sources, in its window,
+/// passing its cheap gates. The keywords of every such topic.
+fn wanted_by(readers: &[&Topic], story: &Story, now: DateTime<Utc>) -> Option<HashSet<String>> {
+    let self_post = story
+        .sightings
+        .iter()
+        .any(|s| s.discussion_url.as_deref() == Some(story.url.as_str()));
+    if self_post {
+        return None;
+    }
+    let mut keywords: Option<HashSet<String>> = None;
+    for topic in readers {
+        if topic.draws_from(story)
+            && story.published >= topic.window_start(now)
+            && topic.rules.passes_gates(story)
+        {
+            keywords
+                .get_or_insert_with(HashSet::new)
+                .extend(topic.rules.keywords.iter().flat_map(|k| tokenize(&k.text)));
+        }
+    }
+    keywords
 }
 
 /// Why an article gave no summary, and whether trying again could help.
@@ -229,16 +286,6 @@ fn count(report: &mut ArticleReport, summarized: bool) {
     } else {
         report.failed += 1;
     }
-}
-
-/// A link post whose article could give a summary: no text yet, and not a self post (whose
-/// link is its own discussion).
-fn needs_article(story: &Story) -> bool {
-    story.summary.is_empty()
-        && !story
-            .sightings
-            .iter()
-            .any(|s| s.discussion_url.as_deref() == Some(story.url.as_str()))
 }
 
 /// 2 min, 4 min, 8 min, ... capped at a day.

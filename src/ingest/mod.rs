@@ -90,6 +90,8 @@ pub struct Ingester {
 
 impl Ingester {
     pub fn new(config: &Config, store: Store, hosts: HostLimits) -> Result<Ingester, FetchError> {
+        // Writes queue stories for the article worker while some topic reads articles.
+        store.queue_articles(config.reads_articles());
         Ok(Ingester {
             store,
             fetcher: fetcher(config)?,

@@ -75,12 +75,7 @@ impl TopicRules {
     /// the cheap checks (points, comments) come first and the text is tokenized only when the
     /// story could still pass. Selection over a window calls this for every story.
     pub fn passes(&self, story: &Story) -> bool {
-        let no_thresholds = self.min_points == MinPoints::None && self.min_comments.is_none();
-        let popular = (no_thresholds || story.sightings.iter().any(|s| self.sighting_passes(s)))
-            && self
-                .min_top_points
-                .is_none_or(|min| story.top_points() >= min);
-        if !popular {
+        if !self.passes_gates(story) {
             return false;
         }
         if self.keywords.is_empty() && self.exclude.is_empty() && self.required.is_empty() {
@@ -97,6 +92,17 @@ impl TopicRules {
         relevance >= self.min_relevance
             && !self.exclude.iter().any(|t| doc.find(t).is_some())
             && self.required.iter().all(|t| doc.find(t).is_some())
+    }
+
+    /// The cheap checks alone: some sighting passes the points and comments thresholds (and
+    /// the story reaches `min_top_points`). What decides whether a story's article is worth
+    /// fetching before its text is judged.
+    pub fn passes_gates(&self, story: &Story) -> bool {
+        let no_thresholds = self.min_points == MinPoints::None && self.min_comments.is_none();
+        (no_thresholds || story.sightings.iter().any(|s| self.sighting_passes(s)))
+            && self
+                .min_top_points
+                .is_none_or(|min| story.top_points() >= min)
     }
 
     pub fn evaluate(&self, story: &Story) -> Verdict {

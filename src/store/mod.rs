@@ -15,7 +15,7 @@ pub use index::StoryIndex;
 use ledger::Ledger;
 pub use records::{ArticleState, SourceState};
 
-use crate::model::{Story, StoryId};
+use crate::model::{Article, Story, StoryId};
 use crate::normalize::Candidate;
 use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Serialize};
@@ -74,6 +74,11 @@ pub struct Store {
     sources: sled::Tree,
     /// Per-story article fetch state (for article summaries).
     articles: sled::Tree,
+    /// Stories whose article may be worth fetching: new, or their points moved (a story at
+    /// 40 points may pass a threshold an hour later). The article worker drains it.
+    article_queue: sled::Tree,
+    /// Some topic reads articles, so writes queue stories for the article worker.
+    queues_articles: Arc<AtomicBool>,
     /// Schema version and story count.
     meta: sled::Tree,
     /// Entries of every secondary index, each under its own prefix.
@@ -209,6 +214,8 @@ impl Store {
             by_time,
             sources: db.open_tree("sources")?,
             articles: db.open_tree("articles")?,
+            article_queue: db.open_tree("article_queue")?,
+            queues_articles: Arc::new(AtomicBool::new(false)),
             meta,
             index_entries: db.open_tree("index_entries")?,
             indexed: Arc::new(AtomicBool::new(!index_meta.is_empty())),
@@ -269,6 +276,7 @@ impl Store {
         let mut report = ApplyReport::default();
         let mut writes = Vec::new();
         let tracks = self.tracks_changes();
+        let queues = self.queues_articles.load(Ordering::Acquire);
         for (original, story) in merged.into_values() {
             let old_key = match &original {
                 None => {
@@ -289,12 +297,17 @@ impl Store {
             let moved = old_key.filter(|old| *old != new_key);
             let by_time_at = (old_key != Some(new_key)).then_some(new_key);
             let dirty = tracks.then(|| index::dirty_value(original.as_ref()));
+            let queue_article = queues
+                && original
+                    .as_ref()
+                    .is_none_or(|o| o.top_points() != story.top_points());
             writes.push(Write {
                 id: story.id,
                 bytes: schema::encode_story(&story)?,
                 moved,
                 by_time_at,
                 dirty,
+                queue_article,
             });
         }
         let count = self.count.load(Ordering::Acquire) + report.new as u64;
@@ -304,10 +317,14 @@ impl Store {
             &self.sources,
             &self.dirty,
             &self.meta,
+            &self.article_queue,
         )
-            .transaction(|(stories, by_time, sources, dirty, meta)| {
+            .transaction(|(stories, by_time, sources, dirty, meta, queue)| {
                 for w in &writes {
                     stories.insert(&w.id.0, w.bytes.as_slice())?;
+                    if w.queue_article {
+                        queue.insert(&w.id.0, &[])?;
+                    }
                     if let Some(old) = w.moved {
                         by_time.remove(old.as_slice())?;
                     }
@@ -381,12 +398,13 @@ impl Store {
         Ok(out)
     }
 
-    /// Sets the summary of a story that still has none (an article summary arriving late),
-    /// records the article state with it, and flushes. Returns false when the story is gone
-    /// or already has a summary.
-    pub fn set_summary(
+    /// Records what a story's article page gave: its excerpt (rules read it) and, when the
+    /// story has no summary yet, the summary made from it; with the article state, in one
+    /// transaction, flushed. Returns false when the story is gone or nothing changed.
+    pub fn set_article(
         &self,
         id: StoryId,
+        article: Option<Article>,
         summary: &str,
         article_state: &ArticleState,
         at: DateTime<Utc>,
@@ -394,20 +412,33 @@ impl Store {
         let state_bytes = encode(article_state)?;
         let _guard = self.lock_writes();
         let (story_bytes, dirty_value) = match self.story(id)? {
-            Some(mut story) if story.summary.is_empty() && !summary.is_empty() => {
-                // A summary can bring a story into a topic (keywords), never move its rank.
+            Some(mut story) => {
+                // An article can bring a story into a topic or take it out (rules read it),
+                // never move its rank.
                 let filed = index::dirty_value(Some(&story));
-                story.summary = summary.to_string();
-                story.revised = Some(at);
-                story.updated = story.updated.max(at);
-                (Some(schema::encode_story(&story)?), Some(filed))
+                let mut changed = false;
+                if story.summary.is_empty() && !summary.is_empty() {
+                    story.summary = summary.to_string();
+                    story.revised = Some(at);
+                    changed = true;
+                }
+                if article.is_some() && story.article != article {
+                    story.article = article;
+                    changed = true;
+                }
+                if changed {
+                    story.updated = story.updated.max(at);
+                    (Some(schema::encode_story(&story)?), Some(filed))
+                } else {
+                    (None, None)
+                }
             }
-            _ => (None, None),
+            None => (None, None),
         };
         let dirty_value = dirty_value.filter(|_| self.tracks_changes());
         let changed = story_bytes.is_some();
-        // The summary and the "done" state land together: a crash between them must not leave
-        // an article marked done whose summary was never stored.
+        // The article and the "done" state land together: a crash between them must not
+        // leave an article marked done whose text was never stored.
         (&self.stories, &self.articles, &self.dirty)
             .transaction(|(stories, articles, dirty)| {
                 if let Some(bytes) = &story_bytes {
@@ -425,6 +456,58 @@ impl Store {
             self.generation.fetch_add(1, Ordering::AcqRel);
         }
         Ok(changed)
+    }
+
+    /// Whether writes queue new stories (and stories whose points moved) for the article
+    /// worker: on when some topic reads articles.
+    pub fn queue_articles(&self, on: bool) {
+        self.queues_articles.store(on, Ordering::Release);
+    }
+
+    /// Up to `max` queued stories, oldest queued first by id order (the queue is a set).
+    pub fn queued_articles(&self, max: usize) -> Result<Vec<StoryId>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.article_queue.iter().keys().take(max) {
+            let key = entry?;
+            if let Ok(id) = <[u8; 16]>::try_from(key.as_ref()) {
+                out.push(StoryId(id));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Takes stories off the article queue (their article was fetched, or is not wanted
+    /// until their points move).
+    pub fn dequeue_articles(&self, ids: &[StoryId]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for id in ids {
+            batch.remove(&id.0);
+        }
+        self.article_queue.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Stories whose article fetch failed and is due again at `now`.
+    pub fn article_retries(
+        &self,
+        now: DateTime<Utc>,
+        max: usize,
+    ) -> Result<Vec<(StoryId, ArticleState)>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.articles.iter() {
+            if out.len() >= max {
+                break;
+            }
+            let (key, bytes) = entry?;
+            let Ok(id) = <[u8; 16]>::try_from(key.as_ref()).map(StoryId) else {
+                continue;
+            };
+            let state: ArticleState = decode(&bytes, &id.to_hex())?;
+            if !state.done && state.next_try.is_none_or(|t| t <= now) {
+                out.push((id, state));
+            }
+        }
+        Ok(out)
     }
 
     pub fn article_state(&self, id: StoryId) -> Result<Option<ArticleState>, StoreError> {
@@ -475,12 +558,14 @@ impl Store {
             &self.by_time,
             &self.dirty,
             &self.meta,
+            &self.article_queue,
         )
-            .transaction(|(stories, articles, by_time, dirty, meta)| {
+            .transaction(|(stories, articles, by_time, dirty, meta, queue)| {
                 for (key, id, filed) in &doomed {
                     if let Some(id) = id {
                         stories.remove(&id.0)?;
                         articles.remove(&id.0)?;
+                        queue.remove(&id.0)?;
                         if let Some(filed) = filed {
                             index::mark(dirty, *id, filed)?;
                         }
@@ -513,6 +598,8 @@ struct Write {
     by_time_at: Option<[u8; 24]>,
     /// Dirty mark for the indexes (when any exists).
     dirty: Option<Vec<u8>>,
+    /// Queue the story for the article worker.
+    queue_article: bool,
 }
 
 /// Our transactions never abort on purpose: an abort means the record was unusable.

@@ -160,8 +160,9 @@ fn a_late_summary_can_bring_a_story_into_a_keyword_topic() {
     assert!(filed(&store, &topic, PATHS).is_empty());
     let summary = "How Raft elects a leader.";
     assert!(store
-        .set_summary(
+        .set_article(
             id("a"),
+            None,
             summary,
             &crate::store::ArticleState::default(),
             now()

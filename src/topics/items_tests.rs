@@ -217,8 +217,9 @@ fn the_index_gives_what_the_window_scan_gives_across_writes() {
     for n in (0..600).step_by(7) {
         let id = StoryId::from_canonical_url(&format!("https://example.com/story/{n}"));
         store
-            .set_summary(
+            .set_article(
                 id,
+                None,
                 "a distributed database with raft",
                 &crate::store::ArticleState::default(),
                 now(),
