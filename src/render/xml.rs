@@ -1,5 +1,10 @@
 //! Escaping for XML and HTML output, and removal of characters XML 1.0 forbids. Every text
-//! that came from a source goes through `escape` before it reaches output.
+//! that came from a source goes through `escape` (markup written by hand) or `clean` (text
+//! handed to the `rss` and `atom_syndication` writers, which escape it themselves) before it
+//! reaches output.
+
+/// The declaration both XML feeds start with.
+pub const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
 /// True for characters allowed in XML 1.0 documents.
 pub fn is_xml_char(c: char) -> bool {
@@ -28,15 +33,22 @@ pub fn escape_into(out: &mut String, text: &str) {
     }
 }
 
-/// Writes `<name>escaped text</name>`.
-pub fn element(out: &mut String, name: &str, text: &str) {
-    out.push('<');
-    out.push_str(name);
-    out.push('>');
-    escape_into(out, text);
-    out.push_str("</");
-    out.push_str(name);
-    out.push_str(">\n");
+/// The text without the characters XML 1.0 forbids (unescaped: for writers that escape).
+pub fn clean(text: &str) -> String {
+    if text.chars().all(is_xml_char) {
+        text.to_owned()
+    } else {
+        text.chars().filter(|c| is_xml_char(*c)).collect()
+    }
+}
+
+/// `clean` for a string already owned: no copy when nothing is dropped.
+pub fn clean_owned(text: String) -> String {
+    if text.chars().all(is_xml_char) {
+        text
+    } else {
+        clean(&text)
+    }
 }
 
 #[cfg(test)]
@@ -52,5 +64,7 @@ mod tests {
         assert_eq!(escape("a]]>b & \"c\""), "a]]&gt;b &amp; &quot;c&quot;");
         assert_eq!(escape("bell\u{7}null\u{0}ok\u{FFFE}"), "bellnullok");
         assert_eq!(escape("tab\tnl\n"), "tab\tnl\n");
+        assert_eq!(clean("bell\u{7}null\u{0}<ok>\u{FFFE}"), "bellnull<ok>");
+        assert_eq!(clean_owned("tab\tnl\n".into()), "tab\tnl\n");
     }
 }
