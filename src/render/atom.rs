@@ -1,8 +1,8 @@
 //! Atom 1.0 output, written with the `atom_syndication` crate: one entry per story,
 //! `link rel="related"` per discussion.
 
-use super::xml::{clean, clean_owned, XML_DECLARATION};
-use super::{item_html, newest_update, ranked_sightings, FeedMeta};
+use super::xml::{escape, XML_DECLARATION};
+use super::{clean_meta, clean_stories, item_html, newest_update, ranked_sightings, FeedMeta};
 use crate::model::Story;
 use atom_syndication::{
     Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Text, WriteConfig,
@@ -10,10 +10,12 @@ use atom_syndication::{
 use chrono::{DateTime, SubsecRound, Utc};
 
 pub fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
+    let (meta, stories) = (clean_meta(meta), clean_stories(stories));
+    let stories = &stories[..];
     let feed = Feed {
-        title: Text::plain(clean(&meta.title)),
-        subtitle: (!meta.description.is_empty()).then(|| Text::plain(clean(&meta.description))),
-        id: clean(&meta.home_url),
+        title: Text::plain(meta.title.clone()),
+        subtitle: (!meta.description.is_empty()).then(|| Text::plain(meta.description.clone())),
+        id: meta.home_url.clone(),
         links: vec![
             link("self", &meta.self_url, Some("application/atom+xml"), None),
             link("alternate", &meta.home_url, Some("text/html"), None),
@@ -50,17 +52,17 @@ fn date(at: DateTime<Utc>) -> FixedDateTime {
 
 fn person(name: &str) -> Person {
     Person {
-        name: clean(name),
+        name: name.to_owned(),
         ..Person::default()
     }
 }
 
 fn link(rel: &str, href: &str, kind: Option<&str>, title: Option<&str>) -> Link {
     Link {
-        href: clean(href),
+        href: href.to_owned(),
         rel: rel.into(),
         mime_type: kind.map(Into::into),
-        title: title.map(clean),
+        title: title.map(str::to_owned),
         ..Link::default()
     }
 }
@@ -73,7 +75,7 @@ fn entry(story: &Story, full_content: bool) -> Entry {
         }
     }
     Entry {
-        title: Text::plain(clean(&story.title)),
+        title: Text::plain(story.title.clone()),
         id: story.id.to_urn(),
         links,
         published: Some(date(story.published)),
@@ -83,13 +85,15 @@ fn entry(story: &Story, full_content: bool) -> Entry {
             .tags
             .iter()
             .map(|tag| Category {
-                term: clean(tag),
+                term: tag.clone(),
                 ..Category::default()
             })
             .collect(),
-        summary: (!story.summary.is_empty()).then(|| Text::plain(clean(&story.summary))),
+        // Typed html, the plain text escaped: readers that sniff a text summary for markup find
+        // none, and the text they show is the same.
+        summary: (!story.summary.is_empty()).then(|| Text::html(escape(&story.summary))),
         content: Some(Content {
-            value: Some(clean_owned(item_html(story, full_content))),
+            value: Some(item_html(story, full_content)),
             content_type: Some("html".into()),
             ..Content::default()
         }),
@@ -114,7 +118,9 @@ mod tests {
         ));
         assert!(xml.contains("<link href=\"https://news.ycombinator.com/item?id=1\" rel=\"related\" type=\"text/html\" title=\"Hacker News\"/>"));
         assert!(xml.contains("<published>2026-11-19T08:00:00+00:00</published>"));
-        assert!(xml.contains("<summary>Five years of running Raft taught us a lot.</summary>"));
+        assert!(xml.contains(
+            "<summary type=\"html\">Five years of running Raft taught us a lot.</summary>"
+        ));
         assert!(xml.contains("/r/programming&lt;/a&gt; 426 pts"));
         assert!(!xml.contains("<script>"));
     }
@@ -128,12 +134,11 @@ mod tests {
         let hostile = &feed.entries[1];
         assert_eq!(
             hostile.title.value,
-            "</title><script>alert(1)</script> ]]> & "
+            "\u{2039}/title\u{203A}\u{2039}script\u{203A}alert(1)\u{2039}/script\u{203A} ]]> & "
         );
-        assert_eq!(
-            hostile.summary.as_ref().map(|s| s.value.as_str()),
-            Some("<img src=x onerror=alert(1)> ]]>")
-        );
+        let summary = hostile.summary.as_ref().unwrap();
+        assert_eq!(summary.r#type, atom_syndication::TextType::Html);
+        assert_eq!(summary.value, "&lt;img src=x onerror=alert(1)&gt; ]]&gt;");
         let raft = &feed.entries[0];
         assert_eq!(raft.id, stories[0].id.to_urn());
         let rels: Vec<(&str, &str)> = raft
@@ -161,5 +166,28 @@ mod tests {
             content.value.as_deref(),
             Some(crate::render::item_html(&stories[0], false).as_str())
         );
+    }
+
+    #[test]
+    fn summary_is_typed_html_and_titles_carry_no_markup() {
+        let xml = render(&fixtures::meta(), &[fixtures::hostile_reddit()]);
+        let text = String::from_utf8(xml.clone()).unwrap();
+        assert!(
+            text.contains("<summary type=\"html\">raft &amp;lt;script&amp;gt;alert(63)&amp;lt;/script&amp;gt;\nisolated end</summary>"),
+            "{text}"
+        );
+        let (summaries, types) = fixtures::xml_read(&xml, "summary", "type");
+        assert_eq!(summaries, [fixtures::HOSTILE_SUMMARY_HTML]);
+        assert_eq!(types, ["html"]);
+        let (titles, _) = fixtures::xml_read(&xml, "title", "");
+        assert_eq!(titles[1], fixtures::HOSTILE_TITLE);
+        let (_, terms) = fixtures::xml_read(&xml, "category", "term");
+        assert_eq!(terms, fixtures::HOSTILE_TAGS);
+        let (names, _) = fixtures::xml_read(&xml, "name", "");
+        assert_eq!(names, ["feedsift", "mallory"]);
+        let (_, hrefs) = fixtures::xml_read(&xml, "link", "href");
+        assert_eq!(hrefs[2], "https://example.org/raft-post");
+        let (_, titles) = fixtures::xml_read(&xml, "link", "title");
+        assert_eq!(titles, ["/r/programming"]);
     }
 }

@@ -1,8 +1,10 @@
 //! RSS 2.0 output with the content, Atom (self link) and Dublin Core namespaces, written with
 //! the `rss` crate.
 
-use super::xml::{clean, clean_owned};
-use super::{item_html, newest_update, ranked_sightings, rfc2822, FeedMeta};
+use super::xml::escape;
+use super::{
+    clean_meta, clean_stories, item_html, newest_update, ranked_sightings, rfc2822, FeedMeta,
+};
 use crate::model::Story;
 use ::rss::extension::atom::{AtomExtension, Link};
 use ::rss::extension::dublincore::DublinCoreExtension;
@@ -17,20 +19,22 @@ const NAMESPACES: [(&str, &str); 3] = [
 ];
 
 pub fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
+    let (meta, stories) = (clean_meta(meta), clean_stories(stories));
+    let stories = &stories[..];
     let description = if meta.description.is_empty() {
         &meta.title
     } else {
         &meta.description
     };
     let channel = Channel {
-        title: clean(&meta.title),
-        link: clean(&meta.home_url),
-        description: clean(description),
+        title: meta.title.clone(),
+        link: meta.home_url.clone(),
+        description: description.clone(),
         last_build_date: Some(rfc2822(newest_update(stories, meta.updated))),
         generator: Some(format!("feedsift {}", env!("CARGO_PKG_VERSION"))),
         atom_ext: Some(AtomExtension {
             links: vec![Link {
-                href: clean(&meta.self_url),
+                href: meta.self_url.clone(),
                 rel: "self".into(),
                 mime_type: Some("application/rss+xml".into()),
                 ..Link::default()
@@ -55,31 +59,32 @@ pub fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
 
 fn item(story: &Story, full_content: bool) -> Item {
     Item {
-        title: Some(clean(&story.title)),
-        link: Some(clean(&story.url)),
+        title: Some(story.title.clone()),
+        link: Some(story.url.clone()),
         guid: Some(Guid {
             value: story.id.to_urn(),
             permalink: false,
         }),
         pub_date: Some(rfc2822(story.published)),
-        dublin_core_ext: story.author.as_deref().map(|author| DublinCoreExtension {
-            creators: vec![clean(author)],
+        dublin_core_ext: story.author.as_ref().map(|author| DublinCoreExtension {
+            creators: vec![author.clone()],
             ..DublinCoreExtension::default()
         }),
         categories: story
             .tags
             .iter()
             .map(|tag| Category {
-                name: clean(tag),
+                name: tag.clone(),
                 domain: None,
             })
             .collect(),
         comments: ranked_sightings(story)
             .into_iter()
             .find_map(|s| s.discussion_url.as_deref())
-            .map(clean),
-        description: Some(clean(&story.summary)),
-        content: Some(clean_owned(item_html(story, full_content))),
+            .map(str::to_owned),
+        // Readers take an RSS description for HTML: the plain-text summary is escaped as such.
+        description: Some(escape(&story.summary)),
+        content: Some(item_html(story, full_content)),
         ..Item::default()
     }
 }
@@ -117,19 +122,20 @@ mod tests {
     fn hostile_text_is_escaped() {
         let xml = String::from_utf8(render(&fixtures::meta(), &fixtures::stories())).unwrap();
         assert!(!xml.contains("<script>"));
-        // The summary is character data (a CDATA section, its `]]>` split in two)...
+        // The plain-text summary is HTML-escaped for the description...
         assert!(xml.contains(
-            "<description><![CDATA[<img src=x onerror=alert(1)> ]]]]><![CDATA[>]]></description>"
+            "<description><![CDATA[&lt;img src=x onerror=alert(1)&gt; ]]&gt;]]></description>"
         ));
-        // ...and escaped in the HTML body.
+        // ...and in the HTML body.
         assert!(xml.contains(
             "<content:encoded><![CDATA[<p>&lt;img src=x onerror=alert(1)&gt; ]]&gt;</p>"
         ));
-        assert_eq!(xml.matches("<img").count(), 1);
+        assert!(!xml.contains("<img"));
         assert!(!xml.contains('\u{1}'));
         assert!(xml.contains(
-            "<title>&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt; ]]&gt; &amp; </title>"
+            "<title>\u{2039}/title\u{203A}\u{2039}script\u{203A}alert(1)\u{2039}/script\u{203A} ]]&gt; &amp; </title>"
         ));
+        assert!(xml.contains("<category>\u{2039}b\u{203A}tag\u{2039}/b\u{203A}</category>"));
         assert!(xml.contains("<link>https://evil.example/?a=1&amp;b=2</link>"));
     }
 
@@ -144,13 +150,18 @@ mod tests {
         // (the crate's reader trims text)
         assert_eq!(
             hostile.title.as_deref(),
-            Some("</title><script>alert(1)</script> ]]> &")
+            Some(
+                "\u{2039}/title\u{203A}\u{2039}script\u{203A}alert(1)\u{2039}/script\u{203A} ]]> &"
+            )
         );
         assert_eq!(
             hostile.description.as_deref(),
-            Some("<img src=x onerror=alert(1)> ]]>")
+            Some("&lt;img src=x onerror=alert(1)&gt; ]]&gt;")
         );
-        assert_eq!(hostile.categories[0].name, "<b>tag</b>");
+        assert_eq!(
+            hostile.categories[0].name,
+            "\u{2039}b\u{203A}tag\u{2039}/b\u{203A}"
+        );
         let raft = &channel.items[0];
         assert_eq!(
             raft.guid.as_ref().map(|g| (g.value.as_str(), g.permalink)),
@@ -163,6 +174,39 @@ mod tests {
         assert_eq!(
             raft.content.as_deref(),
             Some(crate::render::item_html(&stories[0], false).as_str())
+        );
+    }
+
+    #[test]
+    fn plain_text_description_is_html_escaped() {
+        let xml = render(&fixtures::meta(), &[fixtures::hostile_reddit()]);
+        let text = String::from_utf8(xml.clone()).unwrap();
+        // On the wire: the HTML-escaped text, in a CDATA section.
+        assert!(text.contains(&format!(
+            "<description><![CDATA[{}]]></description>",
+            fixtures::HOSTILE_SUMMARY_HTML
+        )));
+        assert!(!text.contains("<script"), "{text}");
+        // What a reader's XML parser hands on as the description's HTML: the text, escaped.
+        let (descriptions, _) = fixtures::xml_read(&xml, "description", "");
+        assert_eq!(descriptions[1], fixtures::HOSTILE_SUMMARY_HTML);
+    }
+
+    #[test]
+    fn titles_and_tags_carry_no_markup() {
+        let xml = render(&fixtures::meta(), &[fixtures::hostile_reddit()]);
+        let (titles, _) = fixtures::xml_read(&xml, "title", "");
+        assert_eq!(titles[1], fixtures::HOSTILE_TITLE);
+        let (tags, _) = fixtures::xml_read(&xml, "category", "");
+        assert_eq!(tags, fixtures::HOSTILE_TAGS);
+        let (creators, _) = fixtures::xml_read(&xml, "dc:creator", "");
+        assert_eq!(creators, ["mallory"]);
+        let (links, _) = fixtures::xml_read(&xml, "link", "");
+        assert_eq!(links[1], "https://example.org/raft-post");
+        let (comments, _) = fixtures::xml_read(&xml, "comments", "");
+        assert_eq!(
+            comments,
+            ["https://www.reddit.com/r/programming/comments/y/"]
         );
     }
 }

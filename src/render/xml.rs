@@ -1,7 +1,6 @@
 //! Escaping for XML and HTML output, and removal of characters XML 1.0 forbids. Every text
-//! that came from a source goes through `escape` (markup written by hand) or `clean` (text
-//! handed to the `rss` and `atom_syndication` writers, which escape it themselves) before it
-//! reaches output.
+//! that came from a source goes through `escape` (markup written by hand) or, for the `rss`
+//! and `atom_syndication` writers, which escape it themselves, `render::clean_stories`.
 
 /// The declaration both XML feeds start with.
 pub const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -33,24 +32,6 @@ pub fn escape_into(out: &mut String, text: &str) {
     }
 }
 
-/// The text without the characters XML 1.0 forbids (unescaped: for writers that escape).
-pub fn clean(text: &str) -> String {
-    if text.chars().all(is_xml_char) {
-        text.to_owned()
-    } else {
-        text.chars().filter(|c| is_xml_char(*c)).collect()
-    }
-}
-
-/// `clean` for a string already owned: no copy when nothing is dropped.
-pub fn clean_owned(text: String) -> String {
-    if text.chars().all(is_xml_char) {
-        text
-    } else {
-        clean(&text)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,7 +45,5 @@ mod tests {
         assert_eq!(escape("a]]>b & \"c\""), "a]]&gt;b &amp; &quot;c&quot;");
         assert_eq!(escape("bell\u{7}null\u{0}ok\u{FFFE}"), "bellnullok");
         assert_eq!(escape("tab\tnl\n"), "tab\tnl\n");
-        assert_eq!(clean("bell\u{7}null\u{0}<ok>\u{FFFE}"), "bellnull<ok>");
-        assert_eq!(clean_owned("tab\tnl\n".into()), "tab\tnl\n");
     }
 }
