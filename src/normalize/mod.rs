@@ -6,6 +6,7 @@ pub(crate) mod boilerplate;
 pub(crate) mod bounds;
 pub(crate) mod candidate;
 pub(crate) mod canonical_url;
+pub(crate) mod clean;
 pub(crate) mod extractive;
 pub(crate) mod sanitize;
 pub(crate) mod summary;

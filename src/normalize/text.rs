@@ -177,11 +177,6 @@ pub fn tokenize(text: &str) -> Vec<String> {
     tokens
 }
 
-/// True for characters allowed in XML 1.0 documents.
-pub(crate) fn is_xml_char(c: char) -> bool {
-    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //! title linking to the article, summary and sources). No JavaScript.
 
 use super::xml::escape;
-use super::{sources_html, FeedMeta};
+use super::{clean_meta, clean_stories, sources_html, FeedMeta};
 use crate::model::Story;
 
 /// One row of the index page.
@@ -93,6 +93,7 @@ pub fn topic_page(
     facts: &PageFacts,
     stories: &[Story],
 ) -> Vec<u8> {
+    let (meta, stories) = (clean_meta(meta), clean_stories(stories));
     let mut out = String::new();
     let links = feed_links(base_url, &facts.slug);
     head(&mut out, &meta.title, &links);
@@ -117,7 +118,7 @@ pub fn topic_page(
         out.push_str(&format!("<a href=\"{}\">{label}</a>", escape(href)));
     }
     out.push_str("</p>\n<ol>\n");
-    for story in stories {
+    for story in stories.iter() {
         out.push_str("<li><div class=\"date\">");
         out.push_str(&story.published.format("%Y-%m-%d").to_string());
         out.push_str(&format!(
@@ -142,6 +143,7 @@ ol{margin:0;padding-left:1.3rem}li{margin:0 0 .6rem}a{color:#0645ad}.meta{color:
 
 /// `/t/{slug}/embed`: a compact list for an iframe, links opening outside the frame.
 pub fn embed(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
+    let (meta, stories) = (clean_meta(meta), clean_stories(stories));
     let mut out =
         String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<base target=\"_blank\">\n");
@@ -149,7 +151,7 @@ pub fn embed(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
         "<title>{}</title>\n<style>{EMBED_STYLE}</style>\n</head>\n<body>\n<ol>\n",
         escape(&meta.title)
     ));
-    for story in stories {
+    for story in stories.iter() {
         out.push_str(&format!(
             "<li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a><div class=\"meta\">{} · {}</div></li>\n",
             escape(&story.url),

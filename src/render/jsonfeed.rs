@@ -1,10 +1,15 @@
 //! JSON Feed 1.1 output; each item's `_feedsift` extension lists its sightings.
 
-use super::{item_html, item_text, newest_update, ranked_sightings, rfc3339, FeedMeta};
+use super::{
+    clean_meta, clean_stories, item_html, item_text, newest_update, ranked_sightings, rfc3339,
+    FeedMeta,
+};
 use crate::model::Story;
 use serde_json::{json, Map, Value};
 
-pub(crate) fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
+pub fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
+    let (meta, stories) = (clean_meta(meta), clean_stories(stories));
+    let stories = &stories[..];
     let items: Vec<Value> = stories.iter().map(|s| item(s, meta.full_content)).collect();
     let mut feed = Map::new();
     feed.insert("version".into(), json!("https://jsonfeed.org/version/1.1"));
@@ -97,5 +102,24 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("<img"));
+    }
+
+    #[test]
+    fn every_field_is_clean_and_content_html_escapes_the_text() {
+        let bytes = render(&fixtures::meta(), &[fixtures::hostile_reddit()]);
+        let feed: Value = serde_json::from_slice(&bytes).unwrap();
+        let item = &feed["items"][0];
+        assert_eq!(item["title"], fixtures::HOSTILE_TITLE);
+        assert_eq!(item["url"], "https://example.org/raft-post");
+        assert_eq!(item["authors"], json!([{ "name": "mallory" }]));
+        assert_eq!(item["tags"], json!(fixtures::HOSTILE_TAGS));
+        assert_eq!(item["summary"], fixtures::HOSTILE_SUMMARY);
+        let html = item["content_html"].as_str().unwrap();
+        assert!(
+            html.starts_with(&format!("<p>{}</p>", fixtures::HOSTILE_SUMMARY_HTML)),
+            "{html}"
+        );
+        assert_eq!(item["_feedsift"]["sightings"][0]["site"], "/r/programming");
+        assert!(!String::from_utf8(bytes).unwrap().contains("\\u00"));
     }
 }

@@ -1,17 +1,21 @@
 //! Escaping for XML and HTML output, and removal of characters XML 1.0 forbids. Every text
-//! that came from a source goes through `escape` before it reaches output.
+//! that came from a source goes through `escape` (markup written by hand) or, for the `rss`
+//! and `atom_syndication` writers, which escape it themselves, `render::clean_stories`.
 
-use crate::normalize::text::is_xml_char;
+/// The declaration both XML feeds start with.
+pub const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+use crate::normalize::clean::is_xml_char;
 
 /// Escapes text for XML/HTML element content and attribute values, dropping characters that
 /// are illegal in XML 1.0.
-pub(crate) fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     escape_into(&mut out, text);
     out
 }
 
-pub(crate) fn escape_into(out: &mut String, text: &str) {
+pub fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -23,17 +27,6 @@ pub(crate) fn escape_into(out: &mut String, text: &str) {
             _ => {}
         }
     }
-}
-
-/// Writes `<name>escaped text</name>`.
-pub(crate) fn element(out: &mut String, name: &str, text: &str) {
-    out.push('<');
-    out.push_str(name);
-    out.push('>');
-    escape_into(out, text);
-    out.push_str("</");
-    out.push_str(name);
-    out.push_str(">\n");
 }
 
 #[cfg(test)]

@@ -147,9 +147,9 @@ async fn readers_get_the_curated_topic_and_ids_never_change() {
         "{body}"
     );
     // Summaries: the article's own text, boilerplate gone, markup gone, relative links resolved.
-    assert!(body.contains("<description>We have run Raft in production for five years. Leader election was the easy part; membership changes were not."));
+    assert!(body.contains("<description><![CDATA[We have run Raft in production for five years. Leader election was the easy part; membership changes were not."));
     assert!(!body.contains("appeared first on"));
-    assert!(body.contains("<description>PACELC extends the CAP theorem with latency. Most systems trade consistency for latency long before a partition happens.</description>"));
+    assert!(body.contains("<description><![CDATA[PACELC extends the CAP theorem with latency. Most systems trade consistency for latency long before a partition happens.]]></description>"));
     assert!(body.contains(&format!(
         "<link>{}</link>",
         up.url("/links/replication-lag-budgets")

@@ -14,7 +14,15 @@ fn decoded(xml: &str) -> String {
     let mut out = String::new();
     for tag in ["description", "content:encoded", "summary", "content"] {
         for raw in all_elements(xml, tag) {
-            out.push_str(&quick_xml::escape::unescape(&raw).unwrap());
+            // A CDATA section is taken as it is; other text is unescaped once.
+            match raw
+                .trim()
+                .strip_prefix("<![CDATA[")
+                .and_then(|r| r.strip_suffix("]]>"))
+            {
+                Some(cdata) => out.push_str(&cdata.replace("]]]]><![CDATA[>", "]]>")),
+                None => out.push_str(&quick_xml::escape::unescape(&raw).unwrap()),
+            }
             out.push('\n');
         }
     }
@@ -87,8 +95,8 @@ async fn hostile_content_is_inert_in_every_output() {
             "{path}: the 1 MB description was summarized, not copied ({} bytes)",
             xml.len()
         );
-        // The hostile title survives as text.
-        assert!(xml.contains("&lt;/title&gt;&lt;script&gt;alert(&quot;title&quot;)&lt;/script&gt; Raft ]]&gt; breaks CDATA"), "{path}: {}", &xml[..xml.len().min(1500)]);
+        // The hostile title survives as text, its tag-like sequences in angle quotes.
+        assert!(xml.contains("\u{2039}/title\u{203A}\u{2039}script\u{203A}alert(&quot;title&quot;)\u{2039}/script\u{203A} Raft ]]&gt; breaks CDATA"), "{path}: {}", &xml[..xml.len().min(1500)]);
     }
     let json: serde_json::Value = get_json(&daemon.url("/t/raft.json")).await;
     for item in json["items"].as_array().unwrap() {
@@ -98,7 +106,7 @@ async fn hostile_content_is_inert_in_every_output() {
     let first = &json["items"][0];
     assert_eq!(
         first["title"],
-        "</title><script>alert(\"title\")</script> Raft ]]> breaks CDATA"
+        "\u{2039}/title\u{203A}\u{2039}script\u{203A}alert(\"title\")\u{2039}/script\u{203A} Raft ]]> breaks CDATA"
     );
     assert_eq!(
         first["summary"],
