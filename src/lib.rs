@@ -48,6 +48,7 @@ pub mod remote;
 pub mod render;
 pub mod scheduler;
 pub mod select;
+pub mod semantic;
 pub mod server;
 pub mod sources;
 pub mod store;
