@@ -63,17 +63,16 @@ fn is_whitespace(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r') || c.is_whitespace()
 }
 
-/// Unicode "Other" (Cc, Cf, Co, Cn) except tab, newline and carriage return.
+/// Control (Cc), format (Cf) and private-use (Co) characters, except tab, newline and
+/// carriage return. Unassigned code points (Cn) are kept, as the reference implementation
+/// keeps them (they end up in an [UNK] word).
 fn is_control(c: char) -> bool {
     if matches!(c, '\t' | '\n' | '\r') {
         return false;
     }
     matches!(
         get_general_category(c),
-        GeneralCategory::Control
-            | GeneralCategory::Format
-            | GeneralCategory::PrivateUse
-            | GeneralCategory::Unassigned
+        GeneralCategory::Control | GeneralCategory::Format | GeneralCategory::PrivateUse
     )
 }
 

@@ -72,7 +72,7 @@ impl BertConfig {
                 config.hidden
             ));
         }
-        if config.hidden % config.heads != 0 {
+        if !config.hidden.is_multiple_of(config.heads) {
             return Err(format!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
                 config.hidden, config.heads

@@ -45,7 +45,7 @@ impl Weights {
         })?;
         let data_start = 8 + header_len;
         let viewable_in_place = cfg!(target_endian = "little")
-            && (map.as_ptr() as usize + data_start) % std::mem::align_of::<f32>() == 0;
+            && (map.as_ptr() as usize + data_start).is_multiple_of(std::mem::align_of::<f32>());
         let storage = if viewable_in_place {
             Storage::Mapped(map)
         } else {
@@ -79,7 +79,7 @@ impl Weights {
             ));
         }
         let (start, end) = info.data_offsets;
-        if start % 4 != 0 {
+        if !start.is_multiple_of(4) {
             return Err(ModelError::invalid(
                 &self.path,
                 format!("tensor {name} starts at byte {start} of the data, not 4-byte aligned"),
