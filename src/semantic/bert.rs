@@ -1,5 +1,4 @@
-//! The BERT encoder forward pass over mapped weights: embeddings, `layers` × (self-attention,
-//! feed-forward), then mean pooling into one unit vector per sequence.
+//! The BERT encoder forward pass over mapped weights, then mean pooling to unit vectors.
 //! Sequences are never padded: the dense layers run on all of a batch's tokens stacked
 //! together (one large matrix product each), attention runs per sequence.
 

@@ -2,7 +2,7 @@
 //! real vocabulary, batching, truncation, quantization, and errors on damaged files.
 //! They fail (never skip) without the model: run scripts/fetch-model.sh first.
 
-use super::model_files::{self, MODEL_DIR_ENV};
+use super::model_files;
 use super::{cosine, Embedder, ModelError, EMBEDDING_DIM};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -16,19 +16,20 @@ fn embedder() -> &'static Embedder {
     static EMBEDDER: OnceLock<Embedder> = OnceLock::new();
     EMBEDDER.get_or_init(|| {
         let dir = model_dir();
-        Embedder::load(&dir).unwrap_or_else(|e| {
-            panic!(
-                "these tests need the real model in {} ({e}); run scripts/fetch-model.sh \
-                 (or set {MODEL_DIR_ENV} to a directory with it)",
-                dir.display()
-            )
-        })
+        Embedder::load(&dir)
+            .unwrap_or_else(|e| panic!("the semantic tests need the real all-MiniLM-L6-v2: {e}"))
     })
 }
 
 fn similarity(a: &str, b: &str) -> f32 {
     let e = embedder();
     cosine(&e.embed(a), &e.embed(b))
+}
+
+#[test]
+fn one_embedder_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Embedder>();
 }
 
 #[test]

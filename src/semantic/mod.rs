@@ -1,20 +1,22 @@
 //! Local sentence embeddings with all-MiniLM-L6-v2, in-process and pure Rust: text to a
 //! 384-dim unit vector (WordPiece tokens, BERT forward pass, mean pooling), for similarity.
-//!
-//! - `tokenizer`, `basic_tokenizer`: text to token ids, as the model's tokenizer.json does
-//! - `config`, `weights`, `bert`: the model's dimensions, its mapped tensors, the forward pass
-//! - `matmul`: the matrix product (matrixmultiply's sgemm, one thread)
-//! - `vector`: `Embedding`, cosine, the 8-bit `QuantizedEmbedding` for storage
-//! - `model_files`: where the files live, their expected hash, status, download
 
+/// BERT's cleaning, accent stripping, lowercasing and word splitting.
 mod basic_tokenizer;
+/// The forward pass.
 mod bert;
+/// config.json: the model's dimensions.
 mod config;
 mod error;
+/// The matrix product (matrixmultiply's sgemm, one thread).
 mod matmul;
+/// Where the files live, their expected hash, status, download.
 pub mod model_files;
+/// Word pieces from tokenizer.json's vocabulary.
 mod tokenizer;
+/// `Embedding`, cosine, the 8-bit `QuantizedEmbedding` for storage.
 mod vector;
+/// model.safetensors, memory-mapped.
 mod weights;
 
 #[cfg(test)]

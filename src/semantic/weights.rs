@@ -110,3 +110,50 @@ impl Weights {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A safetensors file holding one F32 tensor `[1.5, -2.0, 3.25]`, its JSON header padded
+    /// with `padding` spaces (which moves the data section's alignment).
+    fn file_with_padding(dir: &Path, padding: usize) -> PathBuf {
+        let mut header = r#"{"t":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}}"#.to_string();
+        header.push_str(&" ".repeat(padding));
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend(header.as_bytes());
+        for v in [1.5f32, -2.0, 3.25] {
+            bytes.extend(v.to_le_bytes());
+        }
+        let path = dir.join(format!("padded-{padding}.safetensors"));
+        std::fs::write(&path, bytes).expect("write");
+        path
+    }
+
+    #[test]
+    fn reads_tensors_whether_the_data_is_aligned_in_place_or_decoded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut seen = Vec::new();
+        for padding in 0..4 {
+            let weights = Weights::open(&file_with_padding(dir.path(), padding)).expect("open");
+            let tensor = weights.tensor("t", &[3]).expect("tensor t");
+            assert_eq!(weights.get(&tensor), [1.5, -2.0, 3.25], "padding {padding}");
+            seen.push(matches!(weights.storage, Storage::Mapped(_)));
+        }
+        // One of the four paddings aligns the data in place, the others need decoding.
+        assert_eq!(seen.iter().filter(|&&mapped| mapped).count(), 1, "{seen:?}");
+    }
+
+    #[test]
+    fn a_wrong_dtype_or_shape_names_the_tensor() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let weights = Weights::open(&file_with_padding(dir.path(), 0)).expect("open");
+        let message = weights.tensor("t", &[4]).err().map(|e| e.to_string());
+        assert!(
+            message
+                .as_deref()
+                .is_some_and(|m| m.contains("tensor t is F32 [3], expected F32 [4]")),
+            "{message:?}"
+        );
+    }
+}
