@@ -51,21 +51,22 @@ impl Embedder {
     /// three agree and that every tensor is present with its shape. The weights' sha256 is
     /// not checked here (it reads all 90 MB): see `model_files::verify`.
     pub fn load(dir: &Path) -> Result<Embedder, ModelError> {
-        let config_path = dir.join(model_files::CONFIG_FILE);
-        let config = BertConfig::from_file(&config_path)?;
+        // Cheapest first, so that a damaged directory fails fast: the config, then the
+        // weights' header (mapped, not read), then the 30k-entry vocabulary.
+        let config = BertConfig::from_file(&dir.join(model_files::CONFIG_FILE))?;
+        let bert = Bert::load(config, &dir.join(model_files::WEIGHTS_FILE))?;
         let tokenizer_path = dir.join(model_files::TOKENIZER_FILE);
         let tokenizer = Tokenizer::from_file(&tokenizer_path)?;
-        if tokenizer.max_id() as usize >= config.vocab_size {
+        let vocab_size = bert.config().vocab_size;
+        if tokenizer.max_id() as usize >= vocab_size {
             return Err(ModelError::invalid(
                 &tokenizer_path,
                 format!(
-                    "token id {} is past the model's vocab_size {} (tokenizer and model differ)",
-                    tokenizer.max_id(),
-                    config.vocab_size
+                    "token id {} is past the model's vocab_size {vocab_size} (tokenizer and model differ)",
+                    tokenizer.max_id()
                 ),
             ));
         }
-        let bert = Bert::load(config, &dir.join(model_files::WEIGHTS_FILE))?;
         Ok(Embedder {
             tokenizer,
             bert,

@@ -9,6 +9,24 @@ use std::path::Path;
 /// Token ids as the model's embedding table indexes them.
 pub type TokenId = u32;
 
+/// The part of tokenizer.json this tokenizer reads (the rest, normalizer and pre-tokenizer
+/// settings included, is what `basic_tokenizer` implements for BERT uncased).
+#[derive(serde::Deserialize)]
+struct TokenizerFile {
+    model: WordPieceModel,
+}
+
+#[derive(serde::Deserialize)]
+struct WordPieceModel {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    vocab: HashMap<String, TokenId>,
+    unk_token: Option<String>,
+    continuing_subword_prefix: Option<String>,
+    max_input_chars_per_word: Option<usize>,
+}
+
 #[derive(Debug)]
 pub struct Tokenizer {
     vocab: HashMap<String, TokenId>,
@@ -28,44 +46,30 @@ impl Tokenizer {
     }
 
     fn from_json(text: &str) -> Result<Tokenizer, String> {
-        let root: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
-        let model = &root["model"];
-        if model["type"] != "WordPiece" {
+        let file: TokenizerFile =
+            serde_json::from_str(text).map_err(|e| format!("not a tokenizer file: {e}"))?;
+        let model = file.model;
+        if model.kind != "WordPiece" {
             return Err(format!(
-                "model.type is {}, only WordPiece is supported",
-                model["type"]
+                "model.type is {:?}, only WordPiece is supported",
+                model.kind
             ));
         }
-        let entries = model["vocab"]
-            .as_object()
-            .ok_or("model.vocab is not an object of token: id")?;
-        let mut vocab = HashMap::with_capacity(entries.len());
-        for (token, id) in entries {
-            let id = id
-                .as_u64()
-                .and_then(|id| TokenId::try_from(id).ok())
-                .ok_or_else(|| format!("model.vocab[{token:?}] is not a token id"))?;
-            vocab.insert(token.clone(), id);
-        }
+        let vocab = model.vocab;
         let id_of = |token: &str| {
             vocab
                 .get(token)
                 .copied()
                 .ok_or_else(|| format!("the vocabulary has no {token} token"))
         };
-        let unk_token = model["unk_token"].as_str().unwrap_or("[UNK]");
         Ok(Tokenizer {
-            unk: id_of(unk_token)?,
+            unk: id_of(model.unk_token.as_deref().unwrap_or("[UNK]"))?,
             cls: id_of("[CLS]")?,
             sep: id_of("[SEP]")?,
-            continuation_prefix: model["continuing_subword_prefix"]
-                .as_str()
-                .unwrap_or("##")
-                .to_string(),
-            max_chars_per_word: model["max_input_chars_per_word"]
-                .as_u64()
-                .map_or(100, |n| n as usize),
+            continuation_prefix: model
+                .continuing_subword_prefix
+                .unwrap_or_else(|| "##".to_string()),
+            max_chars_per_word: model.max_input_chars_per_word.unwrap_or(100),
             vocab,
         })
     }
