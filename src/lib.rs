@@ -7,6 +7,8 @@
 //! - `model`: `Sighting` (a story on one site) and `Story` (the merged record)
 //! - `metrics`: counters and the latency histogram behind `/metrics`
 //! - `normalize`: canonical URLs, story ids, text from markup, titles, summaries
+//! - `semantic`: the sentence-embedding model (all-MiniLM-L6-v2) run in-process: tokenizer,
+//!   mapped weights, forward pass, vectors and their quantized form; model files and hashes
 //! - `select`: topic rules (keywords, exclusions, thresholds), ranking, explanations; pure
 //! - `sources`: the site registry and one adapter per source kind, bytes to sightings
 //! - `config`: feeds.toml schema, validation with file:line:col errors, compiled topics
@@ -34,6 +36,7 @@ pub mod model;
 pub mod normalize;
 pub mod render;
 pub mod select;
+pub mod semantic;
 pub(crate) mod server;
 pub mod sources;
 pub mod store;
