@@ -1,7 +1,7 @@
 //! A topic's compiled rules and the verdict they give on one story: keyword relevance,
 //! exclusions, and per-site points and comments thresholds.
 
-use super::matcher::{Document, Field, Term};
+use super::matcher::{matching_domain, Document, Field, Term};
 use crate::model::Story;
 use std::collections::BTreeMap;
 
@@ -35,6 +35,10 @@ pub struct TopicRules {
     pub min_comments: Option<i64>,
     /// The story's best points must reach this (ad hoc narrowing with `?min_points=`).
     pub min_top_points: Option<i64>,
+    /// Stories from these domains (or their subdomains) are relevant whatever their words.
+    pub include_domains: Vec<String>,
+    /// Stories from these domains (or their subdomains) are never in the topic.
+    pub exclude_domains: Vec<String>,
 }
 
 /// One sighting held against the topic's points and comments thresholds.
@@ -78,20 +82,37 @@ impl TopicRules {
         if !self.passes_gates(story) {
             return false;
         }
-        if self.keywords.is_empty() && self.exclude.is_empty() && self.required.is_empty() {
+        if self.keywords.is_empty()
+            && self.exclude.is_empty()
+            && self.required.is_empty()
+            && self.include_domains.is_empty()
+            && self.exclude_domains.is_empty()
+        {
             return self.min_relevance <= 0.0;
         }
-        let doc = Document::new(&story.title, &story.summary, &story.tags);
+        if matching_domain(story, &self.exclude_domains).is_some() {
+            return false;
+        }
+        let doc = Document::of_story(story);
         let relevance: f64 = self
             .keywords
             .iter()
             .filter(|t| doc.find(t).is_some())
             .map(|t| t.weight)
             .sum::<f64>()
+            + self.domain_weight(story)
             + 0.0;
         relevance >= self.min_relevance
             && !self.exclude.iter().any(|t| doc.find(t).is_some())
             && self.required.iter().all(|t| doc.find(t).is_some())
+    }
+
+    /// What an included domain adds: enough alone to reach `min_relevance`.
+    fn domain_weight(&self, story: &Story) -> f64 {
+        match matching_domain(story, &self.include_domains) {
+            Some(_) => self.min_relevance,
+            None => 0.0,
+        }
     }
 
     /// The cheap checks alone: some sighting passes the points and comments thresholds (and
@@ -106,8 +127,8 @@ impl TopicRules {
     }
 
     pub fn evaluate(&self, story: &Story) -> Verdict {
-        let doc = Document::new(&story.title, &story.summary, &story.tags);
-        let matched: Vec<MatchedTerm> = self
+        let doc = Document::of_story(story);
+        let mut matched: Vec<MatchedTerm> = self
             .keywords
             .iter()
             .filter_map(|t| {
@@ -118,6 +139,13 @@ impl TopicRules {
                 })
             })
             .collect();
+        if let Some(domain) = matching_domain(story, &self.include_domains) {
+            matched.push(MatchedTerm {
+                term: format!("domain {domain}"),
+                weight: self.domain_weight(story),
+                field: Field::Domain,
+            });
+        }
         // `+ 0.0` turns the empty sum (-0.0) into 0.
         let relevance: f64 = matched.iter().map(|m| m.weight).sum::<f64>() + 0.0;
         let relevant = relevance >= self.min_relevance;
@@ -126,6 +154,7 @@ impl TopicRules {
             .iter()
             .filter(|t| doc.find(t).is_some())
             .map(|t| t.text.clone())
+            .chain(matching_domain(story, &self.exclude_domains).map(|d| format!("domain {d}")))
             .collect();
         let missing_required = self.required.iter().any(|t| doc.find(t).is_none());
         let checks = self.threshold_checks(story);
@@ -384,5 +413,60 @@ mod tests {
             ))
             .passes
         );
+    }
+
+    #[test]
+    fn article_text_regexes_and_domains_decide_like_keywords() {
+        let mut rules = TopicRules {
+            keywords: vec![
+                Term::new("replication", 2.0).unwrap(),
+                Term::parse("/post-?mortems?/", 2.0).unwrap(),
+            ],
+            exclude: vec![Term::new("crypto", 1.0).unwrap()],
+            min_relevance: 2.0,
+            include_domains: vec!["rust-lang.org".into()],
+            exclude_domains: vec!["medium.com".into()],
+            ..TopicRules::default()
+        };
+        let mut neutral = story("What we learned this year", "", &[], &[]);
+        neutral.url = "https://engineering.example.com/2026".into();
+        assert!(!rules.passes(&neutral));
+        neutral.article = Some(crate::model::Article {
+            excerpt: "Our storage layer moved to synchronous replication across zones.".into(),
+        });
+        assert!(rules.passes(&neutral), "the article's text counts");
+        let v = rules.evaluate(&neutral);
+        assert_eq!(v.matched[0].field, Field::Article);
+        assert!(v.passes);
+
+        let mut outage = story("The Postmortem of our Tuesday outage", "", &[], &[]);
+        outage.url = "https://status.example.com/x".into();
+        assert!(rules.passes(&outage), "a regex term");
+
+        let mut blog = story("Announcing Rust 1.90", "", &[], &[]);
+        blog.url = "https://blog.rust-lang.org/2026/rust-1.90".into();
+        assert!(rules.passes(&blog), "an included domain is enough alone");
+        assert_eq!(
+            rules.evaluate(&blog).matched[0].term,
+            "domain rust-lang.org"
+        );
+
+        let mut medium = neutral.clone();
+        medium.url = "https://blog.medium.com/replication".into();
+        assert!(
+            !rules.passes(&medium),
+            "an excluded parent domain drops its subdomains"
+        );
+        assert_eq!(rules.evaluate(&medium).excluded_by, ["domain medium.com"]);
+
+        neutral.article = Some(crate::model::Article {
+            excerpt: "Replication of a crypto exchange's order book.".into(),
+        });
+        assert!(
+            !rules.passes(&neutral),
+            "an excluded term in the article excludes"
+        );
+        rules.exclude.clear();
+        assert!(rules.passes(&neutral));
     }
 }
