@@ -21,6 +21,17 @@ pub enum Field {
     Domain,
 }
 
+impl Field {
+    /// What a match here counts, as a share of the term's weight. An article's text is long
+    /// and wanders: a word in it says less about the story than one in its title or summary.
+    pub fn weight(self) -> f64 {
+        match self {
+            Field::Article => 0.5,
+            _ => 1.0,
+        }
+    }
+}
+
 /// How a term is matched.
 #[derive(Debug, Clone)]
 enum Pattern {

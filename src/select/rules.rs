@@ -97,8 +97,7 @@ impl TopicRules {
         let relevance: f64 = self
             .keywords
             .iter()
-            .filter(|t| doc.find(t).is_some())
-            .map(|t| t.weight)
+            .filter_map(|t| doc.find(t).map(|field| t.weight * field.weight()))
             .sum::<f64>()
             + self.domain_weight(story)
             + 0.0;
@@ -134,7 +133,7 @@ impl TopicRules {
             .filter_map(|t| {
                 doc.find(t).map(|field| MatchedTerm {
                     term: t.text.clone(),
-                    weight: t.weight,
+                    weight: t.weight * field.weight(),
                     field,
                 })
             })
@@ -434,6 +433,15 @@ mod tests {
         neutral.article = Some(crate::model::Article {
             excerpt: "Our storage layer moved to synchronous replication across zones.".into(),
         });
+        assert!(
+            !rules.passes(&neutral),
+            "a term in the article counts half: replication 2 -> 1 < 2"
+        );
+        neutral.article = Some(crate::model::Article {
+            excerpt:
+                "Synchronous replication across zones, and the postmortem of the day it failed."
+                    .into(),
+        });
         assert!(rules.passes(&neutral), "the article's text counts");
         let v = rules.evaluate(&neutral);
         assert_eq!(v.matched[0].field, Field::Article);
@@ -460,7 +468,7 @@ mod tests {
         assert_eq!(rules.evaluate(&medium).excluded_by, ["domain medium.com"]);
 
         neutral.article = Some(crate::model::Article {
-            excerpt: "Replication of a crypto exchange's order book.".into(),
+            excerpt: "Replication of a crypto exchange's order book; a post-mortem.".into(),
         });
         assert!(
             !rules.passes(&neutral),
