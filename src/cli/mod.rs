@@ -67,7 +67,9 @@ pub fn status(config: &Config) -> anyhow::Result<()> {
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
     if !report.is_ok() {
-        anyhow::bail!("some source states cannot be read (see state_error above)");
+        anyhow::bail!(
+            "some source states cannot be read or were not written (see state_error above)"
+        );
     }
     Ok(())
 }

@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -100,6 +100,9 @@ pub struct Store {
     generation: Arc<AtomicU64>,
     /// The least story count the store holds, kept outside sled's files.
     ledger: Arc<Ledger>,
+    /// Per source, why its last fetch state could not be written (a full disk, say): held
+    /// here since the store could not take it, until a write of the source's state succeeds.
+    state_write_errors: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl From<sled::Error> for StoreError {
@@ -161,8 +164,13 @@ fn is_lock_contention(e: &std::io::Error) -> bool {
 }
 
 fn is_disk_full(e: &std::io::Error) -> bool {
-    // ENOSPC and EDQUOT.
+    // ENOSPC and EDQUOT; by kind too, since sled hands out copies of the error that hit its
+    // writer, and a copy keeps the kind but not the OS code.
     matches!(e.raw_os_error(), Some(28) | Some(122))
+        || matches!(
+            e.kind(),
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+        )
 }
 
 /// sled's unfinished snapshots: an empty one (left by a process stopped on a full disk)
@@ -226,6 +234,7 @@ impl Store {
             db,
             write_lock: Arc::new(Mutex::new(())),
             generation: Arc::new(AtomicU64::new(1)),
+            state_write_errors: Arc::default(),
         })
     }
 
@@ -251,8 +260,19 @@ impl Store {
     }
 
     /// Merges one fetch's candidates and records the source's fetch state, atomically, then
-    /// flushes to disk.
+    /// flushes to disk. A failure is remembered for the source (`state_write_error`).
     pub fn apply(
+        &self,
+        candidates: &[Candidate],
+        source_id: &str,
+        state: &SourceState,
+    ) -> Result<ApplyReport, StoreError> {
+        let result = self.apply_batch(candidates, source_id, state);
+        self.note_state_write(source_id, &result);
+        result
+    }
+
+    fn apply_batch(
         &self,
         candidates: &[Candidate],
         source_id: &str,
@@ -353,11 +373,42 @@ impl Store {
         Ok(report)
     }
 
-    /// Records a source's fetch state alone (a failed or unchanged fetch), flushed.
+    /// Records a source's fetch state alone (a failed or unchanged fetch), flushed. A failure
+    /// is remembered for the source (`state_write_error`).
     pub fn put_source_state(&self, source_id: &str, state: &SourceState) -> Result<(), StoreError> {
-        self.sources.insert(source_id.as_bytes(), encode(state)?)?;
-        self.db.flush()?;
-        Ok(())
+        let result = encode(state).and_then(|bytes| {
+            self.sources.insert(source_id.as_bytes(), bytes)?;
+            self.db.flush()?;
+            Ok(())
+        });
+        self.note_state_write(source_id, &result);
+        result
+    }
+
+    /// Why the last fetch state of `source_id` could not be written, while no later write of
+    /// it has succeeded: what the stored state (if any) does not tell.
+    pub fn state_write_error(&self, source_id: &str) -> Option<String> {
+        let errors = self
+            .state_write_errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        errors.get(source_id).cloned()
+    }
+
+    /// Remembers how a write of `source_id`'s fetch state went (see `state_write_error`).
+    pub(crate) fn note_state_write<T>(&self, source_id: &str, result: &Result<T, StoreError>) {
+        let mut errors = self
+            .state_write_errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match result {
+            Ok(_) => {
+                errors.remove(source_id);
+            }
+            Err(e) => {
+                errors.insert(source_id.to_string(), e.to_string());
+            }
+        }
     }
 
     pub fn source_state(&self, source_id: &str) -> Result<Option<SourceState>, StoreError> {

@@ -162,3 +162,57 @@ fn an_empty_unfinished_snapshot_does_not_make_the_store_unopenable() {
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.story_count(), 5);
 }
+
+/// The error sled hands out after a write hit a full disk: a copy, with the kind kept and
+/// the OS code lost.
+fn disk_full_copy() -> sled::Error {
+    sled::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::StorageFull,
+        "Os { code: 28, kind: StorageFull, message: \"No space left on device\" }",
+    ))
+}
+
+#[test]
+fn a_full_disk_is_told_apart_in_sleds_copies_of_the_error_too() {
+    assert!(matches!(
+        StoreError::from(disk_full_copy()),
+        StoreError::DiskFull { .. }
+    ));
+    let from_the_os = std::io::Error::from_raw_os_error(28);
+    assert!(matches!(
+        StoreError::from(sled::Error::Io(from_the_os)),
+        StoreError::DiskFull { .. }
+    ));
+    let denied = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+    assert!(matches!(
+        StoreError::from(sled::Error::Io(denied)),
+        StoreError::Sled(_)
+    ));
+}
+
+#[test]
+fn a_fetch_state_that_could_not_be_written_is_remembered_until_one_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.state_write_error("s"), None);
+    let failed: Result<(), StoreError> = Err(disk_full_copy().into());
+    store.note_state_write("s", &failed);
+    let remembered = store.state_write_error("s").expect("remembered");
+    assert!(remembered.contains("the disk is full"), "{remembered}");
+    assert_eq!(store.state_write_error("other"), None);
+    // Every handle of the store sees it (the daemon's pollers and server hold clones).
+    assert_eq!(store.clone().state_write_error("s"), Some(remembered));
+    store
+        .put_source_state("s", &SourceState::default())
+        .unwrap();
+    assert_eq!(store.state_write_error("s"), None);
+    store.note_state_write("s", &failed);
+    store
+        .apply(&candidates(2, Utc::now()), "s", &SourceState::default())
+        .unwrap();
+    assert_eq!(
+        store.state_write_error("s"),
+        None,
+        "a stored fetch clears it"
+    );
+}

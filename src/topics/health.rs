@@ -1,5 +1,5 @@
 //! The health report behind `/healthz` and `feedsift status`: each source's fetch state
-//! ("degraded" when a stored state cannot be read) and whether each topic is served from its
+//! ("degraded" when a stored state cannot be read, or the last one could not be written) and whether each topic is served from its
 //! index. One type, serialized by the server and read back by the CLI.
 
 use super::index::TopicIndex;
@@ -16,7 +16,7 @@ pub(crate) struct Health {
     pub index_backlog: usize,
     pub sources: Vec<SourceHealth>,
     pub sources_failing: usize,
-    /// `ok`, or `degraded` when some source state cannot be read.
+    /// `ok`, or `degraded` when some source state cannot be read or could not be written.
     pub status: String,
     pub stories: usize,
     pub topics: Vec<TopicHealth>,
@@ -35,7 +35,8 @@ pub(crate) struct SourceHealth {
     pub last_success: Option<DateTime<Utc>>,
     pub moved_to: Option<String>,
     pub next_poll: Option<DateTime<Utc>>,
-    /// Why the stored state could not be read (the rest is then the never-polled default).
+    /// Why the stored state could not be read (the rest is then the never-polled default),
+    /// or why the last one could not be written (the rest is then an older state).
     pub state_error: Option<String>,
     pub url: String,
 }
@@ -64,6 +65,12 @@ pub(crate) fn report(config: &Config, store: &Store) -> Health {
                 Ok(state) => (state.unwrap_or_default(), None),
                 Err(e) => (SourceState::default(), Some(e.to_string())),
             };
+            // A poll whose state the store could not take (a full disk) is no less a failure.
+            let state_error = state_error.or_else(|| {
+                store
+                    .state_write_error(&s.id)
+                    .map(|e| format!("the last fetch state could not be written: {e}"))
+            });
             SourceHealth {
                 consecutive_failures: state.consecutive_failures,
                 etag: state.etag,
@@ -103,5 +110,40 @@ pub(crate) fn report(config: &Config, store: &Store) -> Health {
         status: if unreadable == 0 { "ok" } else { "degraded" }.to_string(),
         stories: store.story_count(),
         topics,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_the_store_could_not_write_degrades_the_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "[server]\ndata_dir = {:?}\n\n[[source]]\nid = \"a\"\nkind = \"feed\"\nurl = \"https://example.com/a.rss\"\n\n[[source]]\nid = \"b\"\nkind = \"feed\"\nurl = \"https://example.com/b.rss\"\n",
+            dir.path().display().to_string()
+        );
+        let config = Config::parse(&dir.path().join("feeds.toml"), &text).unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let healthy = report(&config, &store);
+        assert!(healthy.is_ok(), "{healthy:?}");
+        let full = std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device");
+        let failed: Result<(), crate::store::StoreError> = Err(sled::Error::Io(full).into());
+        store.note_state_write("a", &failed);
+        let health = report(&config, &store);
+        assert_eq!(health.status, "degraded");
+        let a = &health.sources[0];
+        let error = a.state_error.as_deref().unwrap();
+        assert!(
+            error.starts_with("the last fetch state could not be written: ")
+                && error.contains("the disk is full"),
+            "{error}"
+        );
+        assert_eq!(health.sources[1].state_error, None);
+        store
+            .put_source_state("a", &SourceState::default())
+            .unwrap();
+        assert!(report(&config, &store).is_ok());
     }
 }

@@ -9,6 +9,8 @@ mod support;
 
 /// Article summaries fetched from the linked pages.
 mod articles;
+/// Bounds a hostile internet cannot break: memory, connections, reloads, a full disk, output.
+mod bounds;
 /// `feedsift check`: config errors with file:line:col, suggestions, warnings.
 mod cli_check;
 /// `explain`, `import-opml`, `export`, `status`, and `fetch`'s progress output.
