@@ -272,6 +272,7 @@ mod tests {
                 first_seen: at,
             }],
             article: None,
+            embedding: None,
         }
     }
 

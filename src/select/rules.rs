@@ -35,6 +35,8 @@ pub struct TopicRules {
     pub min_comments: Option<i64>,
     /// The story's best points must reach this (ad hoc narrowing with `?min_points=`).
     pub min_top_points: Option<i64>,
+    /// The semantic rule (`[topic.about]`), when the topic has one.
+    pub about: Option<super::about::AboutRule>,
 }
 
 /// One sighting held against the topic's points and comments thresholds.
@@ -68,6 +70,10 @@ pub struct Verdict {
     /// The threshold check of each sighting (empty when the topic sets no threshold).
     pub checks: Vec<SightingCheck>,
     pub passes: bool,
+    /// How the story compares with `[topic.about]` (absent without the rule, or while the
+    /// story or the phrases have no embedding).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub semantic: Option<super::about::SemanticMatch>,
 }
 
 impl TopicRules {
@@ -78,7 +84,11 @@ impl TopicRules {
         if !self.passes_gates(story) {
             return false;
         }
-        if self.keywords.is_empty() && self.exclude.is_empty() && self.required.is_empty() {
+        if self.keywords.is_empty()
+            && self.exclude.is_empty()
+            && self.required.is_empty()
+            && self.about.is_none()
+        {
             return self.min_relevance <= 0.0;
         }
         let doc = Document::new(&story.title, &story.summary, &story.tags);
@@ -88,6 +98,7 @@ impl TopicRules {
             .filter(|t| doc.find(t).is_some())
             .map(|t| t.weight)
             .sum::<f64>()
+            + self.semantic_contribution(story)
             + 0.0;
         relevance >= self.min_relevance
             && !self.exclude.iter().any(|t| doc.find(t).is_some())
@@ -119,7 +130,10 @@ impl TopicRules {
             })
             .collect();
         // `+ 0.0` turns the empty sum (-0.0) into 0.
-        let relevance: f64 = matched.iter().map(|m| m.weight).sum::<f64>() + 0.0;
+        let semantic = self.about.as_ref().and_then(|a| a.compare(story));
+        let relevance: f64 = matched.iter().map(|m| m.weight).sum::<f64>()
+            + semantic.as_ref().map_or(0.0, |m| m.contribution)
+            + 0.0;
         let relevant = relevance >= self.min_relevance;
         let excluded_by: Vec<String> = self
             .exclude
@@ -141,7 +155,14 @@ impl TopicRules {
             excluded_by,
             popular,
             checks,
+            semantic,
         }
+    }
+
+    /// What `[topic.about]` adds toward `min_relevance` for this story (0 without the rule
+    /// or an embedding).
+    fn semantic_contribution(&self, story: &Story) -> f64 {
+        self.about.as_ref().map_or(0.0, |a| a.contribution(story))
     }
 
     /// One sighting against the points and comments thresholds.
@@ -222,6 +243,7 @@ mod tests {
                 })
                 .collect(),
             article: None,
+            embedding: None,
         }
     }
 

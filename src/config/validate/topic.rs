@@ -67,12 +67,22 @@ pub(super) fn validate_topic(
             .map(|v| (v.get_ref().as_str(), None, v.span())),
         &format!("{key}.exclude.terms"),
     );
-    let default_relevance = if keywords.is_empty() { 0.0 } else { 1.0 };
+    let about = t
+        .about
+        .as_ref()
+        .map(|a| super::about::validate_about(c, a, &format!("{key}.about")));
+    let default_relevance = if keywords.is_empty() && about.is_none() {
+        0.0
+    } else {
+        1.0
+    };
     let min_relevance = match &t.min_relevance {
         None => default_relevance,
         Some(v) => number(c, v, &format!("{key}.min_relevance")).unwrap_or(default_relevance),
     };
+    let about = about.map(|a| a.into_rule(min_relevance));
     let rules = TopicRules {
+        about,
         keywords,
         required: Vec::new(),
         min_top_points: None,
