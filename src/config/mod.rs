@@ -124,6 +124,16 @@ impl Config {
             .collect()
     }
 
+    /// Slugs of the topics with `[topic.about]` (those that fall back to keywords when the
+    /// model is missing).
+    pub fn topics_falling_back_if_missing(&self) -> Vec<String> {
+        self.topics
+            .iter()
+            .filter(|t| t.rules.about.is_some())
+            .map(|t| t.slug.clone())
+            .collect()
+    }
+
     /// Sources some full-content topic reads: their source HTML is kept at ingest.
     pub fn full_content_sources(&self) -> std::collections::HashSet<String> {
         self.sources
