@@ -71,7 +71,9 @@ pub fn live_config(config: &Config, store: Option<&Store>) -> Config {
     }
     let problem = loaded.as_ref().err().cloned();
     let embedder = loaded.ok().flatten();
-    for w in crate::topics::semantic::attach(&mut live, embedder.as_ref(), problem.as_deref(), store) {
+    for w in
+        crate::topics::semantic::attach(&mut live, embedder.as_ref(), problem.as_deref(), store)
+    {
         eprintln!("warning: {w}");
     }
     live
@@ -79,22 +81,25 @@ pub fn live_config(config: &Config, store: Option<&Store>) -> Config {
 
 /// `feedsift model status`: where the model is read from, its files and their hash.
 pub fn model_status(config: &Config) -> anyhow::Result<()> {
-    let dir = config
-        .model_dir()
-        .ok_or_else(|| anyhow::anyhow!("no model directory: set [defaults] model_dir or FEEDSIFT_MODEL_DIR"))?;
+    let dir = config.model_dir().ok_or_else(|| {
+        anyhow::anyhow!("no model directory: set [defaults] model_dir or FEEDSIFT_MODEL_DIR")
+    })?;
     let status = crate::semantic::model_files::check(&dir);
     println!("{status}");
     if !status.is_complete() {
-        anyhow::bail!("the model in {} is missing or damaged (run `feedsift model fetch`)", dir.display());
+        anyhow::bail!(
+            "the model in {} is missing or damaged (run `feedsift model fetch`)",
+            dir.display()
+        );
     }
     Ok(())
 }
 
 /// `feedsift model fetch`: downloads the model's files from the Hugging Face hub.
 pub fn model_fetch(config: &Config) -> anyhow::Result<()> {
-    let dir = config
-        .model_dir()
-        .ok_or_else(|| anyhow::anyhow!("no model directory: set [defaults] model_dir or FEEDSIFT_MODEL_DIR"))?;
+    let dir = config.model_dir().ok_or_else(|| {
+        anyhow::anyhow!("no model directory: set [defaults] model_dir or FEEDSIFT_MODEL_DIR")
+    })?;
     runtime()?.block_on(crate::semantic::model_files::fetch_from_hub(&dir))?;
     println!("{}", crate::semantic::model_files::check(&dir));
     Ok(())

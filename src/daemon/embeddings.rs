@@ -68,8 +68,12 @@ impl Model {
         let mut live = config.clone();
         let store2 = store.clone();
         let attached = tokio::task::spawn_blocking(move || {
-            let warnings =
-                semantic::attach(&mut live, embedder.as_deref(), problem.as_deref(), Some(&store2));
+            let warnings = semantic::attach(
+                &mut live,
+                embedder.as_deref(),
+                problem.as_deref(),
+                Some(&store2),
+            );
             (live, warnings)
         })
         .await;

@@ -101,3 +101,157 @@ impl AboutRule {
         self.compare(story).map_or(0.0, |m| m.contribution)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Article, StoredEmbedding, StoryId};
+    use crate::select::{Term, TopicRules};
+    use crate::semantic::{model_files, Embedder};
+    use chrono::{TimeZone, Utc};
+    use std::path::Path;
+    use std::sync::OnceLock;
+
+    /// The real model, loaded once; the tests fail (never skip) without it.
+    fn embedder() -> &'static Embedder {
+        static EMBEDDER: OnceLock<Embedder> = OnceLock::new();
+        EMBEDDER.get_or_init(|| {
+            let dir = model_files::dev_model_dir(Path::new(env!("CARGO_MANIFEST_DIR")));
+            Embedder::load(&dir).unwrap_or_else(|e| {
+                panic!("the [topic.about] tests need the real all-MiniLM-L6-v2 in {} (run scripts/fetch-model.sh or set FEEDSIFT_MODEL_DIR): {e}", dir.display())
+            })
+        })
+    }
+
+    /// A story with its embedding computed as the embedding chore would.
+    fn story(title: &str, summary: &str, excerpt: Option<&str>) -> Story {
+        let at = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap();
+        let mut s = Story {
+            id: StoryId::from_canonical_url(title),
+            canonical_url: String::new(),
+            url: String::new(),
+            title: title.into(),
+            summary: summary.into(),
+            content_html: None,
+            author: None,
+            published: at,
+            updated: at,
+            revised: None,
+            tags: vec![],
+            sources: vec![],
+            sightings: vec![],
+            article: excerpt.map(|e| Article {
+                excerpt: e.to_string(),
+            }),
+            embedding: None,
+        };
+        let text = s.embedding_text();
+        s.embedding = Some(StoredEmbedding {
+            text_hash: crate::model::text_hash(&text),
+            vector: embedder().embed(&text).quantize().to_bytes().to_vec(),
+        });
+        s
+    }
+
+    fn distributed_systems() -> TopicRules {
+        let phrases = [
+            "consensus algorithms such as Raft and Paxos",
+            "replication and fault tolerance in distributed databases",
+        ];
+        TopicRules {
+            keywords: vec![
+                Term::new("distributed", 1.0).unwrap(),
+                Term::new("raft", 3.0).unwrap(),
+            ],
+            exclude: vec![Term::new("sponsored", 1.0).unwrap()],
+            min_relevance: 3.0,
+            about: Some(AboutRule {
+                phrases: phrases
+                    .iter()
+                    .map(|p| AboutPhrase {
+                        text: p.to_string(),
+                        is_url: false,
+                        vector: Some(embedder().embed(p).quantize()),
+                    })
+                    .collect(),
+                threshold: DEFAULT_THRESHOLD,
+                weight: 3.0,
+            }),
+            ..TopicRules::default()
+        }
+    }
+
+    const REPLICATION: &str = "We replicate every write to three nodes and wait for a quorum \
+        of acknowledgements before committing. When the leader fails, a follower with the most \
+        up-to-date log is elected and takes over, so no acknowledged write is lost.";
+
+    #[test]
+    fn a_neutral_title_is_admitted_through_its_excerpt_by_similarity() {
+        let rules = distributed_systems();
+        let s = story("What we learned this year", "", Some(REPLICATION));
+        let v = rules.evaluate(&s);
+        let m = v.semantic.clone().expect("a similarity");
+        assert!(v.matched.is_empty(), "{v:?}");
+        assert!(m.similarity >= DEFAULT_THRESHOLD, "{m:?}");
+        assert_eq!(m.contribution, 3.0);
+        assert_eq!(
+            m.nearest,
+            "replication and fault tolerance in distributed databases"
+        );
+        assert!(v.passes && rules.passes(&s), "{v:?}");
+        // Without an embedding it is judged on keywords alone.
+        let mut bare = s.clone();
+        bare.embedding = None;
+        let v = rules.evaluate(&bare);
+        assert!(v.semantic.is_none() && !v.passes && !rules.passes(&bare));
+    }
+
+    #[test]
+    fn a_keyword_trap_about_machine_learning_stays_out() {
+        let rules = distributed_systems();
+        let s = story(
+            "Distributed Representations of Words and Phrases",
+            "",
+            Some(
+                "We train a skip-gram neural network language model on a large text corpus \
+                 and learn word vectors whose arithmetic captures analogies, improving \
+                 embedding quality with negative sampling.",
+            ),
+        );
+        let v = rules.evaluate(&s);
+        let m = v.semantic.clone().expect("a similarity");
+        assert!(m.similarity < DEFAULT_THRESHOLD, "{m:?}");
+        assert_eq!(m.contribution, 0.0);
+        assert_eq!(v.relevance, 1.0, "only `distributed` matched: {v:?}");
+        assert!(!v.passes && !rules.passes(&s));
+    }
+
+    #[test]
+    fn an_excluded_term_still_excludes_a_similar_story() {
+        let rules = distributed_systems();
+        let s = story(
+            "Sponsored: what we learned this year",
+            "",
+            Some(REPLICATION),
+        );
+        let v = rules.evaluate(&s);
+        assert!(v.semantic.as_ref().unwrap().contribution > 0.0, "{v:?}");
+        assert!(v.relevant);
+        assert_eq!(v.excluded_by, ["sponsored"]);
+        assert!(!v.passes && !rules.passes(&s));
+    }
+
+    #[test]
+    fn the_fingerprint_text_follows_the_rule_not_the_vectors() {
+        let a = distributed_systems().about.unwrap();
+        let mut b = a.clone();
+        b.phrases[0].vector = Some(embedder().embed("something else").quantize());
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        b.threshold = 0.5;
+        assert_ne!(format!("{a:?}"), format!("{b:?}"));
+        let mut c = a.clone();
+        c.phrases.iter_mut().for_each(|p| p.vector = None);
+        assert_ne!(format!("{a:?}"), format!("{c:?}"), "falling back shows");
+        assert!(!c.is_active());
+    }
+}

@@ -144,7 +144,8 @@ pub fn drain_embeddings(
 
 /// The model directory a config reads, for messages.
 pub fn model_dir_display(config: &Config) -> String {
-    config
-        .model_dir()
-        .map_or_else(|| "(none)".to_string(), |d: PathBuf| d.display().to_string())
+    config.model_dir().map_or_else(
+        || "(none)".to_string(),
+        |d: PathBuf| d.display().to_string(),
+    )
 }
