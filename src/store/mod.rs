@@ -2,6 +2,8 @@
 //! fetch state and the schema version, behind a small `Store` interface. One fetch's writes
 //! land atomically and are flushed before the fetch is reported done.
 
+#[cfg(test)]
+mod embedding_tests;
 mod index;
 pub(crate) mod keys;
 mod ledger;

@@ -101,3 +101,71 @@ pub(super) fn model_dir(
     }
     Some(config_dir.join(v.get_ref()))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use std::path::Path;
+
+    fn parse(about: &str) -> Result<Config, String> {
+        let text = format!(
+            "[defaults]\nmodel_dir = \"models/minilm\"\n\n[[topic]]\nslug = \"ds\"\ntitle = \"DS\"\n[topic.about]\n{about}"
+        );
+        Config::parse(Path::new("/etc/feedsift/feeds.toml"), &text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_of_about_and_model_dir() {
+        let c = parse("phrases = [\"consensus algorithms\"]\nexamples = [\"A title\", \"https://example.org/p\"]\n").unwrap();
+        let rules = &c.topics[0].rules;
+        let about = rules.about.as_ref().unwrap();
+        assert_eq!(
+            rules.min_relevance, 1.0,
+            "about alone makes min_relevance 1"
+        );
+        assert_eq!(about.weight, 1.0, "weight defaults to min_relevance");
+        assert_eq!(about.threshold, 0.40);
+        let urls: Vec<bool> = about.phrases.iter().map(|p| p.is_url).collect();
+        assert_eq!(urls, [false, false, true]);
+        assert!(
+            !about.is_active(),
+            "no embeddings until the config is made live"
+        );
+        assert_eq!(
+            c.defaults.model_dir.as_deref(),
+            Some(Path::new("/etc/feedsift/models/minilm"))
+        );
+        assert_eq!(
+            c.model_dir().as_deref(),
+            Some(Path::new("/etc/feedsift/models/minilm"))
+        );
+        assert!(c.uses_about());
+        assert!(
+            crate::config::warnings(&c).is_empty(),
+            "similarity can admit stories"
+        );
+        let c = parse("phrases = [\"x\"]\nthreshold = 0.55\nweight = 3\n").unwrap();
+        let about = c.topics[0].rules.about.as_ref().unwrap();
+        assert_eq!((about.threshold, about.weight), (0.55, 3.0));
+    }
+
+    #[test]
+    fn bad_about_values_are_reported() {
+        let e = parse("threshold = 1.5\nweight = -1\nphrase = []\n").unwrap_err();
+        assert!(
+            e.contains("unknown key `phrase`, did you mean `phrases`?"),
+            "{e}"
+        );
+        assert!(
+            e.contains("1.5 must be a cosine similarity between -1 and 1"),
+            "{e}"
+        );
+        assert!(e.contains("-1 must be a number of at least 0"), "{e}");
+        assert!(
+            e.contains("needs at least one of `phrases` or `examples`"),
+            "{e}"
+        );
+        let e = parse("phrases = [\" \"]\n").unwrap_err();
+        assert!(e.contains("topic[0].about.phrases"), "{e}");
+    }
+}
