@@ -39,8 +39,11 @@ pub fn check(config: &Config) {
         );
     }
     for t in &config.topics {
+        let about = t.rules.about.as_ref().map_or_else(String::new, |a| {
+            format!(", about {} phrases at {:.2}", a.phrases.len(), a.threshold)
+        });
         println!(
-            "  topic  {:<24} {} keywords, window {}, limit {}, sort {}",
+            "  topic  {:<24} {} keywords{about}, window {}, limit {}, sort {}",
             t.slug,
             t.rules.keywords.len(),
             crate::config::units::format_duration(t.window),
@@ -111,7 +114,7 @@ pub fn fetch(config: Config) -> anyhow::Result<()> {
 
 pub fn status(config: &Config) -> anyhow::Result<()> {
     let report = match Store::open(&config.server.data_dir) {
-        Ok(store) => health::report(config, &store),
+        Ok(store) => health::report(&live_config(config, Some(&store)), &store),
         Err(StoreError::Locked { .. }) => {
             serde_json::from_slice(&from_daemon(config, "/healthz")?)?
         }

@@ -212,3 +212,25 @@ async fn a_missing_model_falls_back_to_keywords_and_says_so() {
         "{stderr}"
     );
 }
+
+#[test]
+fn model_status_lists_the_files_and_checks_the_hash() {
+    let dir = model_dir();
+    let ws = Workspace::new(&ds_config(
+        "http://127.0.0.1:1/hn".into(),
+        dir.to_str().unwrap(),
+    ));
+    let out = ws.run(&["model", "status"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("model.safetensors") && stdout.contains("sha256 of model.safetensors: ok"),
+        "{stdout}"
+    );
+    let ws = Workspace::new(&ds_config("http://127.0.0.1:1/hn".into(), "/nonexistent/m"));
+    let out = ws.run(&["model", "status"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(stdout.contains("model.safetensors  missing"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("feedsift model fetch"));
+}
