@@ -40,7 +40,7 @@ fn new_and_changed_texts_are_queued_and_set_embedding_drains_them() {
     assert!(store.queued_embeddings(10).unwrap().is_empty());
     store.queue_embeddings(true);
     let c = candidate("Title", "");
-    store.apply(&[c.clone()], "s", &state).unwrap();
+    store.apply(std::slice::from_ref(&c), "s", &state).unwrap();
     assert!(
         store.queued_embeddings(10).unwrap().is_empty(),
         "an unchanged story is not queued"
@@ -61,7 +61,7 @@ fn new_and_changed_texts_are_queued_and_set_embedding_drains_them() {
     let stored = store.story(c.id).unwrap().unwrap();
     assert_eq!(stored.current_embedding().unwrap().vector, vec![1; 384]);
     // Re-polled unchanged: still current, nothing queued, even by the backfill.
-    store.apply(&[c.clone()], "s", &state).unwrap();
+    store.apply(std::slice::from_ref(&c), "s", &state).unwrap();
     assert_eq!(
         store
             .queue_missing_embeddings(Utc.timestamp_opt(0, 0).unwrap())
