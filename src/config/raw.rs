@@ -85,6 +85,7 @@ pub(super) struct RawTopic {
     pub min_relevance: Option<Spanned<RawNumber>>,
     pub keywords: BTreeMap<String, Spanned<RawNumber>>,
     pub exclude: RawExclude,
+    pub domains: RawDomains,
     pub min_points: Option<Spanned<RawMinPoints>>,
     pub min_comments: Option<Spanned<i64>>,
     pub summaries: Option<Spanned<String>>,
@@ -104,6 +105,13 @@ pub(super) struct RawAbout {
 #[derive(Debug, Default)]
 pub(super) struct RawExclude {
     pub terms: Vec<Spanned<String>>,
+}
+
+/// `[topic.domains]`: `include` and `exclude` lists of domains.
+#[derive(Debug, Default)]
+pub(super) struct RawDomains {
+    pub include: Vec<Spanned<String>>,
+    pub exclude: Vec<Spanned<String>>,
 }
 
 /// Weights and thresholds may be integers or decimals.
@@ -173,6 +181,7 @@ const TOPIC_KEYS: &[&str] = &[
     "min_relevance",
     "keywords",
     "exclude",
+    "domains",
     "min_points",
     "min_comments",
     "summaries",
@@ -181,6 +190,14 @@ const TOPIC_KEYS: &[&str] = &[
 ];
 const ABOUT_KEYS: &[&str] = &["phrases", "examples", "threshold", "weight"];
 const EXCLUDE_KEYS: &[&str] = &["terms"];
+const DOMAINS_KEYS: &[&str] = &["include", "exclude"];
+
+/// The strings of a list value (none when it is not a list of strings; the reader said so).
+fn r_strings(r: &mut Reader, value: &Spanned<DeValue>, key: &str) -> Vec<Spanned<String>> {
+    r.strings(value, key)
+        .map(Spanned::into_inner)
+        .unwrap_or_default()
+}
 
 /// Reads `text`; `Err` holds the syntax errors (nothing else can be checked then), `Ok` the
 /// schema as far as it could be read and the problems found on the way.
@@ -320,6 +337,7 @@ fn read_topic(r: &mut Reader, item: &Spanned<DeValue>, i: usize) -> Option<Spann
     let mut keywords = BTreeMap::new();
     let mut exclude = RawExclude::default();
     let mut about = None;
+    let mut domains = RawDomains::default();
     for (k, v) in table {
         let key = format!("{path}.{}", k.get_ref());
         match k.get_ref().as_ref() {
@@ -350,6 +368,16 @@ fn read_topic(r: &mut Reader, item: &Spanned<DeValue>, i: usize) -> Option<Spann
                     }
                 }
             }
+            "domains" => {
+                for (dk, dv) in r.table(v, &key).into_iter().flatten() {
+                    let list_key = format!("{key}.{}", dk.get_ref());
+                    match dk.get_ref().as_ref() {
+                        "include" => domains.include = r_strings(r, dv, &list_key),
+                        "exclude" => domains.exclude = r_strings(r, dv, &list_key),
+                        _ => r.unknown(dk, DOMAINS_KEYS),
+                    }
+                }
+            }
             "min_points" => min_points = r.min_points(v, &key),
             "min_comments" => min_comments = r.integer(v, &key),
             "summaries" => summaries = r.string(v, &key),
@@ -373,6 +401,7 @@ fn read_topic(r: &mut Reader, item: &Spanned<DeValue>, i: usize) -> Option<Spann
             min_relevance,
             keywords,
             exclude,
+            domains,
             min_points,
             min_comments,
             summaries,

@@ -1,7 +1,7 @@
 //! A topic's compiled rules and the verdict they give on one story: keyword relevance,
 //! exclusions, and per-site points and comments thresholds.
 
-use super::matcher::{Document, Field, Term};
+use super::matcher::{matching_domain, Document, Field, Term};
 use crate::model::Story;
 use std::collections::BTreeMap;
 
@@ -37,6 +37,10 @@ pub struct TopicRules {
     pub min_top_points: Option<i64>,
     /// The semantic rule (`[topic.about]`), when the topic has one.
     pub about: Option<super::about::AboutRule>,
+    /// Stories from these domains (or their subdomains) are relevant whatever their words.
+    pub include_domains: Vec<String>,
+    /// Stories from these domains (or their subdomains) are never in the topic.
+    pub exclude_domains: Vec<String>,
 }
 
 /// One sighting held against the topic's points and comments thresholds.
@@ -88,21 +92,34 @@ impl TopicRules {
             && self.exclude.is_empty()
             && self.required.is_empty()
             && self.about.is_none()
+            && self.include_domains.is_empty()
+            && self.exclude_domains.is_empty()
         {
             return self.min_relevance <= 0.0;
         }
-        let doc = Document::new(&story.title, &story.summary, &story.tags);
+        if matching_domain(story, &self.exclude_domains).is_some() {
+            return false;
+        }
+        let doc = Document::of_story(story);
         let relevance: f64 = self
             .keywords
             .iter()
-            .filter(|t| doc.find(t).is_some())
-            .map(|t| t.weight)
+            .filter_map(|t| doc.find(t).map(|field| t.weight * field.weight()))
             .sum::<f64>()
             + self.semantic_contribution(story)
+            + self.domain_weight(story)
             + 0.0;
         relevance >= self.min_relevance
             && !self.exclude.iter().any(|t| doc.find(t).is_some())
             && self.required.iter().all(|t| doc.find(t).is_some())
+    }
+
+    /// What an included domain adds: enough alone to reach `min_relevance`.
+    fn domain_weight(&self, story: &Story) -> f64 {
+        match matching_domain(story, &self.include_domains) {
+            Some(_) => self.min_relevance,
+            None => 0.0,
+        }
     }
 
     /// The cheap checks alone: some sighting passes the points and comments thresholds (and
@@ -117,18 +134,25 @@ impl TopicRules {
     }
 
     pub fn evaluate(&self, story: &Story) -> Verdict {
-        let doc = Document::new(&story.title, &story.summary, &story.tags);
-        let matched: Vec<MatchedTerm> = self
+        let doc = Document::of_story(story);
+        let mut matched: Vec<MatchedTerm> = self
             .keywords
             .iter()
             .filter_map(|t| {
                 doc.find(t).map(|field| MatchedTerm {
                     term: t.text.clone(),
-                    weight: t.weight,
+                    weight: t.weight * field.weight(),
                     field,
                 })
             })
             .collect();
+        if let Some(domain) = matching_domain(story, &self.include_domains) {
+            matched.push(MatchedTerm {
+                term: format!("domain {domain}"),
+                weight: self.domain_weight(story),
+                field: Field::Domain,
+            });
+        }
         // `+ 0.0` turns the empty sum (-0.0) into 0.
         let semantic = self.about.as_ref().and_then(|a| a.compare(story));
         let relevance: f64 = matched.iter().map(|m| m.weight).sum::<f64>()
@@ -140,6 +164,7 @@ impl TopicRules {
             .iter()
             .filter(|t| doc.find(t).is_some())
             .map(|t| t.text.clone())
+            .chain(matching_domain(story, &self.exclude_domains).map(|d| format!("domain {d}")))
             .collect();
         let missing_required = self.required.iter().any(|t| doc.find(t).is_none());
         let checks = self.threshold_checks(story);
@@ -406,5 +431,69 @@ mod tests {
             ))
             .passes
         );
+    }
+
+    #[test]
+    fn article_text_regexes_and_domains_decide_like_keywords() {
+        let mut rules = TopicRules {
+            keywords: vec![
+                Term::new("replication", 2.0).unwrap(),
+                Term::parse("/post-?mortems?/", 2.0).unwrap(),
+            ],
+            exclude: vec![Term::new("crypto", 1.0).unwrap()],
+            min_relevance: 2.0,
+            include_domains: vec!["rust-lang.org".into()],
+            exclude_domains: vec!["medium.com".into()],
+            ..TopicRules::default()
+        };
+        let mut neutral = story("What we learned this year", "", &[], &[]);
+        neutral.url = "https://engineering.example.com/2026".into();
+        assert!(!rules.passes(&neutral));
+        neutral.article = Some(crate::model::Article {
+            excerpt: "Our storage layer moved to synchronous replication across zones.".into(),
+        });
+        assert!(
+            !rules.passes(&neutral),
+            "a term in the article counts half: replication 2 -> 1 < 2"
+        );
+        neutral.article = Some(crate::model::Article {
+            excerpt:
+                "Synchronous replication across zones, and the postmortem of the day it failed."
+                    .into(),
+        });
+        assert!(rules.passes(&neutral), "the article's text counts");
+        let v = rules.evaluate(&neutral);
+        assert_eq!(v.matched[0].field, Field::Article);
+        assert!(v.passes);
+
+        let mut outage = story("The Postmortem of our Tuesday outage", "", &[], &[]);
+        outage.url = "https://status.example.com/x".into();
+        assert!(rules.passes(&outage), "a regex term");
+
+        let mut blog = story("Announcing Rust 1.90", "", &[], &[]);
+        blog.url = "https://blog.rust-lang.org/2026/rust-1.90".into();
+        assert!(rules.passes(&blog), "an included domain is enough alone");
+        assert_eq!(
+            rules.evaluate(&blog).matched[0].term,
+            "domain rust-lang.org"
+        );
+
+        let mut medium = neutral.clone();
+        medium.url = "https://blog.medium.com/replication".into();
+        assert!(
+            !rules.passes(&medium),
+            "an excluded parent domain drops its subdomains"
+        );
+        assert_eq!(rules.evaluate(&medium).excluded_by, ["domain medium.com"]);
+
+        neutral.article = Some(crate::model::Article {
+            excerpt: "Replication of a crypto exchange's order book; a post-mortem.".into(),
+        });
+        assert!(
+            !rules.passes(&neutral),
+            "an excluded term in the article excludes"
+        );
+        rules.exclude.clear();
+        assert!(rules.passes(&neutral));
     }
 }

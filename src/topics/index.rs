@@ -19,7 +19,8 @@ pub enum KeyOrder {
 }
 
 /// Bump when the key layout changes: every stored index is then rebuilt.
-const LAYOUT: &str = "topic-index 1";
+/// (2: rules read the article excerpt and the domain.)
+const LAYOUT: &str = "topic-index 2";
 const PREFIX_LEN: usize = 8;
 const KEY_LEN: usize = PREFIX_LEN + 8 + 8 + 4 + 16;
 

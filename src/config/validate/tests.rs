@@ -50,7 +50,7 @@ windw = "7d"
             "feeds.toml:8:17: key `defaults.summary_words`: expected an integer, found a string",
             "feeds.toml:13:1: unknown key `urll`, did you mean `url`? (expected one of `id`, `kind`, `url`, `poll`, `name`, `subreddit`, `listing`, `period`, `include_nsfw`, `tag`)",
             "feeds.toml:18:8: key `topic[0].sort`: \"recnt\" is not one of points, recent, hot, did you mean `recent`?",
-            "feeds.toml:19:1: unknown key `windw`, did you mean `window`? (expected one of `slug`, `title`, `description`, `sources`, `window`, `limit`, `sort`, `min_relevance`, `keywords`, `exclude`, `min_points`, `min_comments`, `summaries`, `content`, `about`)",
+            "feeds.toml:19:1: unknown key `windw`, did you mean `window`? (expected one of `slug`, `title`, `description`, `sources`, `window`, `limit`, `sort`, `min_relevance`, `keywords`, `exclude`, `domains`, `min_points`, `min_comments`, `summaries`, `content`, `about`)",
             "feeds.toml:21:10: key `topic[0].keywords.raft`: expected a number, found a string",
         ]
     );
@@ -184,4 +184,54 @@ fn new_keys_have_defaults_and_bounds() {
             "feeds.toml:4:15: key `defaults.max_entries`: 100001 is out of range (expected 1 to 100000)",
         ]
     );
+}
+
+#[test]
+fn regex_terms_and_domains_are_checked_where_they_are_written() {
+    let text = r#"[[source]]
+id = "hn"
+kind = "hackernews"
+
+[[topic]]
+slug = "t"
+title = "T"
+[topic.keywords]
+"/post-?mortem/" = 2
+"/raft(/" = 1
+[topic.exclude]
+terms = ["/[z-a]/"]
+[topic.domains]
+include = ["rust-lang.org", "https://blog.example.org/x"]
+exclude = ["Medium.com"]
+"#;
+    let errors = errors(text);
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    assert!(
+        errors[0].starts_with(
+            "feeds.toml:10:13: key `topic[0].keywords`: bad regular expression \"/raft(/\""
+        ),
+        "{}",
+        errors[0]
+    );
+    assert!(errors[1].contains("feeds.toml:12:10:"), "{}", errors[1]);
+    assert!(
+        errors[1].contains("bad regular expression \"/[z-a]/\""),
+        "{}",
+        errors[1]
+    );
+    assert!(
+        errors[2].contains("feeds.toml:14:29: key `topic[0].domains.include`: \"https://blog.example.org/x\" is not a domain"),
+        "{}",
+        errors[2]
+    );
+    let ok = config(
+        &text
+            .replace("\"/raft(/\" = 1\n", "")
+            .replace("\"/[z-a]/\"", "\"crypto\"")
+            .replace(", \"https://blog.example.org/x\"", ""),
+    );
+    let rules = &ok.topics[0].rules;
+    assert_eq!(rules.include_domains, ["rust-lang.org"]);
+    assert_eq!(rules.exclude_domains, ["medium.com"]);
+    assert_eq!(rules.min_relevance, 1.0);
 }

@@ -71,7 +71,10 @@ pub(super) fn validate_topic(
         .about
         .as_ref()
         .map(|a| super::about::validate_about(c, a, &format!("{key}.about")));
-    let default_relevance = if keywords.is_empty() && about.is_none() {
+    let include_domains = domains(c, &t.domains.include, &format!("{key}.domains.include"));
+    let exclude_domains = domains(c, &t.domains.exclude, &format!("{key}.domains.exclude"));
+    let default_relevance = if keywords.is_empty() && include_domains.is_empty() && about.is_none()
+    {
         0.0
     } else {
         1.0
@@ -83,6 +86,8 @@ pub(super) fn validate_topic(
     let about = about.map(|a| a.into_rule(min_relevance));
     let rules = TopicRules {
         about,
+        include_domains,
+        exclude_domains,
         keywords,
         required: Vec::new(),
         min_top_points: None,
@@ -170,16 +175,46 @@ fn compile_terms<'t>(
             );
             continue;
         }
-        match Term::new(text, weight) {
-            Some(term) => compiled.push(term),
-            None => c.error(
-                span,
-                key,
-                format!("term {text:?} has no letters or digits to match"),
-            ),
+        match Term::parse(text, weight) {
+            Ok(term) => compiled.push(term),
+            Err(message) => c.error(span, key, message),
         }
     }
     compiled
+}
+
+/// Domains as written (`medium.com`, `blog.example.org`), lower-cased; a URL or anything
+/// that is not a host name is an error.
+fn domains(c: &mut Checker, list: &[Spanned<String>], key: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for d in list {
+        let domain = d
+            .get_ref()
+            .trim()
+            .trim_start_matches("www.")
+            .to_ascii_lowercase();
+        let host_like = !domain.is_empty()
+            && domain.contains('.')
+            && domain.split('.').all(|label| {
+                !label.is_empty()
+                    && label
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
+            });
+        if host_like {
+            out.push(domain);
+        } else {
+            c.error(
+                d.span(),
+                key,
+                format!(
+                    "{:?} is not a domain (write it like \"medium.com\", without scheme or path)",
+                    d.get_ref()
+                ),
+            );
+        }
+    }
+    out
 }
 
 fn min_points(c: &mut Checker, value: &Option<Spanned<RawMinPoints>>, key: &str) -> MinPoints {
