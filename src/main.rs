@@ -64,6 +64,11 @@ enum Command {
         /// The OPML file.
         file: PathBuf,
     },
+    /// The embedding model behind `[topic.about]`: `status` or `fetch`.
+    Model {
+        #[command(subcommand)]
+        action: ModelAction,
+    },
     /// Write every topic's feeds, pages and the OPML as static files.
     Export {
         /// Directory to write into (created if missing).
@@ -72,8 +77,19 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum ModelAction {
+    /// Where the model is read from, its files, sizes and whether the weights' hash is right.
+    Status,
+    /// Download the model's files from the Hugging Face hub into the model directory.
+    Fetch,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(dir) = std::env::var_os(feedsift::semantic::model_files::MODEL_DIR_ENV) {
+        feedsift::config::set_env_model_dir(PathBuf::from(dir));
+    }
     let config = match Config::load(&cli.config) {
         Ok(c) => c,
         Err(errors) => {
@@ -99,6 +115,12 @@ fn main() -> ExitCode {
         } => commands::explain(&config, &topic, all, story.as_deref(), json),
         Command::ImportOpml { file } => commands::import_opml(&config, &file),
         Command::Export { out } => commands::export(&config, &out),
+        Command::Model {
+            action: ModelAction::Status,
+        } => commands::model_status(&config),
+        Command::Model {
+            action: ModelAction::Fetch,
+        } => commands::model_fetch(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

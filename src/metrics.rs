@@ -38,6 +38,8 @@ pub(crate) struct Metrics {
     latency_sum_micros: AtomicU64,
     cache_hits: AtomicU64,
     cache_misses: AtomicU64,
+    /// Story embeddings computed by the embedding chore.
+    embeddings_computed: AtomicU64,
 }
 
 impl Metrics {
@@ -72,6 +74,11 @@ impl Metrics {
 
     pub(crate) fn cache_hit(&self) {
         self.cache_hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn embeddings_computed(&self, n: usize) {
+        self.embeddings_computed
+            .fetch_add(n as u64, Ordering::Relaxed);
     }
 
     pub(crate) fn cache_miss(&self) {
@@ -121,6 +128,7 @@ impl Metrics {
             "feedsift_render_cache_total{{result=\"miss\"}} {}",
             self.cache_misses.load(Ordering::Relaxed)
         );
+        let _ = writeln!(out, "# HELP feedsift_embeddings_computed_total Story embeddings computed since start.\n# TYPE feedsift_embeddings_computed_total counter\nfeedsift_embeddings_computed_total {}", self.embeddings_computed.load(Ordering::Relaxed));
         let _ = writeln!(out, "# HELP feedsift_http_request_duration_seconds Time to answer a request.\n# TYPE feedsift_http_request_duration_seconds histogram");
         let mut within = 0;
         for (bucket, bound) in self.latency_buckets.iter().zip(BUCKETS) {

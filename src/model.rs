@@ -133,6 +133,29 @@ pub struct Story {
     /// What its article page said, once fetched (link posts of topics that read articles).
     #[serde(default)]
     pub article: Option<Article>,
+    /// Its sentence embedding, for topics with `[topic.about]`: computed off the ingest path
+    /// from `embedding_text`, kept with the hash of that text.
+    #[serde(default)]
+    pub embedding: Option<StoredEmbedding>,
+}
+
+/// A story's sentence embedding as stored: the 8-bit quantized vector (384 bytes, see
+/// `semantic::QuantizedEmbedding`) and the hash of the text it was computed from.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEmbedding {
+    pub text_hash: u64,
+    pub vector: Vec<u8>,
+}
+
+impl fmt::Debug for StoredEmbedding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "StoredEmbedding({:016x}, {} bytes)",
+            self.text_hash,
+            self.vector.len()
+        )
+    }
 }
 
 /// What a story's article page said, kept compact: enough to judge what it is about.
@@ -143,6 +166,34 @@ pub struct Article {
 }
 
 impl Story {
+    /// The text its embedding is computed from: title, summary and article excerpt (the model
+    /// reads its first 128 tokens).
+    pub fn embedding_text(&self) -> String {
+        let mut text = self.title.clone();
+        for part in [
+            self.summary.as_str(),
+            self.article.as_ref().map_or("", |a| a.excerpt.as_str()),
+        ] {
+            if !part.is_empty() {
+                text.push('\n');
+                text.push_str(part);
+            }
+        }
+        text
+    }
+
+    /// Hash of `embedding_text`: a stored embedding with another hash is stale.
+    pub fn embedding_text_hash(&self) -> u64 {
+        text_hash(&self.embedding_text())
+    }
+
+    /// The stored embedding when it was computed from the story's current text.
+    pub fn current_embedding(&self) -> Option<&StoredEmbedding> {
+        self.embedding
+            .as_ref()
+            .filter(|e| e.text_hash == self.embedding_text_hash())
+    }
+
     /// When the entry itself last changed in a way readers care about.
     pub fn entry_updated(&self) -> DateTime<Utc> {
         self.revised.unwrap_or(self.published)
@@ -174,4 +225,13 @@ pub struct RankKey {
     pub points: i64,
     pub published: DateTime<Utc>,
     pub id: StoryId,
+}
+
+/// The first 8 bytes of SHA-256 over `text`, as a number.
+pub fn text_hash(text: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(text.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(bytes)
 }

@@ -94,6 +94,25 @@ pub(super) fn run(config: Config) -> anyhow::Result<()> {
             );
         }
     });
+    // Embeddings last, so that they read the article excerpts just stored.
+    if config.uses_about() {
+        match crate::topics::semantic::load_model(&config) {
+            Ok(embedder) => {
+                let started = std::time::Instant::now();
+                let n = crate::topics::semantic::drain_embeddings(&store, &embedder, usize::MAX)?;
+                if n > 0 {
+                    println!(
+                        "{:<24} {n} computed in {:.1}s",
+                        "embeddings",
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+            }
+            Err(e) => eprintln!(
+                "warning: embedding model missing: {e}; topics with [topic.about] fall back to keywords"
+            ),
+        }
+    }
     store.flush()?;
     Ok(())
 }

@@ -39,8 +39,11 @@ pub fn check(config: &Config) {
         );
     }
     for t in &config.topics {
+        let about = t.rules.about.as_ref().map_or_else(String::new, |a| {
+            format!(", about {} phrases at {:.2}", a.phrases.len(), a.threshold)
+        });
         println!(
-            "  topic  {:<24} {} keywords, window {}, limit {}, sort {}",
+            "  topic  {:<24} {} keywords{about}, window {}, limit {}, sort {}",
             t.slug,
             t.rules.keywords.len(),
             crate::config::units::format_duration(t.window),
@@ -51,6 +54,58 @@ pub fn check(config: &Config) {
     for warning in crate::config::warnings(config) {
         println!("warning: {warning}");
     }
+    if config.uses_about() {
+        if let Err(e) = crate::topics::semantic::load_model(config) {
+            println!(
+                "warning: embedding model missing: {e}; topics {} fall back to keywords",
+                config.topics_falling_back_if_missing().join(", ")
+            );
+        }
+    }
+}
+
+/// The config with its `[topic.about]` phrases embedded (or marked as falling back to
+/// keywords, with one warning on stderr), for commands that judge stories themselves.
+pub fn live_config(config: &Config, store: Option<&Store>) -> Config {
+    let mut live = config.clone();
+    let loaded = crate::topics::semantic::model_for(config);
+    if let Err(e) = &loaded {
+        eprintln!("warning: embedding model missing: {e}; topics with [topic.about] fall back to keywords");
+    }
+    let problem = loaded.as_ref().err().cloned();
+    let embedder = loaded.ok().flatten();
+    for w in
+        crate::topics::semantic::attach(&mut live, embedder.as_ref(), problem.as_deref(), store)
+    {
+        eprintln!("warning: {w}");
+    }
+    live
+}
+
+/// `feedsift model status`: where the model is read from, its files and their hash.
+pub fn model_status(config: &Config) -> anyhow::Result<()> {
+    let dir = config.model_dir().ok_or_else(|| {
+        anyhow::anyhow!("no model directory: set [defaults] model_dir or FEEDSIFT_MODEL_DIR")
+    })?;
+    let status = crate::semantic::model_files::check(&dir);
+    println!("{status}");
+    if !status.is_complete() {
+        anyhow::bail!(
+            "the model in {} is missing or damaged (run `feedsift model fetch`)",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// `feedsift model fetch`: downloads the model's files from the Hugging Face hub.
+pub fn model_fetch(config: &Config) -> anyhow::Result<()> {
+    let dir = config.model_dir().ok_or_else(|| {
+        anyhow::anyhow!("no model directory: set [defaults] model_dir or FEEDSIFT_MODEL_DIR")
+    })?;
+    runtime()?.block_on(crate::semantic::model_files::fetch_from_hub(&dir))?;
+    println!("{}", crate::semantic::model_files::check(&dir));
+    Ok(())
 }
 
 pub fn fetch(config: Config) -> anyhow::Result<()> {
@@ -59,7 +114,7 @@ pub fn fetch(config: Config) -> anyhow::Result<()> {
 
 pub fn status(config: &Config) -> anyhow::Result<()> {
     let report = match Store::open(&config.server.data_dir) {
-        Ok(store) => health::report(config, &store),
+        Ok(store) => health::report(&live_config(config, Some(&store)), &store),
         Err(StoreError::Locked { .. }) => {
             serde_json::from_slice(&from_daemon(config, "/healthz")?)?
         }
@@ -92,6 +147,8 @@ pub fn explain(
                 all,
                 canonical_url: canonical,
             };
+            let live = live_config(config, Some(&store));
+            let topic = live.topic(slug).unwrap_or(topic);
             views::explain_topic(&store, topic, &filter, chrono::Utc::now())?
         }
         Err(StoreError::Locked { .. }) => {
@@ -160,6 +217,11 @@ pub fn export(config: &Config, out: &std::path::Path) -> anyhow::Result<()> {
         Err(StoreError::Locked { .. }) => None,
         Err(e) => return Err(e.into()),
     };
+    let live = match &store {
+        Some(store) => live_config(config, Some(store)),
+        None => config.clone(),
+    };
+    let config = &live;
     let now = chrono::Utc::now();
     let (mut written, mut unchanged) = (0, 0);
     for file in &plan {

@@ -24,6 +24,9 @@ pub struct Config {
     pub defaults: Defaults,
     pub sources: Vec<SourceConfig>,
     pub topics: Vec<Topic>,
+    /// Why the embedding model could not be loaded, when some topic has `[topic.about]`
+    /// (those topics then fall back to keywords). Set when the config is made live.
+    pub model_problem: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +58,8 @@ pub struct Defaults {
     /// Lets URLs from source content (article links) and redirect hops reach loopback,
     /// private, link-local and other non-public addresses. Off by default.
     pub allow_private_networks: bool,
+    /// `model_dir`: where the embedding model's files are (else see `Config::model_dir`).
+    pub model_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -93,6 +98,42 @@ impl Config {
             .any(|t| t.summaries == crate::select::SummaryMode::Article)
     }
 
+    /// Some topic has a semantic rule (`[topic.about]`): stories need embeddings.
+    pub fn uses_about(&self) -> bool {
+        self.topics.iter().any(|t| t.rules.about.is_some())
+    }
+
+    /// Where the embedding model is read from: `[defaults] model_dir`, else the directory
+    /// `FEEDSIFT_MODEL_DIR` named when the process started (`set_env_model_dir`), else the
+    /// cache directory (`$XDG_CACHE_HOME` or `~/.cache`, `feedsift/models/all-MiniLM-L6-v2`).
+    pub fn model_dir(&self) -> Option<PathBuf> {
+        self.defaults
+            .model_dir
+            .clone()
+            .or_else(|| ENV_MODEL_DIR.get().cloned())
+            .or_else(crate::semantic::model_files::default_cache_dir)
+    }
+
+    /// Slugs of the topics with `[topic.about]` judged on keywords alone because their
+    /// phrases have no embeddings (the model is missing).
+    pub fn topics_falling_back(&self) -> Vec<String> {
+        self.topics
+            .iter()
+            .filter(|t| t.rules.about.as_ref().is_some_and(|a| !a.is_active()))
+            .map(|t| t.slug.clone())
+            .collect()
+    }
+
+    /// Slugs of the topics with `[topic.about]` (those that fall back to keywords when the
+    /// model is missing).
+    pub fn topics_falling_back_if_missing(&self) -> Vec<String> {
+        self.topics
+            .iter()
+            .filter(|t| t.rules.about.is_some())
+            .map(|t| t.slug.clone())
+            .collect()
+    }
+
     /// Sources some full-content topic reads: their source HTML is kept at ingest.
     pub fn full_content_sources(&self) -> std::collections::HashSet<String> {
         self.sources
@@ -122,6 +163,8 @@ pub fn warnings(config: &Config) -> Vec<String> {
                 "topic {:?} can never match: `sources` is empty",
                 t.slug
             ));
+        } else if t.rules.about.is_some() {
+            // Similarity can admit what keywords alone cannot.
         } else if t.rules.keywords.is_empty() && t.rules.min_relevance > 0.0 {
             out.push(format!(
                 "topic {:?} can never match: min_relevance is {} but it has no keywords",
@@ -148,6 +191,15 @@ pub fn warnings(config: &Config) -> Vec<String> {
         }
     }
     out
+}
+
+/// The model directory `FEEDSIFT_MODEL_DIR` named (main.rs reads the variable).
+static ENV_MODEL_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Records the model directory given by the environment (`FEEDSIFT_MODEL_DIR`), used when
+/// the config sets no `model_dir`. The first call wins.
+pub fn set_env_model_dir(dir: PathBuf) {
+    let _ = ENV_MODEL_DIR.set(dir);
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";

@@ -47,6 +47,7 @@ pub(super) struct RawDefaults {
     pub summary_words: Option<Spanned<i64>>,
     pub max_entries: Option<Spanned<i64>>,
     pub allow_private_networks: Option<Spanned<bool>>,
+    pub model_dir: Option<Spanned<String>>,
 }
 
 /// A size is written as "15MiB" or as a plain number of bytes.
@@ -89,6 +90,16 @@ pub(super) struct RawTopic {
     pub min_comments: Option<Spanned<i64>>,
     pub summaries: Option<Spanned<String>>,
     pub content: Option<Spanned<String>>,
+    pub about: Option<Spanned<RawAbout>>,
+}
+
+/// `[topic.about]`: the semantic rule as written.
+#[derive(Debug, Default)]
+pub(super) struct RawAbout {
+    pub phrases: Option<Spanned<Vec<Spanned<String>>>>,
+    pub examples: Option<Spanned<Vec<Spanned<String>>>>,
+    pub threshold: Option<Spanned<RawNumber>>,
+    pub weight: Option<Spanned<RawNumber>>,
 }
 
 #[derive(Debug, Default)]
@@ -145,6 +156,7 @@ const DEFAULTS_KEYS: &[&str] = &[
     "summary_words",
     "max_entries",
     "allow_private_networks",
+    "model_dir",
 ];
 const SOURCE_KEYS: &[&str] = &[
     "id",
@@ -174,7 +186,9 @@ const TOPIC_KEYS: &[&str] = &[
     "min_comments",
     "summaries",
     "content",
+    "about",
 ];
+const ABOUT_KEYS: &[&str] = &["phrases", "examples", "threshold", "weight"];
 const EXCLUDE_KEYS: &[&str] = &["terms"];
 const DOMAINS_KEYS: &[&str] = &["include", "exclude"];
 
@@ -261,6 +275,7 @@ fn read_defaults(r: &mut Reader, table: &DeTable) -> RawDefaults {
             "summary_words" => out.summary_words = r.integer(v, &key),
             "max_entries" => out.max_entries = r.integer(v, &key),
             "allow_private_networks" => out.allow_private_networks = r.boolean(v, &key),
+            "model_dir" => out.model_dir = r.string(v, &key),
             _ => r.unknown(k, DEFAULTS_KEYS),
         }
     }
@@ -321,6 +336,7 @@ fn read_topic(r: &mut Reader, item: &Spanned<DeValue>, i: usize) -> Option<Spann
     let (mut min_points, mut min_comments, mut summaries, mut content) = (None, None, None, None);
     let mut keywords = BTreeMap::new();
     let mut exclude = RawExclude::default();
+    let mut about = None;
     let mut domains = RawDomains::default();
     for (k, v) in table {
         let key = format!("{path}.{}", k.get_ref());
@@ -366,6 +382,7 @@ fn read_topic(r: &mut Reader, item: &Spanned<DeValue>, i: usize) -> Option<Spann
             "min_comments" => min_comments = r.integer(v, &key),
             "summaries" => summaries = r.string(v, &key),
             "content" => content = r.string(v, &key),
+            "about" => about = read_about(r, v, &key),
             _ => r.unknown(k, TOPIC_KEYS),
         }
     }
@@ -389,8 +406,25 @@ fn read_topic(r: &mut Reader, item: &Spanned<DeValue>, i: usize) -> Option<Spann
             min_comments,
             summaries,
             content,
+            about,
         },
     ))
+}
+
+fn read_about(r: &mut Reader, v: &Spanned<DeValue>, key: &str) -> Option<Spanned<RawAbout>> {
+    let table = r.table(v, key)?;
+    let mut out = RawAbout::default();
+    for (k, value) in table {
+        let item_key = format!("{key}.{}", k.get_ref());
+        match k.get_ref().as_ref() {
+            "phrases" => out.phrases = r.strings(value, &item_key),
+            "examples" => out.examples = r.strings(value, &item_key),
+            "threshold" => out.threshold = r.number(value, &item_key),
+            "weight" => out.weight = r.number(value, &item_key),
+            _ => r.unknown(k, ABOUT_KEYS),
+        }
+    }
+    Some(Spanned::new(v.span(), out))
 }
 
 /// A key as it can be written after a dot: bare when it can be, else quoted.

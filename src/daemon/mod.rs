@@ -3,6 +3,7 @@
 //! topic indexes, summarizes articles, prunes, reloads and serves HTTP until SIGINT/SIGTERM,
 //! then lets work in flight finish, flushes and exits.
 
+mod embeddings;
 mod index_upkeep;
 mod periodic;
 mod pollers;
@@ -33,6 +34,8 @@ pub(crate) struct Running {
     pub(crate) store: Store,
     pub(crate) hosts: HostLimits,
     pub(crate) stop: watch::Receiver<bool>,
+    /// The embedding model, when some topic has `[topic.about]` and it could be loaded.
+    pub(crate) model: embeddings::Model,
 }
 
 impl Running {
@@ -43,8 +46,10 @@ impl Running {
 
 /// Runs the daemon until SIGINT or SIGTERM; reloads the config on SIGHUP or when the file
 /// changes.
-pub async fn serve(config: Config) -> anyhow::Result<()> {
+pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     let store = Store::open(&config.server.data_dir)?;
+    let model = embeddings::Model::default();
+    model.make_live(&mut config, &store).await;
     index_upkeep::register(&store, &config).await?;
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
@@ -56,6 +61,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         store: store.clone(),
         hosts: HostLimits::default(),
         stop: stop_rx,
+        model: model.clone(),
     };
     let metrics = Arc::new(Metrics::default());
     let mut pollers = Pollers::default();
@@ -64,6 +70,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     chores.spawn(summaries::run(running.clone()));
     chores.spawn(retention::run(running.clone()));
     chores.spawn(index_upkeep::run(running.clone()));
+    chores.spawn(embeddings::run(running.clone(), Arc::clone(&metrics)));
     let config = running.config();
     tracing::info!(listen = %config.server.listen, base_url = %config.server.base_url, sources = config.sources.len(), topics = config.topics.len(), "serving");
     let mut server_stop = running.stop.clone();
@@ -88,9 +95,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             _ = hangups.recv() => {}
             _ = watcher.changed() => {}
         }
-        let Some(new) = reload::load(&running.config()) else {
+        let Some(mut new) = reload::load(&running.config()) else {
             continue;
         };
+        model.make_live(&mut new, &store).await;
         let new = Arc::new(new);
         // Indexes first: the server's new state reads them as soon as it sees the config.
         if let Err(e) = index_upkeep::register(&store, &new).await {

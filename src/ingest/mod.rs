@@ -92,6 +92,8 @@ impl Ingester {
     pub fn new(config: &Config, store: Store, hosts: HostLimits) -> Result<Ingester, FetchError> {
         // Writes queue stories for the article worker while some topic reads articles.
         store.queue_articles(config.reads_articles());
+        // ... and for the embedding chore while some topic has `[topic.about]`.
+        store.queue_embeddings(config.uses_about());
         Ok(Ingester {
             store,
             fetcher: fetcher(config)?,

@@ -65,6 +65,7 @@ pub fn stories() -> Vec<Story> {
             ),
         ],
         article: None,
+        embedding: None,
     };
     let hostile_url = "https://evil.example/?a=1&b=2";
     let hostile = Story {
@@ -85,6 +86,7 @@ pub fn stories() -> Vec<Story> {
             ..sighting("feed:blog", "Some \"Blog\"", None, None, "")
         }],
         article: None,
+        embedding: None,
     };
     vec![raft, hostile]
 }
@@ -117,6 +119,7 @@ pub fn hostile_reddit() -> Story {
             "https://www.reddit.com/r/programming/comments/y/\u{2069}",
         )],
         article: None,
+        embedding: None,
     }
 }
 

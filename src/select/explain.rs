@@ -97,6 +97,10 @@ pub(crate) fn explain(
                 || filter.canonical_url.is_some()
                 || e.rank.is_some()
                 || !e.verdict.matched.is_empty()
+                || e.verdict
+                    .semantic
+                    .as_ref()
+                    .is_some_and(|m| m.contribution > 0.0)
         })
         .collect();
     stories.sort_by(|a, b| {
@@ -232,6 +236,12 @@ impl Explanation {
             if !matched.is_empty() {
                 out.push_str(&format!("{:>22}matched: {}\n", "", matched.join(" ")));
             }
+            if let Some(m) = &s.verdict.semantic {
+                out.push_str(&format!(
+                    "{:>22}similarity: {:.2} to {:?} (threshold {:.2}, {:+})\n",
+                    "", m.similarity, m.nearest, m.threshold, m.contribution
+                ));
+            }
         }
         if self.stories.is_empty() {
             out.push_str("(no candidates to show; try --all)\n");
@@ -272,6 +282,7 @@ mod tests {
                 first_seen: at,
             }],
             article: None,
+            embedding: None,
         }
     }
 

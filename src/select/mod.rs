@@ -1,12 +1,14 @@
 //! Selection: a topic's compiled rules applied to stored stories (sources, window, match,
 //! exclusions, thresholds), then ranked and limited. Pure: stories in, stories out.
 
+pub mod about;
 pub(crate) mod explain;
 pub(crate) mod matcher;
 pub(crate) mod rank;
 pub(crate) mod rules;
 
 use crate::model::Story;
+pub use about::{AboutPhrase, AboutRule, SemanticMatch};
 use chrono::{DateTime, Utc};
 pub use matcher::{Field, Term};
 pub use rank::Sort;

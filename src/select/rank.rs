@@ -132,6 +132,7 @@ mod tests {
                 first_seen: published,
             }],
             article: None,
+            embedding: None,
         }
     }
 

@@ -35,6 +35,8 @@ pub struct TopicRules {
     pub min_comments: Option<i64>,
     /// The story's best points must reach this (ad hoc narrowing with `?min_points=`).
     pub min_top_points: Option<i64>,
+    /// The semantic rule (`[topic.about]`), when the topic has one.
+    pub about: Option<super::about::AboutRule>,
     /// Stories from these domains (or their subdomains) are relevant whatever their words.
     pub include_domains: Vec<String>,
     /// Stories from these domains (or their subdomains) are never in the topic.
@@ -72,6 +74,10 @@ pub struct Verdict {
     /// The threshold check of each sighting (empty when the topic sets no threshold).
     pub checks: Vec<SightingCheck>,
     pub passes: bool,
+    /// How the story compares with `[topic.about]` (absent without the rule, or while the
+    /// story or the phrases have no embedding).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub semantic: Option<super::about::SemanticMatch>,
 }
 
 impl TopicRules {
@@ -85,6 +91,7 @@ impl TopicRules {
         if self.keywords.is_empty()
             && self.exclude.is_empty()
             && self.required.is_empty()
+            && self.about.is_none()
             && self.include_domains.is_empty()
             && self.exclude_domains.is_empty()
         {
@@ -99,6 +106,7 @@ impl TopicRules {
             .iter()
             .filter_map(|t| doc.find(t).map(|field| t.weight * field.weight()))
             .sum::<f64>()
+            + self.semantic_contribution(story)
             + self.domain_weight(story)
             + 0.0;
         relevance >= self.min_relevance
@@ -146,7 +154,10 @@ impl TopicRules {
             });
         }
         // `+ 0.0` turns the empty sum (-0.0) into 0.
-        let relevance: f64 = matched.iter().map(|m| m.weight).sum::<f64>() + 0.0;
+        let semantic = self.about.as_ref().and_then(|a| a.compare(story));
+        let relevance: f64 = matched.iter().map(|m| m.weight).sum::<f64>()
+            + semantic.as_ref().map_or(0.0, |m| m.contribution)
+            + 0.0;
         let relevant = relevance >= self.min_relevance;
         let excluded_by: Vec<String> = self
             .exclude
@@ -169,7 +180,14 @@ impl TopicRules {
             excluded_by,
             popular,
             checks,
+            semantic,
         }
+    }
+
+    /// What `[topic.about]` adds toward `min_relevance` for this story (0 without the rule
+    /// or an embedding).
+    fn semantic_contribution(&self, story: &Story) -> f64 {
+        self.about.as_ref().map_or(0.0, |a| a.contribution(story))
     }
 
     /// One sighting against the points and comments thresholds.
@@ -250,6 +268,7 @@ mod tests {
                 })
                 .collect(),
             article: None,
+            embedding: None,
         }
     }
 

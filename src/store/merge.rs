@@ -34,6 +34,7 @@ pub fn merge(existing: Option<Story>, c: &Candidate) -> Story {
             sources: vec![s.source.clone()],
             sightings: vec![stored],
             article: None,
+            embedding: None,
         };
         return story;
     };

@@ -2,6 +2,8 @@
 //! fetch state and the schema version, behind a small `Store` interface. One fetch's writes
 //! land atomically and are flushed before the fetch is reported done.
 
+#[cfg(test)]
+mod embedding_tests;
 mod index;
 pub(crate) mod keys;
 mod ledger;
@@ -79,6 +81,10 @@ pub struct Store {
     article_queue: sled::Tree,
     /// Some topic reads articles, so writes queue stories for the article worker.
     queues_articles: Arc<AtomicBool>,
+    /// Stories whose embedding text is new or changed: the embedding chore drains it.
+    embed_queue: sled::Tree,
+    /// Some topic has `[topic.about]`, so writes queue stories for embedding.
+    queues_embeddings: Arc<AtomicBool>,
     /// Schema version and story count.
     meta: sled::Tree,
     /// Entries of every secondary index, each under its own prefix.
@@ -224,6 +230,8 @@ impl Store {
             articles: db.open_tree("articles")?,
             article_queue: db.open_tree("article_queue")?,
             queues_articles: Arc::new(AtomicBool::new(false)),
+            embed_queue: db.open_tree("embed_queue")?,
+            queues_embeddings: Arc::new(AtomicBool::new(false)),
             meta,
             index_entries: db.open_tree("index_entries")?,
             indexed: Arc::new(AtomicBool::new(!index_meta.is_empty())),
@@ -297,6 +305,7 @@ impl Store {
         let mut writes = Vec::new();
         let tracks = self.tracks_changes();
         let queues = self.queues_articles.load(Ordering::Acquire);
+        let queues_embeddings = self.queues_embeddings.load(Ordering::Acquire);
         for (original, story) in merged.into_values() {
             let old_key = match &original {
                 None => {
@@ -321,7 +330,12 @@ impl Store {
                 && original
                     .as_ref()
                     .is_none_or(|o| o.top_points() != story.top_points());
+            let queue_embedding = queues_embeddings
+                && original
+                    .as_ref()
+                    .is_none_or(|o| o.embedding_text() != story.embedding_text());
             writes.push(Write {
+                queue_embedding,
                 id: story.id,
                 bytes: schema::encode_story(&story)?,
                 moved,
@@ -338,29 +352,35 @@ impl Store {
             &self.dirty,
             &self.meta,
             &self.article_queue,
+            &self.embed_queue,
         )
-            .transaction(|(stories, by_time, sources, dirty, meta, queue)| {
-                for w in &writes {
-                    stories.insert(&w.id.0, w.bytes.as_slice())?;
-                    if w.queue_article {
-                        queue.insert(&w.id.0, &[])?;
+            .transaction(
+                |(stories, by_time, sources, dirty, meta, queue, embed_queue)| {
+                    for w in &writes {
+                        stories.insert(&w.id.0, w.bytes.as_slice())?;
+                        if w.queue_article {
+                            queue.insert(&w.id.0, &[])?;
+                        }
+                        if w.queue_embedding {
+                            embed_queue.insert(&w.id.0, &[])?;
+                        }
+                        if let Some(old) = w.moved {
+                            by_time.remove(old.as_slice())?;
+                        }
+                        if let Some(new) = w.by_time_at {
+                            by_time.insert(new.as_slice(), &[])?;
+                        }
+                        if let Some(filed) = &w.dirty {
+                            index::mark(dirty, w.id, filed)?;
+                        }
                     }
-                    if let Some(old) = w.moved {
-                        by_time.remove(old.as_slice())?;
+                    sources.insert(source_id.as_bytes(), state_bytes.as_slice())?;
+                    if report.new > 0 {
+                        meta.insert(schema::COUNT_KEY, &count.to_be_bytes())?;
                     }
-                    if let Some(new) = w.by_time_at {
-                        by_time.insert(new.as_slice(), &[])?;
-                    }
-                    if let Some(filed) = &w.dirty {
-                        index::mark(dirty, w.id, filed)?;
-                    }
-                }
-                sources.insert(source_id.as_bytes(), state_bytes.as_slice())?;
-                if report.new > 0 {
-                    meta.insert(schema::COUNT_KEY, &count.to_be_bytes())?;
-                }
-                Ok::<_, ConflictableTransactionError<()>>(())
-            })
+                    Ok::<_, ConflictableTransactionError<()>>(())
+                },
+            )
             .map_err(|e| transaction_error(e, source_id))?;
         self.db.flush()?;
         self.count.store(count, Ordering::Release);
@@ -488,12 +508,22 @@ impl Store {
         };
         let dirty_value = dirty_value.filter(|_| self.tracks_changes());
         let changed = story_bytes.is_some();
+        // A new summary or excerpt changes the embedding text.
+        let queue_embedding = changed && self.queues_embeddings.load(Ordering::Acquire);
         // The article and the "done" state land together: a crash between them must not
         // leave an article marked done whose text was never stored.
-        (&self.stories, &self.articles, &self.dirty)
-            .transaction(|(stories, articles, dirty)| {
+        (
+            &self.stories,
+            &self.articles,
+            &self.dirty,
+            &self.embed_queue,
+        )
+            .transaction(|(stories, articles, dirty, embed_queue)| {
                 if let Some(bytes) = &story_bytes {
                     stories.insert(&id.0, bytes.as_slice())?;
+                }
+                if queue_embedding {
+                    embed_queue.insert(&id.0, &[])?;
                 }
                 if let Some(filed) = &dirty_value {
                     index::mark(dirty, id, filed)?;
@@ -536,6 +566,92 @@ impl Store {
         }
         self.article_queue.apply_batch(batch)?;
         Ok(())
+    }
+
+    /// Whether writes queue new stories (and stories whose text changed) for the embedding
+    /// chore: on when some topic has `[topic.about]`.
+    pub fn queue_embeddings(&self, on: bool) {
+        self.queues_embeddings.store(on, Ordering::Release);
+    }
+
+    /// Up to `max` stories waiting for their embedding, in id order (the queue is a set).
+    pub fn queued_embeddings(&self, max: usize) -> Result<Vec<StoryId>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.embed_queue.iter().keys().take(max) {
+            let key = entry?;
+            if let Ok(id) = <[u8; 16]>::try_from(key.as_ref()) {
+                out.push(StoryId(id));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stories waiting for their embedding.
+    pub fn embedding_backlog(&self) -> usize {
+        self.embed_queue.len()
+    }
+
+    /// Takes stories off the embedding queue (gone, or their embedding is current).
+    pub fn dequeue_embeddings(&self, ids: &[StoryId]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for id in ids {
+            batch.remove(&id.0);
+        }
+        self.embed_queue.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Queues the stories published at or after `since` that have no embedding of their
+    /// current text (a topic gained `[topic.about]`, or the model was missing when they came).
+    /// Returns how many were queued.
+    pub fn queue_missing_embeddings(&self, since: DateTime<Utc>) -> Result<usize, StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut queued = 0;
+        for story in self.stories_since(since)? {
+            if story.current_embedding().is_none() {
+                batch.insert(&story.id.0, &[]);
+                queued += 1;
+            }
+        }
+        self.embed_queue.apply_batch(batch)?;
+        Ok(queued)
+    }
+
+    /// Records a story's embedding computed from the text whose hash is `text_hash`, takes it
+    /// off the embedding queue and marks it for the topic indexes (similarity can bring it
+    /// into a topic), in one transaction. When the story is gone it only leaves the queue;
+    /// when its text changed since (another embedding is due) nothing is written. Returns
+    /// whether the embedding was stored.
+    pub fn set_embedding(
+        &self,
+        id: StoryId,
+        text_hash: u64,
+        vector: Vec<u8>,
+    ) -> Result<bool, StoreError> {
+        let _guard = self.lock_writes();
+        let Some(mut story) = self.story(id)? else {
+            self.dequeue_embeddings(&[id])?;
+            return Ok(false);
+        };
+        if story.embedding_text_hash() != text_hash {
+            return Ok(false);
+        }
+        let filed = index::dirty_value(Some(&story));
+        let dirty_value = self.tracks_changes().then_some(filed);
+        story.embedding = Some(crate::model::StoredEmbedding { text_hash, vector });
+        let bytes = schema::encode_story(&story)?;
+        (&self.stories, &self.dirty, &self.embed_queue)
+            .transaction(|(stories, dirty, embed_queue)| {
+                stories.insert(&id.0, bytes.as_slice())?;
+                if let Some(filed) = &dirty_value {
+                    index::mark(dirty, id, filed)?;
+                }
+                embed_queue.remove(&id.0)?;
+                Ok::<_, ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| transaction_error(e, &id.to_hex()))?;
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        Ok(true)
     }
 
     /// Stories whose article fetch failed and is due again at `now`.
@@ -610,22 +726,26 @@ impl Store {
             &self.dirty,
             &self.meta,
             &self.article_queue,
+            &self.embed_queue,
         )
-            .transaction(|(stories, articles, by_time, dirty, meta, queue)| {
-                for (key, id, filed) in &doomed {
-                    if let Some(id) = id {
-                        stories.remove(&id.0)?;
-                        articles.remove(&id.0)?;
-                        queue.remove(&id.0)?;
-                        if let Some(filed) = filed {
-                            index::mark(dirty, *id, filed)?;
+            .transaction(
+                |(stories, articles, by_time, dirty, meta, queue, embed_queue)| {
+                    for (key, id, filed) in &doomed {
+                        if let Some(id) = id {
+                            stories.remove(&id.0)?;
+                            articles.remove(&id.0)?;
+                            queue.remove(&id.0)?;
+                            embed_queue.remove(&id.0)?;
+                            if let Some(filed) = filed {
+                                index::mark(dirty, *id, filed)?;
+                            }
                         }
+                        by_time.remove(key)?;
                     }
-                    by_time.remove(key)?;
-                }
-                meta.insert(schema::COUNT_KEY, &count.to_be_bytes())?;
-                Ok::<_, ConflictableTransactionError<()>>(())
-            })
+                    meta.insert(schema::COUNT_KEY, &count.to_be_bytes())?;
+                    Ok::<_, ConflictableTransactionError<()>>(())
+                },
+            )
             .map_err(|e| transaction_error(e, "(prune)"))?;
         self.db.flush()?;
         self.count.store(count, Ordering::Release);
@@ -651,6 +771,8 @@ struct Write {
     dirty: Option<Vec<u8>>,
     /// Queue the story for the article worker.
     queue_article: bool,
+    /// Queue the story for the embedding chore.
+    queue_embedding: bool,
 }
 
 /// Our transactions never abort on purpose: an abort means the record was unusable.

@@ -133,6 +133,7 @@ impl From<StoryV2> for Story {
             sources: v2.sources,
             sightings: v2.sightings,
             article: None,
+            embedding: None,
         }
     }
 }
@@ -167,6 +168,7 @@ mod tests {
             sources: vec!["hn".into()],
             sightings: vec![],
             article: None,
+            embedding: None,
         }
     }
 

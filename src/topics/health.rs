@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 pub(crate) struct Health {
     /// Stories written but not yet filed in the topic indexes.
     pub index_backlog: usize,
+    /// The embedding model and the topics with `[topic.about]` judged on keywords alone;
+    /// absent when no topic has `[topic.about]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub semantic: Option<SemanticHealth>,
     pub sources: Vec<SourceHealth>,
     pub sources_failing: usize,
     /// `ok`, or `degraded` when some source state cannot be read or could not be written.
@@ -39,6 +43,15 @@ pub(crate) struct SourceHealth {
     /// or why the last one could not be written (the rest is then an older state).
     pub state_error: Option<String>,
     pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SemanticHealth {
+    /// Stories waiting for their embedding.
+    pub backlog: usize,
+    /// `ok`, or `missing: ...` (why the model could not be loaded).
+    pub model: String,
+    pub topics_falling_back: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,7 +113,16 @@ pub(crate) fn report(config: &Config, store: &Store) -> Health {
             }
         })
         .collect();
+    let semantic = config.uses_about().then(|| SemanticHealth {
+        backlog: store.embedding_backlog(),
+        model: match &config.model_problem {
+            None => "ok".to_string(),
+            Some(problem) => format!("missing: {problem}"),
+        },
+        topics_falling_back: config.topics_falling_back(),
+    });
     Health {
+        semantic,
         index_backlog: store.index_backlog(),
         sources_failing: sources
             .iter()

@@ -7,4 +7,5 @@ pub mod index;
 #[cfg(test)]
 mod index_tests;
 pub(crate) mod items;
+pub mod semantic;
 pub mod views;

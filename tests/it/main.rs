@@ -33,6 +33,8 @@ mod hostile;
 mod indexes;
 /// Config reload under a running daemon, SIGHUP included.
 mod reload;
+/// `[topic.about]`: story embeddings, similarity in the feed and in explain, the fallback.
+mod semantic;
 /// Serving by the HTTP book: compression, caching, query narrowing, pages, metrics.
 mod serving;
 /// One article on four community sites is one item; repolls update points.

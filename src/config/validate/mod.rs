@@ -3,6 +3,7 @@
 use crate::config::error::{ConfigError, ConfigErrors};
 use crate::config::raw::{self, RawSize};
 use crate::config::units::{format_duration, format_size, parse_duration, parse_size};
+mod about;
 mod source;
 mod topic;
 
@@ -362,6 +363,7 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
             .allow_private_networks
             .as_ref()
             .is_some_and(|v| *v.get_ref()),
+        model_dir: about::model_dir(&mut c, &d.model_dir, &config_dir),
     };
 
     let mut sources = Vec::new();
@@ -408,6 +410,7 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
             defaults,
             sources,
             topics,
+            model_problem: None,
         })
     } else {
         Err(ConfigErrors(c.errors))

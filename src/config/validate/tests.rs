@@ -45,12 +45,12 @@ windw = "7d"
         errors(text),
         [
             "feeds.toml:3:1: unknown key `lisen`, did you mean `listen`? (expected one of `listen`, `base_url`, `data_dir`, `header_timeout`, `max_connections`, `cache_bytes`, `send_timeout`)",
-            "feeds.toml:6:1: unknown key `pol`, did you mean `poll`? (expected one of `poll`, `timeout`, `max_body`, `user_agent`, `summary_words`, `max_entries`, `allow_private_networks`)",
+            "feeds.toml:6:1: unknown key `pol`, did you mean `poll`? (expected one of `poll`, `timeout`, `max_body`, `user_agent`, `summary_words`, `max_entries`, `allow_private_networks`, `model_dir`)",
             "feeds.toml:7:11: key `defaults.timeout`: expected a string, found an integer",
             "feeds.toml:8:17: key `defaults.summary_words`: expected an integer, found a string",
             "feeds.toml:13:1: unknown key `urll`, did you mean `url`? (expected one of `id`, `kind`, `url`, `poll`, `name`, `subreddit`, `listing`, `period`, `include_nsfw`, `tag`)",
             "feeds.toml:18:8: key `topic[0].sort`: \"recnt\" is not one of points, recent, hot, did you mean `recent`?",
-            "feeds.toml:19:1: unknown key `windw`, did you mean `window`? (expected one of `slug`, `title`, `description`, `sources`, `window`, `limit`, `sort`, `min_relevance`, `keywords`, `exclude`, `domains`, `min_points`, `min_comments`, `summaries`, `content`)",
+            "feeds.toml:19:1: unknown key `windw`, did you mean `window`? (expected one of `slug`, `title`, `description`, `sources`, `window`, `limit`, `sort`, `min_relevance`, `keywords`, `exclude`, `domains`, `min_points`, `min_comments`, `summaries`, `content`, `about`)",
             "feeds.toml:21:10: key `topic[0].keywords.raft`: expected a number, found a string",
         ]
     );

@@ -67,9 +67,14 @@ pub(super) fn validate_topic(
             .map(|v| (v.get_ref().as_str(), None, v.span())),
         &format!("{key}.exclude.terms"),
     );
+    let about = t
+        .about
+        .as_ref()
+        .map(|a| super::about::validate_about(c, a, &format!("{key}.about")));
     let include_domains = domains(c, &t.domains.include, &format!("{key}.domains.include"));
     let exclude_domains = domains(c, &t.domains.exclude, &format!("{key}.domains.exclude"));
-    let default_relevance = if keywords.is_empty() && include_domains.is_empty() {
+    let default_relevance = if keywords.is_empty() && include_domains.is_empty() && about.is_none()
+    {
         0.0
     } else {
         1.0
@@ -78,7 +83,9 @@ pub(super) fn validate_topic(
         None => default_relevance,
         Some(v) => number(c, v, &format!("{key}.min_relevance")).unwrap_or(default_relevance),
     };
+    let about = about.map(|a| a.into_rule(min_relevance));
     let rules = TopicRules {
+        about,
         include_domains,
         exclude_domains,
         keywords,

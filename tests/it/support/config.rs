@@ -294,6 +294,7 @@ pub struct Topic {
     keywords: Table,
     exclude: Vec<String>,
     min_points: Table,
+    about: Table,
 }
 
 /// A `[[topic]]` titled by its slug, with summaries from feed text and a ten-year window.
@@ -308,6 +309,7 @@ pub fn topic(slug: &str) -> Topic {
         keywords: Table::default(),
         exclude: Vec::new(),
         min_points: Table::default(),
+        about: Table::default(),
     }
 }
 
@@ -385,6 +387,12 @@ impl Topic {
         self
     }
 
+    /// A `[topic.about]` key: `phrases`, `examples`, `threshold`, `weight`.
+    pub fn about(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.about.set(key, value);
+        self
+    }
+
     fn write(&self, out: &mut String) {
         out.push_str("[[topic]]\n");
         self.keys.write(out);
@@ -400,6 +408,10 @@ impl Topic {
         if !self.min_points.is_empty() {
             out.push_str("[topic.min_points]\n");
             self.min_points.write(out);
+        }
+        if !self.about.is_empty() {
+            out.push_str("[topic.about]\n");
+            self.about.write(out);
         }
         out.push('\n');
     }

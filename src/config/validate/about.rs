@@ -1,0 +1,171 @@
+//! Validation of `[topic.about]` (the semantic rule) and of `[defaults] model_dir`. The
+//! phrases get their embeddings later, when the config is made live (`topics::semantic`).
+
+use super::Checker;
+use crate::config::raw::{RawAbout, RawNumber};
+use crate::select::about::{AboutPhrase, AboutRule, DEFAULT_THRESHOLD};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The rule before its default weight is known (it is the topic's `min_relevance`).
+pub(super) struct ValidAbout {
+    phrases: Vec<AboutPhrase>,
+    threshold: f32,
+    weight: Option<f64>,
+}
+
+impl ValidAbout {
+    pub(super) fn into_rule(self, min_relevance: f64) -> AboutRule {
+        AboutRule {
+            phrases: self.phrases,
+            threshold: self.threshold,
+            weight: self.weight.unwrap_or(min_relevance),
+        }
+    }
+}
+
+pub(super) fn validate_about(c: &mut Checker, a: &Spanned<RawAbout>, key: &str) -> ValidAbout {
+    let raw = a.get_ref();
+    let mut phrases = Vec::new();
+    for (list, name) in [(&raw.phrases, "phrases"), (&raw.examples, "examples")] {
+        for p in list.iter().flat_map(|l| l.get_ref()) {
+            let text = p.get_ref().trim();
+            if text.is_empty() {
+                c.error(p.span(), format!("{key}.{name}"), "must not be empty");
+                continue;
+            }
+            let is_url =
+                name == "examples" && (text.starts_with("http://") || text.starts_with("https://"));
+            phrases.push(AboutPhrase {
+                text: text.to_string(),
+                is_url,
+                vector: None,
+            });
+        }
+    }
+    if phrases.is_empty() {
+        c.error(
+            a.span(),
+            key,
+            "needs at least one of `phrases` or `examples`",
+        );
+    }
+    let threshold = match &raw.threshold {
+        None => DEFAULT_THRESHOLD,
+        Some(v) => {
+            let n = v.get_ref().as_f64();
+            if (-1.0..=1.0).contains(&n) {
+                n as f32
+            } else {
+                c.error(
+                    v.span(),
+                    format!("{key}.threshold"),
+                    format!("{n} must be a cosine similarity between -1 and 1"),
+                );
+                DEFAULT_THRESHOLD
+            }
+        }
+    };
+    let weight = raw.weight.as_ref().and_then(|v| weight(c, v, key));
+    ValidAbout {
+        phrases,
+        threshold,
+        weight,
+    }
+}
+
+fn weight(c: &mut Checker, v: &Spanned<RawNumber>, key: &str) -> Option<f64> {
+    let n = v.get_ref().as_f64();
+    if n.is_finite() && n >= 0.0 {
+        Some(n)
+    } else {
+        c.error(
+            v.span(),
+            format!("{key}.weight"),
+            format!("{n} must be a number of at least 0"),
+        );
+        None
+    }
+}
+
+/// `model_dir`, relative to the config file's directory; `None` when unset.
+pub(super) fn model_dir(
+    c: &mut Checker,
+    v: &Option<Spanned<String>>,
+    config_dir: &Path,
+) -> Option<PathBuf> {
+    let v = v.as_ref()?;
+    if v.get_ref().trim().is_empty() {
+        c.error(v.span(), "defaults.model_dir", "must not be empty");
+        return None;
+    }
+    Some(config_dir.join(v.get_ref()))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use std::path::Path;
+
+    fn parse(about: &str) -> Result<Config, String> {
+        let text = format!(
+            "[defaults]\nmodel_dir = \"models/minilm\"\n\n[[topic]]\nslug = \"ds\"\ntitle = \"DS\"\n[topic.about]\n{about}"
+        );
+        Config::parse(Path::new("/etc/feedsift/feeds.toml"), &text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_of_about_and_model_dir() {
+        let c = parse("phrases = [\"consensus algorithms\"]\nexamples = [\"A title\", \"https://example.org/p\"]\n").unwrap();
+        let rules = &c.topics[0].rules;
+        let about = rules.about.as_ref().unwrap();
+        assert_eq!(
+            rules.min_relevance, 1.0,
+            "about alone makes min_relevance 1"
+        );
+        assert_eq!(about.weight, 1.0, "weight defaults to min_relevance");
+        assert_eq!(about.threshold, 0.40);
+        let urls: Vec<bool> = about.phrases.iter().map(|p| p.is_url).collect();
+        assert_eq!(urls, [false, false, true]);
+        assert!(
+            !about.is_active(),
+            "no embeddings until the config is made live"
+        );
+        assert_eq!(
+            c.defaults.model_dir.as_deref(),
+            Some(Path::new("/etc/feedsift/models/minilm"))
+        );
+        assert_eq!(
+            c.model_dir().as_deref(),
+            Some(Path::new("/etc/feedsift/models/minilm"))
+        );
+        assert!(c.uses_about());
+        assert!(
+            crate::config::warnings(&c).is_empty(),
+            "similarity can admit stories"
+        );
+        let c = parse("phrases = [\"x\"]\nthreshold = 0.55\nweight = 3\n").unwrap();
+        let about = c.topics[0].rules.about.as_ref().unwrap();
+        assert_eq!((about.threshold, about.weight), (0.55, 3.0));
+    }
+
+    #[test]
+    fn bad_about_values_are_reported() {
+        let e = parse("threshold = 1.5\nweight = -1\nphrase = []\n").unwrap_err();
+        assert!(
+            e.contains("unknown key `phrase`, did you mean `phrases`?"),
+            "{e}"
+        );
+        assert!(
+            e.contains("1.5 must be a cosine similarity between -1 and 1"),
+            "{e}"
+        );
+        assert!(e.contains("-1 must be a number of at least 0"), "{e}");
+        assert!(
+            e.contains("needs at least one of `phrases` or `examples`"),
+            "{e}"
+        );
+        let e = parse("phrases = [\" \"]\n").unwrap_err();
+        assert!(e.contains("topic[0].about.phrases"), "{e}");
+    }
+}
