@@ -42,8 +42,8 @@ fi
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 # The embedding model for topics with `about`: the one scripts/fetch-model.sh installs, unless
 # the caller points elsewhere (without it those topics fall back to their keywords).
-if [ -z "${FEEDSIFT_MODEL_DIR:-}" ] && [ -f target/model/all-MiniLM-L6-v2/model.safetensors ]; then
-  export FEEDSIFT_MODEL_DIR=$PWD/target/model/all-MiniLM-L6-v2
+if [ -z "${FEEDSIFT_MODEL_DIR:-}" ] && [ -f "$repo/target/model/all-MiniLM-L6-v2/model.safetensors" ]; then
+  export FEEDSIFT_MODEL_DIR=$repo/target/model/all-MiniLM-L6-v2
 fi
 
 python3 -c 'import sys, tomllib; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || {
