@@ -341,7 +341,10 @@ async fn explain(
     }
     let st = Arc::clone(&state);
     let (generation, explanation) = tokio::task::spawn_blocking(move || {
-        st.store.try_catch_up_indexes()?;
+        if let Err(e) = st.store.try_catch_up_indexes() {
+            // Serve the index as last filed: a full disk must not fail a read.
+            tracing::warn!(error = %e, "topic indexes not caught up before a render");
+        }
         let generation = st.store.generation();
         views::explain_topic(&st.store, &topic, &filter, now).map(|e| (generation, e))
     })

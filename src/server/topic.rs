@@ -218,7 +218,10 @@ impl RenderJob {
         let st = Arc::clone(&state);
         let built = tokio::task::spawn_blocking(move || {
             // Files what the daemon has not yet, when no writer is busy; never waits.
-            st.store.try_catch_up_indexes()?;
+            if let Err(e) = st.store.try_catch_up_indexes() {
+                // Serve the index as last filed: a full disk must not fail a read.
+                tracing::warn!(error = %e, "topic indexes not caught up before a render");
+            }
             let generation = st.store.generation();
             let render =
                 views::render_topic(&st.config, &st.store, &narrowed, view, &requested, now)?;

@@ -10,8 +10,8 @@ use serde_json::Value;
 use url::Url;
 
 const FORMAT: &str = "Dev.to articles JSON";
-const SITE: &str = "devto";
-const SITE_NAME: &str = "Dev.to";
+const SITE: &str = super::registry::DEVTO.name;
+const SITE_NAME: &str = super::registry::DEVTO.display_name;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

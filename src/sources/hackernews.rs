@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 const FORMAT: &str = "Hacker News Algolia JSON";
-const SITE: &str = "hackernews";
-const SITE_NAME: &str = "Hacker News";
+const SITE: &str = super::registry::HACKERNEWS.name;
+const SITE_NAME: &str = super::registry::HACKERNEWS.display_name;
 const ITEM_URL: &str = "https://news.ycombinator.com/item?id=";
 
 /// A search hit, or an `items/<id>` object (which says `id`, `text` and `type` instead of

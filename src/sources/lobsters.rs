@@ -9,8 +9,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 const FORMAT: &str = "Lobsters JSON";
-const SITE: &str = "lobsters";
-const SITE_NAME: &str = "Lobsters";
+const SITE: &str = super::registry::LOBSTERS.name;
+const SITE_NAME: &str = super::registry::LOBSTERS.display_name;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

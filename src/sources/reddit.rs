@@ -144,7 +144,10 @@ fn child_sighting(ctx: &SourceContext, thing: &Value, index: usize) -> Result<Si
             format!("reddit:/r/{}", sub.to_lowercase()),
             format!("/r/{sub}"),
         ),
-        None => ("reddit".to_string(), "Reddit".to_string()),
+        None => (
+            super::registry::REDDIT.name.to_string(),
+            super::registry::REDDIT.display_name.to_string(),
+        ),
     };
     Ok(Sighting {
         source: ctx.source.id.clone(),

@@ -12,44 +12,58 @@ pub struct Site {
     pub name: &'static str,
     /// Config keys that apply to this kind only.
     pub options: &'static [&'static str],
+    /// How readers see the site (a feed is named after its source instead).
+    pub display_name: &'static str,
     /// Its sightings carry points and comments (per-site thresholds may name it).
     pub scored: bool,
+    /// A sighting's author wrote the article (elsewhere the author only submitted it).
+    pub author_wrote_it: bool,
     pub parse: fn(&SourceContext, &[u8]) -> Result<Parsed, SourceError>,
 }
 
+pub const FEED: Site = Site {
+    name: "feed",
+    display_name: "",
+    options: &[],
+    scored: false,
+    author_wrote_it: true,
+    parse: feed::parse,
+};
+pub const HACKERNEWS: Site = Site {
+    name: "hackernews",
+    display_name: "Hacker News",
+    options: &[],
+    scored: true,
+    author_wrote_it: false,
+    parse: hackernews::parse,
+};
+pub const REDDIT: Site = Site {
+    name: "reddit",
+    display_name: "Reddit",
+    options: &["subreddit", "listing", "period", "include_nsfw"],
+    scored: true,
+    author_wrote_it: false,
+    parse: reddit::parse,
+};
+pub const LOBSTERS: Site = Site {
+    name: "lobsters",
+    display_name: "Lobsters",
+    options: &["tag"],
+    scored: true,
+    author_wrote_it: false,
+    parse: lobsters::parse,
+};
+pub const DEVTO: Site = Site {
+    name: "devto",
+    display_name: "Dev.to",
+    options: &["tag"],
+    scored: true,
+    author_wrote_it: true,
+    parse: devto::parse,
+};
+
 /// Every kind, in the order the README lists them.
-pub(crate) const SITES: &[Site] = &[
-    Site {
-        name: "feed",
-        options: &[],
-        scored: false,
-        parse: feed::parse,
-    },
-    Site {
-        name: "hackernews",
-        options: &[],
-        scored: true,
-        parse: hackernews::parse,
-    },
-    Site {
-        name: "reddit",
-        options: &["subreddit", "listing", "period", "include_nsfw"],
-        scored: true,
-        parse: reddit::parse,
-    },
-    Site {
-        name: "lobsters",
-        options: &["tag"],
-        scored: true,
-        parse: lobsters::parse,
-    },
-    Site {
-        name: "devto",
-        options: &["tag"],
-        scored: true,
-        parse: devto::parse,
-    },
-];
+pub const SITES: &[Site] = &[FEED, HACKERNEWS, REDDIT, LOBSTERS, DEVTO];
 
 /// The site named `name` in a config.
 pub(crate) fn site(name: &str) -> Option<&'static Site> {
@@ -122,12 +136,12 @@ impl SourceKind {
     pub fn display_name(&self, id: &str) -> String {
         match self {
             SourceKind::Feed => id.to_string(),
-            SourceKind::HackerNews => "Hacker News".into(),
+            SourceKind::HackerNews => HACKERNEWS.display_name.into(),
             SourceKind::Reddit { subreddit, .. } => format!("/r/{subreddit}"),
-            SourceKind::Lobsters { tag: None } => "Lobsters".into(),
-            SourceKind::Lobsters { tag: Some(tag) } => format!("Lobsters #{tag}"),
-            SourceKind::Devto { tag: None } => "Dev.to".into(),
-            SourceKind::Devto { tag: Some(tag) } => format!("Dev.to #{tag}"),
+            SourceKind::Lobsters { tag: None } => LOBSTERS.display_name.into(),
+            SourceKind::Lobsters { tag: Some(tag) } => format!("{} #{tag}", LOBSTERS.display_name),
+            SourceKind::Devto { tag: None } => DEVTO.display_name.into(),
+            SourceKind::Devto { tag: Some(tag) } => format!("{} #{tag}", DEVTO.display_name),
         }
     }
 

@@ -87,15 +87,12 @@ pub fn merge(existing: Option<Story>, c: &Candidate) -> Story {
     story
 }
 
-/// Site kinds whose `author` wrote the article; elsewhere it is only the submitter.
-const AUTHOR_KINDS: &[&str] = &["feed", "devto"];
-
+/// The sighting's author when that site's authors wrote the article (elsewhere the author
+/// only submitted it).
 fn article_author(s: &crate::model::Sighting) -> Option<String> {
-    let kind = crate::model::site_kind(&s.site);
-    AUTHOR_KINDS
-        .contains(&kind)
-        .then(|| s.author.clone())
-        .flatten()
+    crate::sources::registry::site(crate::model::site_kind(&s.site))
+        .filter(|site| site.author_wrote_it)
+        .and(s.author.clone())
 }
 
 /// Orders the links seen for one article, best first: https, no fragment, shortest, then
