@@ -99,6 +99,7 @@ pub(super) fn run(config: Config) -> anyhow::Result<()> {
         match crate::topics::semantic::load_model(&config) {
             Ok(embedder) => {
                 let started = std::time::Instant::now();
+                store.backfill_embeddings()?;
                 let n = crate::topics::semantic::drain_embeddings(&store, &embedder, usize::MAX)?;
                 if n > 0 {
                     println!(

@@ -7,7 +7,7 @@ use super::Running;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::semantic::Embedder;
-use crate::store::Store;
+use crate::store::{Queue, Store};
 use crate::topics::semantic;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -39,8 +39,8 @@ impl Model {
     }
 
     /// Loads the model if `config` needs it and it is not loaded, then attaches the phrase
-    /// embeddings (or records why topics fall back to keywords), and queues the stories of
-    /// the window that have no current embedding.
+    /// embeddings (or records why topics fall back to keywords), and queues the stored
+    /// stories that have no current embedding (`Store::backfill_embeddings`).
     pub(crate) async fn make_live(&self, config: &mut Config, store: &Store) {
         if !config.uses_about() {
             semantic::attach(config, None, None, Some(store));
@@ -86,12 +86,14 @@ impl Model {
             }
             Err(e) => tracing::error!(error = %e, "phrase embeddings not computed"),
         }
-        let since = chrono::Utc::now()
-            - chrono::Duration::from_std(config.longest_window()).unwrap_or(chrono::Duration::MAX);
-        match store.queue_missing_embeddings(since) {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(stories = n, "stories queued for embedding"),
-            Err(e) => tracing::warn!(error = %e, "stories without embeddings not queued"),
+        // Reads every story once when the queue was off since the last look: off the async
+        // threads, and a no-op otherwise.
+        let store = store.clone();
+        match tokio::task::spawn_blocking(move || store.backfill_embeddings()).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(stories = n, "stories queued for embedding"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "stories without embeddings not queued"),
+            Err(e) => tracing::warn!(error = %e, "embedding backfill failed"),
         }
     }
 }
@@ -112,7 +114,7 @@ impl Chore for Embeddings {
             return EVERY * 15;
         };
         let store = self.running.store.clone();
-        if store.embedding_backlog() == 0 {
+        if store.queue_is_empty(Queue::Embeddings) {
             return EVERY;
         }
         let started = Instant::now();

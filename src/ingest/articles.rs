@@ -15,7 +15,7 @@ use crate::normalize::bounds::cut_long_words;
 use crate::normalize::extractive::summarize_article;
 use crate::normalize::{summarize, tokenize};
 use crate::select::{SummaryMode, Topic};
-use crate::store::{ArticleState, Store, StoreError};
+use crate::store::{ArticleState, Queue, Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -118,7 +118,7 @@ impl ArticleWorker {
             }
         }
         let mut unwanted = Vec::new();
-        for id in self.store.queued_articles(MAX_DUE)? {
+        for id in self.store.queued(Queue::Articles, MAX_DUE)? {
             let story = self.store.story(id)?;
             let state = self.store.article_state(id)?.unwrap_or_default();
             match story.and_then(|s| wanted_by(&readers, &s, now).map(|k| (s, k))) {
@@ -128,7 +128,7 @@ impl ArticleWorker {
                 None => unwanted.push(id),
             }
         }
-        self.store.dequeue_articles(&unwanted)?;
+        self.store.dequeue(Queue::Articles, &unwanted)?;
         Ok(due)
     }
 
@@ -174,7 +174,7 @@ impl ArticleWorker {
             } else {
                 st.put_article_state(id, &state)
             };
-            stored.and_then(|()| st.dequeue_articles(&[id]))
+            stored.and_then(|()| st.dequeue(Queue::Articles, &[id]))
         })
         .await;
         matches!(stored, Ok(Ok(()))) && gave_text

@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::fetch::{FetchError, FetchSettings, Fetched, Fetcher};
 use crate::normalize::Candidate;
 use crate::sources::{self, SourceConfig, SourceContext};
-use crate::store::{ApplyReport, SourceState, Store};
+use crate::store::{ApplyReport, Queue, SourceState, Store};
 use chrono::Utc;
 use hosts::HostLimits;
 use std::collections::HashSet;
@@ -91,9 +91,9 @@ pub struct Ingester {
 impl Ingester {
     pub fn new(config: &Config, store: Store, hosts: HostLimits) -> Result<Ingester, FetchError> {
         // Writes queue stories for the article worker while some topic reads articles.
-        store.queue_articles(config.reads_articles());
+        store.set_queueing(Queue::Articles, config.reads_articles());
         // ... and for the embedding chore while some topic has `[topic.about]`.
-        store.queue_embeddings(config.uses_about());
+        store.set_queueing(Queue::Embeddings, config.uses_about());
         Ok(Ingester {
             store,
             fetcher: fetcher(config)?,

@@ -4,7 +4,7 @@
 
 use crate::model::{Article, Sighting};
 use crate::normalize::Candidate;
-use crate::store::{ArticleState, SourceState, Store};
+use crate::store::{ArticleState, Queue, SourceState, Store};
 use chrono::{TimeZone, Utc};
 
 fn candidate(title: &str, text: &str) -> Candidate {
@@ -14,7 +14,7 @@ fn candidate(title: &str, text: &str) -> Candidate {
         site: "feed:s".into(),
         site_name: "S".into(),
         item_id: None,
-        url: "https://example.com/post".into(),
+        url: format!("https://example.com/{}", title.to_lowercase()),
         title: title.into(),
         text: text.into(),
         html: None,
@@ -37,19 +37,23 @@ fn new_and_changed_texts_are_queued_and_set_embedding_drains_them() {
     let state = SourceState::default();
     // Off: nothing queued.
     store.apply(&[candidate("Title", "")], "s", &state).unwrap();
-    assert!(store.queued_embeddings(10).unwrap().is_empty());
-    store.queue_embeddings(true);
+    assert!(store.queued(Queue::Embeddings, 10).unwrap().is_empty());
+    store.set_queueing(Queue::Embeddings, true);
     let c = candidate("Title", "");
     store.apply(std::slice::from_ref(&c), "s", &state).unwrap();
     assert!(
-        store.queued_embeddings(10).unwrap().is_empty(),
+        store.queued(Queue::Embeddings, 10).unwrap().is_empty(),
         "an unchanged story is not queued"
     );
     assert_eq!(
-        store
-            .queue_missing_embeddings(Utc.timestamp_opt(0, 0).unwrap())
-            .unwrap(),
-        1
+        store.backfill_embeddings().unwrap(),
+        1,
+        "the story written while the queue was off"
+    );
+    assert_eq!(
+        store.backfill_embeddings().unwrap(),
+        0,
+        "the queue has been on since: nothing to look for"
     );
     let story = store.story(c.id).unwrap().unwrap();
     let generation = store.generation();
@@ -57,18 +61,20 @@ fn new_and_changed_texts_are_queued_and_set_embedding_drains_them() {
         .set_embedding(c.id, story.embedding_text_hash(), vec![1; 384])
         .unwrap());
     assert!(store.generation() > generation);
-    assert!(store.queued_embeddings(10).unwrap().is_empty());
+    assert!(store.queued(Queue::Embeddings, 10).unwrap().is_empty());
     let stored = store.story(c.id).unwrap().unwrap();
     assert_eq!(stored.current_embedding().unwrap().vector, vec![1; 384]);
-    // Re-polled unchanged: still current, nothing queued, even by the backfill.
+    // Re-polled unchanged: still current, nothing queued, even by a backfill that looks
+    // again (a write while the queue was off makes it look).
     store.apply(std::slice::from_ref(&c), "s", &state).unwrap();
-    assert_eq!(
-        store
-            .queue_missing_embeddings(Utc.timestamp_opt(0, 0).unwrap())
-            .unwrap(),
-        0
-    );
-    assert!(store.queued_embeddings(10).unwrap().is_empty());
+    store.set_queueing(Queue::Embeddings, false);
+    store.apply(&[candidate("Other", "")], "s", &state).unwrap();
+    store.set_queueing(Queue::Embeddings, true);
+    let other = candidate("Other", "").id;
+    assert_eq!(store.backfill_embeddings().unwrap(), 1);
+    assert_eq!(store.queued(Queue::Embeddings, 10).unwrap(), [other]);
+    store.dequeue(Queue::Embeddings, &[other]).unwrap();
+    assert!(store.queued(Queue::Embeddings, 10).unwrap().is_empty());
     // An article arriving changes the text: queued again, and an embedding of the old text
     // is refused.
     store
@@ -82,11 +88,11 @@ fn new_and_changed_texts_are_queued_and_set_embedding_drains_them() {
             Utc::now(),
         )
         .unwrap();
-    assert_eq!(store.queued_embeddings(10).unwrap(), [c.id]);
+    assert_eq!(store.queued(Queue::Embeddings, 10).unwrap(), [c.id]);
     assert!(!store
         .set_embedding(c.id, story.embedding_text_hash(), vec![2; 384])
         .unwrap());
-    assert_eq!(store.queued_embeddings(10).unwrap(), [c.id]);
+    assert_eq!(store.queued(Queue::Embeddings, 10).unwrap(), [c.id]);
     let changed = store.story(c.id).unwrap().unwrap();
     assert!(changed.current_embedding().is_none());
     // The record survives a reopen with its embedding.
@@ -94,13 +100,8 @@ fn new_and_changed_texts_are_queued_and_set_embedding_drains_them() {
         .set_embedding(c.id, changed.embedding_text_hash(), vec![3; 384])
         .unwrap());
     drop(store);
-    let store = loop {
-        match Store::open(dir.path()) {
-            Ok(s) => break s,
-            Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
-        }
-    };
+    let store = Store::reopen(dir.path()).unwrap();
     let reread = store.story(c.id).unwrap().unwrap();
     assert_eq!(reread.current_embedding().unwrap().vector, vec![3; 384]);
-    assert!(store.queued_embeddings(10).unwrap().is_empty());
+    assert!(store.queued(Queue::Embeddings, 10).unwrap().is_empty());
 }

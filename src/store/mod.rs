@@ -8,6 +8,7 @@ mod index;
 pub(crate) mod keys;
 mod ledger;
 pub mod merge;
+mod queue;
 mod records;
 mod schema;
 #[cfg(test)]
@@ -15,6 +16,8 @@ mod tests;
 
 pub use index::StoryIndex;
 use ledger::Ledger;
+pub use queue::Queue;
+use queue::WorkQueue;
 pub use records::{ArticleState, SourceState};
 
 use crate::model::{Article, Story, StoryId};
@@ -76,15 +79,10 @@ pub struct Store {
     sources: sled::Tree,
     /// Per-story article fetch state (for article summaries).
     articles: sled::Tree,
-    /// Stories whose article may be worth fetching: new, or their points moved (a story at
-    /// 40 points may pass a threshold an hour later). The article worker drains it.
-    article_queue: sled::Tree,
-    /// Some topic reads articles, so writes queue stories for the article worker.
-    queues_articles: Arc<AtomicBool>,
-    /// Stories whose embedding text is new or changed: the embedding chore drains it.
-    embed_queue: sled::Tree,
-    /// Some topic has `[topic.about]`, so writes queue stories for embedding.
-    queues_embeddings: Arc<AtomicBool>,
+    /// Stories waiting for their article (see `queue::Queue`).
+    article_queue: WorkQueue,
+    /// Stories waiting for their embedding.
+    embed_queue: WorkQueue,
     /// Schema version and story count.
     meta: sled::Tree,
     /// Entries of every secondary index, each under its own prefix.
@@ -228,10 +226,8 @@ impl Store {
             by_time,
             sources: db.open_tree("sources")?,
             articles: db.open_tree("articles")?,
-            article_queue: db.open_tree("article_queue")?,
-            queues_articles: Arc::new(AtomicBool::new(false)),
-            embed_queue: db.open_tree("embed_queue")?,
-            queues_embeddings: Arc::new(AtomicBool::new(false)),
+            article_queue: WorkQueue::open(&db, Queue::Articles)?,
+            embed_queue: WorkQueue::open(&db, Queue::Embeddings)?,
             meta,
             index_entries: db.open_tree("index_entries")?,
             indexed: Arc::new(AtomicBool::new(!index_meta.is_empty())),
@@ -244,6 +240,21 @@ impl Store {
             generation: Arc::new(AtomicU64::new(1)),
             state_write_errors: Arc::default(),
         })
+    }
+
+    /// Opens the store at `dir` as a test reopening a store it just dropped: sled's flusher
+    /// thread may hold the file lock a moment longer, so `Locked` is waited out (2 s).
+    #[cfg(test)]
+    pub(crate) fn reopen(dir: &Path) -> Result<Store, StoreError> {
+        for _ in 0..100 {
+            match Store::open(dir) {
+                Err(StoreError::Locked { .. }) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                other => return other,
+            }
+        }
+        Store::open(dir)
     }
 
     /// Read-merge-write of stories is serialized (see `write_lock`).
@@ -304,8 +315,8 @@ impl Store {
         let mut report = ApplyReport::default();
         let mut writes = Vec::new();
         let tracks = self.tracks_changes();
-        let queues = self.queues_articles.load(Ordering::Acquire);
-        let queues_embeddings = self.queues_embeddings.load(Ordering::Acquire);
+        let queues = self.article_queue.is_on();
+        let queues_embeddings = self.embed_queue.is_on();
         for (original, story) in merged.into_values() {
             let old_key = match &original {
                 None => {
@@ -351,8 +362,8 @@ impl Store {
             &self.sources,
             &self.dirty,
             &self.meta,
-            &self.article_queue,
-            &self.embed_queue,
+            &self.article_queue.tree,
+            &self.embed_queue.tree,
         )
             .transaction(
                 |(stories, by_time, sources, dirty, meta, queue, embed_queue)| {
@@ -375,6 +386,10 @@ impl Store {
                         }
                     }
                     sources.insert(source_id.as_bytes(), state_bytes.as_slice())?;
+                    if !queues_embeddings && !writes.is_empty() {
+                        // Stories written unqueued: a backfill must look again.
+                        meta.remove(schema::EMBEDDINGS_QUEUED_KEY)?;
+                    }
                     if report.new > 0 {
                         meta.insert(schema::COUNT_KEY, &count.to_be_bytes())?;
                     }
@@ -509,21 +524,26 @@ impl Store {
         let dirty_value = dirty_value.filter(|_| self.tracks_changes());
         let changed = story_bytes.is_some();
         // A new summary or excerpt changes the embedding text.
-        let queue_embedding = changed && self.queues_embeddings.load(Ordering::Acquire);
+        let queue_embedding = changed && self.embed_queue.is_on();
+        let missed_embedding = changed && !queue_embedding;
         // The article and the "done" state land together: a crash between them must not
         // leave an article marked done whose text was never stored.
         (
             &self.stories,
             &self.articles,
             &self.dirty,
-            &self.embed_queue,
+            &self.embed_queue.tree,
+            &self.meta,
         )
-            .transaction(|(stories, articles, dirty, embed_queue)| {
+            .transaction(|(stories, articles, dirty, embed_queue, meta)| {
                 if let Some(bytes) = &story_bytes {
                     stories.insert(&id.0, bytes.as_slice())?;
                 }
                 if queue_embedding {
                     embed_queue.insert(&id.0, &[])?;
+                }
+                if missed_embedding {
+                    meta.remove(schema::EMBEDDINGS_QUEUED_KEY)?;
                 }
                 if let Some(filed) = &dirty_value {
                     index::mark(dirty, id, filed)?;
@@ -539,81 +559,71 @@ impl Store {
         Ok(changed)
     }
 
-    /// Whether writes queue new stories (and stories whose points moved) for the article
-    /// worker: on when some topic reads articles.
-    pub fn queue_articles(&self, on: bool) {
-        self.queues_articles.store(on, Ordering::Release);
-    }
-
-    /// Up to `max` queued stories, oldest queued first by id order (the queue is a set).
-    pub fn queued_articles(&self, max: usize) -> Result<Vec<StoryId>, StoreError> {
-        let mut out = Vec::new();
-        for entry in self.article_queue.iter().keys().take(max) {
-            let key = entry?;
-            if let Ok(id) = <[u8; 16]>::try_from(key.as_ref()) {
-                out.push(StoryId(id));
-            }
+    fn queue(&self, queue: Queue) -> &WorkQueue {
+        match queue {
+            Queue::Articles => &self.article_queue,
+            Queue::Embeddings => &self.embed_queue,
         }
-        Ok(out)
     }
 
-    /// Takes stories off the article queue (their article was fetched, or is not wanted
-    /// until their points move).
-    pub fn dequeue_articles(&self, ids: &[StoryId]) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        for id in ids {
-            batch.remove(&id.0);
+    /// Whether writes mark stories for `queue`: on while some topic wants that work (reads
+    /// articles, or has `[topic.about]`).
+    pub fn set_queueing(&self, queue: Queue, on: bool) {
+        self.queue(queue).set_on(on);
+    }
+
+    /// Up to `max` stories waiting in `queue`, in id order (the queue is a set).
+    pub fn queued(&self, queue: Queue, max: usize) -> Result<Vec<StoryId>, StoreError> {
+        self.queue(queue).peek(max)
+    }
+
+    /// Takes stories off `queue` (their work is done, or not wanted now).
+    pub fn dequeue(&self, queue: Queue, ids: &[StoryId]) -> Result<(), StoreError> {
+        self.queue(queue).remove(ids)
+    }
+
+    /// Whether nothing waits in `queue` (cheap, unlike counting).
+    pub fn queue_is_empty(&self, queue: Queue) -> bool {
+        self.queue(queue).tree.is_empty()
+    }
+
+    /// How many stories wait in `queue` (walks it: for reports, not loops).
+    pub fn queue_len(&self, queue: Queue) -> usize {
+        self.queue(queue).tree.len()
+    }
+
+    /// Turns the embedding queue on and, unless it has been on since the last time it was
+    /// off, queues every stored story without an embedding of its current text (stories
+    /// written while no topic had `[topic.about]`, or before embeddings existed). Reads the
+    /// stories one by one, never the whole store at once. Returns how many were queued.
+    pub fn backfill_embeddings(&self) -> Result<usize, StoreError> {
+        self.embed_queue.set_on(true);
+        if self.meta.get(schema::EMBEDDINGS_QUEUED_KEY)?.is_some() {
+            return Ok(0);
         }
-        self.article_queue.apply_batch(batch)?;
-        Ok(())
-    }
-
-    /// Whether writes queue new stories (and stories whose text changed) for the embedding
-    /// chore: on when some topic has `[topic.about]`.
-    pub fn queue_embeddings(&self, on: bool) {
-        self.queues_embeddings.store(on, Ordering::Release);
-    }
-
-    /// Up to `max` stories waiting for their embedding, in id order (the queue is a set).
-    pub fn queued_embeddings(&self, max: usize) -> Result<Vec<StoryId>, StoreError> {
-        let mut out = Vec::new();
-        for entry in self.embed_queue.iter().keys().take(max) {
-            let key = entry?;
-            if let Ok(id) = <[u8; 16]>::try_from(key.as_ref()) {
-                out.push(StoryId(id));
-            }
-        }
-        Ok(out)
-    }
-
-    /// Stories waiting for their embedding.
-    pub fn embedding_backlog(&self) -> usize {
-        self.embed_queue.len()
-    }
-
-    /// Takes stories off the embedding queue (gone, or their embedding is current).
-    pub fn dequeue_embeddings(&self, ids: &[StoryId]) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        for id in ids {
-            batch.remove(&id.0);
-        }
-        self.embed_queue.apply_batch(batch)?;
-        Ok(())
-    }
-
-    /// Queues the stories published at or after `since` that have no embedding of their
-    /// current text (a topic gained `[topic.about]`, or the model was missing when they came).
-    /// Returns how many were queued.
-    pub fn queue_missing_embeddings(&self, since: DateTime<Utc>) -> Result<usize, StoreError> {
-        let mut batch = sled::Batch::default();
-        let mut queued = 0;
-        for story in self.stories_since(since)? {
-            if story.current_embedding().is_none() {
-                batch.insert(&story.id.0, &[]);
+        const BATCH: usize = 1000;
+        let (mut batch, mut pending, mut queued) = (sled::Batch::default(), 0, 0);
+        for key in self.by_time.iter().keys() {
+            let Some(id) = keys::id_of_by_time_key(&key?) else {
+                continue;
+            };
+            if self
+                .story(id)?
+                .is_some_and(|s| s.current_embedding().is_none())
+            {
+                batch.insert(&id.0, &[]);
+                pending += 1;
                 queued += 1;
             }
+            if pending == BATCH {
+                self.embed_queue
+                    .tree
+                    .apply_batch(std::mem::take(&mut batch))?;
+                pending = 0;
+            }
         }
-        self.embed_queue.apply_batch(batch)?;
+        self.embed_queue.tree.apply_batch(batch)?;
+        self.meta.insert(schema::EMBEDDINGS_QUEUED_KEY, &[1])?;
         Ok(queued)
     }
 
@@ -630,7 +640,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let _guard = self.lock_writes();
         let Some(mut story) = self.story(id)? else {
-            self.dequeue_embeddings(&[id])?;
+            self.embed_queue.remove(&[id])?;
             return Ok(false);
         };
         if story.embedding_text_hash() != text_hash {
@@ -640,7 +650,7 @@ impl Store {
         let dirty_value = self.tracks_changes().then_some(filed);
         story.embedding = Some(crate::model::StoredEmbedding { text_hash, vector });
         let bytes = schema::encode_story(&story)?;
-        (&self.stories, &self.dirty, &self.embed_queue)
+        (&self.stories, &self.dirty, &self.embed_queue.tree)
             .transaction(|(stories, dirty, embed_queue)| {
                 stories.insert(&id.0, bytes.as_slice())?;
                 if let Some(filed) = &dirty_value {
@@ -725,8 +735,8 @@ impl Store {
             &self.by_time,
             &self.dirty,
             &self.meta,
-            &self.article_queue,
-            &self.embed_queue,
+            &self.article_queue.tree,
+            &self.embed_queue.tree,
         )
             .transaction(
                 |(stories, articles, by_time, dirty, meta, queue, embed_queue)| {

@@ -12,6 +12,9 @@ pub const SCHEMA_VERSION: u64 = 3;
 const KEY: &str = "schema_version";
 /// Where the number of stories is kept (updated with every write that changes it).
 pub(super) const COUNT_KEY: &str = "story_count";
+/// Set while every stored story is known to be queued for its embedding or to have one
+/// (the embedding queue has been on since that was last checked).
+pub(super) const EMBEDDINGS_QUEUED_KEY: &str = "embeddings_queued";
 /// Stories rewritten per batch while migrating.
 const BATCH: usize = 1000;
 
@@ -148,7 +151,6 @@ mod tests {
     use crate::model::StoryId;
     use crate::store::Store;
     use chrono::{TimeZone, Utc};
-    use std::path::Path;
 
     fn story(n: u32) -> Story {
         let at = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, n % 60).unwrap();
@@ -170,19 +172,6 @@ mod tests {
             article: None,
             embedding: None,
         }
-    }
-
-    /// sled's background thread may hold the file lock a moment after the handle drops.
-    fn open_after_drop(dir: &Path) -> Result<Store, StoreError> {
-        for _ in 0..100 {
-            match Store::open(dir) {
-                Err(StoreError::Locked { .. }) => {
-                    std::thread::sleep(std::time::Duration::from_millis(20))
-                }
-                other => return other,
-            }
-        }
-        Store::open(dir)
     }
 
     #[test]
@@ -208,7 +197,7 @@ mod tests {
                 .unwrap();
             db.flush().unwrap();
         }
-        let store = open_after_drop(dir.path()).unwrap();
+        let store = Store::reopen(dir.path()).unwrap();
         assert_eq!(store.story_count(), 2500);
         for s in originals.iter().step_by(97) {
             assert_eq!(store.story(s.id).unwrap().as_ref(), Some(s));
@@ -223,7 +212,7 @@ mod tests {
         drop(store);
         // Reopening finds schema 2 and leaves it alone.
         assert_eq!(
-            open_after_drop(dir.path())
+            Store::reopen(dir.path())
                 .unwrap()
                 .story(originals[0].id)
                 .unwrap()
@@ -243,7 +232,7 @@ mod tests {
                 .unwrap();
             db.flush().unwrap();
         }
-        let err = open_after_drop(dir.path()).err().unwrap().to_string();
+        let err = Store::reopen(dir.path()).err().unwrap().to_string();
         assert!(
             err.contains("written by a newer feedsift (schema 99, this build reads 3)"),
             "{err}"

@@ -67,7 +67,7 @@ fn pruning_removes_only_stories_older_than_the_cutoff_in_batches() {
 
 /// A store of `n` stories at `dir`, closed.
 fn filled(dir: &std::path::Path, n: i64) {
-    let store = Store::open(dir).unwrap();
+    let store = Store::reopen(dir).unwrap();
     let now = Utc::now();
     for chunk in candidates(n, now).chunks(50) {
         store.apply(chunk, "s", &SourceState::default()).unwrap();
@@ -76,7 +76,7 @@ fn filled(dir: &std::path::Path, n: i64) {
 }
 
 fn damaged_message(dir: &std::path::Path) -> String {
-    match Store::open(dir) {
+    match Store::reopen(dir) {
         Err(e @ StoreError::Damaged { .. }) => e.to_string(),
         Err(other) => panic!("expected a damaged store, got: {other}"),
         Ok(store) => panic!(
@@ -119,7 +119,7 @@ fn a_flipped_byte_is_reported_not_opened_as_empty() {
     let written = bytes.iter().rposition(|b| *b != 0).unwrap();
     bytes[written / 2] ^= 0x5a;
     std::fs::write(&db, &bytes).unwrap();
-    match Store::open(dir.path()) {
+    match Store::reopen(dir.path()) {
         Ok(store) => assert_eq!(
             store.story_count(),
             300,
@@ -135,7 +135,7 @@ fn a_flipped_byte_is_reported_not_opened_as_empty() {
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x5a;
     std::fs::write(&conf, &bytes).unwrap();
-    match Store::open(dir.path()) {
+    match Store::reopen(dir.path()) {
         Ok(store) => assert_eq!(store.story_count(), 3),
         Err(e) => {
             assert!(!e.to_string().contains("another"), "{e}");
@@ -159,7 +159,7 @@ fn an_empty_unfinished_snapshot_does_not_make_the_store_unopenable() {
     let dir = tempfile::tempdir().unwrap();
     filled(dir.path(), 5);
     std::fs::write(dir.path().join("snap.0000000000001234.generating"), b"").unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::reopen(dir.path()).unwrap();
     assert_eq!(store.story_count(), 5);
 }
 

@@ -4,7 +4,7 @@
 
 use super::index::TopicIndex;
 use crate::config::Config;
-use crate::store::{SourceState, Store, StoryIndex};
+use crate::store::{Queue, SourceState, Store, StoryIndex};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -114,7 +114,7 @@ pub(crate) fn report(config: &Config, store: &Store) -> Health {
         })
         .collect();
     let semantic = config.uses_about().then(|| SemanticHealth {
-        backlog: store.embedding_backlog(),
+        backlog: store.queue_len(Queue::Embeddings),
         model: match &config.model_problem {
             None => "ok".to_string(),
             Some(problem) => format!("missing: {problem}"),

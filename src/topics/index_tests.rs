@@ -60,20 +60,6 @@ fn id(path: &str) -> StoryId {
     StoryId::from_canonical_url(&format!("https://example.com/{path}"))
 }
 
-/// Opens the store at `dir`; a store this process just dropped may hold sled's file lock
-/// for a moment (its flusher thread), so a `Locked` open is retried briefly.
-fn reopen(dir: &std::path::Path) -> Store {
-    for _ in 0..100 {
-        match Store::open(dir) {
-            Err(crate::store::StoreError::Locked { .. }) => {
-                std::thread::sleep(std::time::Duration::from_millis(20))
-            }
-            other => return other.unwrap(),
-        }
-    }
-    Store::open(dir).unwrap()
-}
-
 fn apply(store: &Store, candidates: &[Candidate]) {
     store
         .apply(candidates, "hn", &SourceState::default())
@@ -112,7 +98,7 @@ const PATHS: &[&str] = &["a", "b", "c", "d"];
 #[test]
 fn a_built_index_holds_admitted_stories_and_follows_every_write() {
     let dir = tempfile::tempdir().unwrap();
-    let store = reopen(dir.path());
+    let store = Store::reopen(dir.path()).unwrap();
     let topic = raft_topic(10);
     apply(
         &store,
@@ -165,7 +151,7 @@ fn a_built_index_holds_admitted_stories_and_follows_every_write() {
 #[test]
 fn a_late_summary_can_bring_a_story_into_a_keyword_topic() {
     let dir = tempfile::tempdir().unwrap();
-    let store = reopen(dir.path());
+    let store = Store::reopen(dir.path()).unwrap();
     let topic = raft_topic(0);
     register(&store, &topic);
     store.build_indexes(now(), &|| false).unwrap();
@@ -191,7 +177,7 @@ fn indexes_persist_and_are_rebuilt_when_the_rules_change() {
     let dir = tempfile::tempdir().unwrap();
     let topic = raft_topic(10);
     {
-        let store = reopen(dir.path());
+        let store = Store::reopen(dir.path()).unwrap();
         apply(
             &store,
             &[seen("a", "Raft", 50, 1), seen("b", "Raft", 20, 1)],
@@ -201,11 +187,11 @@ fn indexes_persist_and_are_rebuilt_when_the_rules_change() {
     }
     // A writer that maintains no index (`fetch --once`) still marks what it changes.
     {
-        let store = reopen(dir.path());
+        let store = Store::reopen(dir.path()).unwrap();
         apply(&store, &[seen("b", "Raft", 95, 1)]);
         assert_eq!(store.story_count(), 2, "the count survives reopening");
     }
-    let store = reopen(dir.path());
+    let store = Store::reopen(dir.path()).unwrap();
     register(&store, &topic);
     assert!(
         ready(&store, &topic),
@@ -233,13 +219,13 @@ fn a_build_stopped_halfway_is_not_used_and_starts_over() {
     let dir = tempfile::tempdir().unwrap();
     let topic = raft_topic(0);
     {
-        let store = reopen(dir.path());
+        let store = Store::reopen(dir.path()).unwrap();
         apply(&store, &[seen("a", "Raft", 5, 1)]);
         register(&store, &topic);
         assert_eq!(store.build_indexes(now(), &|| true).unwrap(), 0);
         assert!(!ready(&store, &topic));
     }
-    let store = reopen(dir.path());
+    let store = Store::reopen(dir.path()).unwrap();
     register(&store, &topic);
     assert!(
         !ready(&store, &topic),
@@ -252,7 +238,7 @@ fn a_build_stopped_halfway_is_not_used_and_starts_over() {
 #[test]
 fn stories_changed_during_a_build_are_filed_once_where_they_now_rank() {
     let dir = tempfile::tempdir().unwrap();
-    let store = reopen(dir.path());
+    let store = Store::reopen(dir.path()).unwrap();
     let first = raft_topic(0);
     register(&store, &first);
     store.build_indexes(now(), &|| false).unwrap();
@@ -278,7 +264,7 @@ fn stories_changed_during_a_build_are_filed_once_where_they_now_rank() {
 #[test]
 fn a_render_reads_the_last_filed_index_and_filing_invalidates_what_readers_derived() {
     let dir = tempfile::tempdir().unwrap();
-    let store = reopen(dir.path());
+    let store = Store::reopen(dir.path()).unwrap();
     let topic = raft_topic(10);
     apply(&store, &[seen("a", "Raft in practice", 50, 1)]);
     register(&store, &topic);

@@ -5,7 +5,7 @@
 use crate::config::Config;
 use crate::model::StoryId;
 use crate::semantic::{model_files, Embedder};
-use crate::store::{Store, StoreError};
+use crate::store::{Queue, Store, StoreError};
 use std::path::PathBuf;
 
 /// Stories embedded per `embed_batch` call.
@@ -113,7 +113,7 @@ pub fn drain_embeddings(
 ) -> Result<usize, StoreError> {
     let mut computed = 0;
     while computed < max {
-        let ids = store.queued_embeddings(BATCH.min(max - computed))?;
+        let ids = store.queued(Queue::Embeddings, BATCH.min(max - computed))?;
         if ids.is_empty() {
             break;
         }
@@ -129,7 +129,7 @@ pub fn drain_embeddings(
                 _ => done.push(id),
             }
         }
-        store.dequeue_embeddings(&done)?;
+        store.dequeue(Queue::Embeddings, &done)?;
         let texts: Vec<&str> = todo.iter().map(|(_, _, t)| t.as_str()).collect();
         let vectors = embedder.embed_batch(&texts);
         for ((id, hash, _), vector) in todo.iter().zip(vectors) {
