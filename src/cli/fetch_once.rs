@@ -9,6 +9,7 @@ use crate::ingest::hosts::HostLimits;
 use crate::ingest::{Ingester, PollReport};
 use crate::store::Store;
 use std::io::IsTerminal;
+use std::sync::Arc;
 use tokio::task::JoinSet;
 
 /// What `fetch_once` reports as it goes.
@@ -86,7 +87,9 @@ pub(super) fn run(config: Config) -> anyhow::Result<()> {
         if draw {
             eprint!("\r\x1b[2K");
         }
-        let report = articles.run_once(&config, usize::MAX).await;
+        let report = articles
+            .run_once(Arc::new(config.clone()), usize::MAX)
+            .await;
         if report.summarized + report.failed > 0 {
             println!(
                 "{:<24} {} summarized, {} failed (retried later)",

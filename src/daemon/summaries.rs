@@ -67,7 +67,7 @@ impl Chore for Summaries {
             };
         }
         if let Some((_, w)) = &self.worker {
-            let report = w.run_once(&config, PER_ROUND).await;
+            let report = w.run_once(Arc::clone(&config), PER_ROUND).await;
             self.more_due = report.summarized + report.failed == PER_ROUND;
             if report.summarized + report.failed > 0 {
                 tracing::info!(

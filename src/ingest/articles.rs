@@ -18,6 +18,7 @@ use crate::select::{SummaryMode, Topic};
 use crate::store::{ArticleState, Queue, Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
 
@@ -68,12 +69,18 @@ impl ArticleWorker {
     }
 
     /// Summarizes every article that is due now (at most `max`).
-    pub(crate) async fn run_once(&self, config: &Config, max: usize) -> ArticleReport {
+    pub(crate) async fn run_once(&self, config: Arc<Config>, max: usize) -> ArticleReport {
         let now = Utc::now();
-        let due = match self.due(config, now) {
-            Ok(due) => due,
-            Err(e) => {
+        let worker = self.clone();
+        let listed = tokio::task::spawn_blocking(move || worker.due(&config, now)).await;
+        let due = match listed {
+            Ok(Ok(due)) => due,
+            Ok(Err(e)) => {
                 tracing::warn!(error = %e, "cannot list articles to summarize");
+                return ArticleReport::default();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "article listing task failed");
                 return ArticleReport::default();
             }
         };
@@ -96,10 +103,11 @@ impl ArticleWorker {
         report
     }
 
-    /// Stories whose article is due: failed ones whose retry time came, then queued ones
-    /// (new, or points moved) that pass the cheap gates of some article-reading topic; with
-    /// the keywords of those topics (the summary favours sentences with them). Queued stories
-    /// that are not wanted leave the queue (a points change queues them again).
+    /// Queued stories whose article is due (new, points moved, or failed and their retry
+    /// time came) and that pass the cheap gates of some article-reading topic; with the
+    /// keywords of those topics (the summary favours sentences with them). Stories done, gone
+    /// or not wanted leave the queue (a points change queues them again); failed ones stay
+    /// queued until their next try. At most `MAX_DUE`. Blocking: reads the store.
     fn due(&self, config: &Config, now: DateTime<Utc>) -> Result<Vec<Due>, StoreError> {
         let readers: Vec<&Topic> = config
             .topics
@@ -110,25 +118,29 @@ impl ArticleWorker {
             return Ok(Vec::new());
         }
         let mut due = Vec::new();
-        for (id, state) in self.store.article_retries(now, MAX_DUE)? {
-            if let Some(story) = self.store.story(id)? {
-                if let Some(keywords) = wanted_by(&readers, &story, now) {
-                    due.push((story, keywords, state));
-                }
+        let mut finished = Vec::new();
+        for id in self.store.queued(Queue::Articles, usize::MAX)? {
+            if due.len() >= MAX_DUE {
+                break;
             }
-        }
-        let mut unwanted = Vec::new();
-        for id in self.store.queued(Queue::Articles, MAX_DUE)? {
-            let story = self.store.story(id)?;
             let state = self.store.article_state(id)?.unwrap_or_default();
-            match story.and_then(|s| wanted_by(&readers, &s, now).map(|k| (s, k))) {
-                // Fetched before, or failing (the retries above handle those).
-                Some(_) if state.done || state.attempts > 0 => unwanted.push(id),
+            if state.done {
+                finished.push(id);
+                continue;
+            }
+            if state.next_try.is_some_and(|t| t > now) {
+                continue;
+            }
+            match self
+                .store
+                .story(id)?
+                .and_then(|s| wanted_by(&readers, &s, now).map(|k| (s, k)))
+            {
                 Some((story, keywords)) => due.push((story, keywords, state)),
-                None => unwanted.push(id),
+                None => finished.push(id),
             }
         }
-        self.store.dequeue(Queue::Articles, &unwanted)?;
+        self.store.dequeue(Queue::Articles, &finished)?;
         Ok(due)
     }
 
@@ -174,7 +186,12 @@ impl ArticleWorker {
             } else {
                 st.put_article_state(id, &state)
             };
-            stored.and_then(|()| st.dequeue(Queue::Articles, &[id]))
+            // A failure to be retried stays queued until its next try.
+            if state.done {
+                stored.and_then(|()| st.dequeue(Queue::Articles, &[id]))
+            } else {
+                stored
+            }
         })
         .await;
         matches!(stored, Ok(Ok(()))) && gave_text

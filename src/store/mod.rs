@@ -664,29 +664,6 @@ impl Store {
         Ok(true)
     }
 
-    /// Stories whose article fetch failed and is due again at `now`.
-    pub fn article_retries(
-        &self,
-        now: DateTime<Utc>,
-        max: usize,
-    ) -> Result<Vec<(StoryId, ArticleState)>, StoreError> {
-        let mut out = Vec::new();
-        for entry in self.articles.iter() {
-            if out.len() >= max {
-                break;
-            }
-            let (key, bytes) = entry?;
-            let Ok(id) = <[u8; 16]>::try_from(key.as_ref()).map(StoryId) else {
-                continue;
-            };
-            let state: ArticleState = decode(&bytes, &id.to_hex())?;
-            if !state.done && state.next_try.is_none_or(|t| t <= now) {
-                out.push((id, state));
-            }
-        }
-        Ok(out)
-    }
-
     pub fn article_state(&self, id: StoryId) -> Result<Option<ArticleState>, StoreError> {
         self.articles
             .get(id.0)?
