@@ -10,6 +10,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -155,12 +156,7 @@ fn serve_topic(
     // Keyed by what is shown, not how it was asked for: unknown parameters and other
     // spellings of the same narrowing share one entry (and one self link).
     let canonical = narrowing.canonical_query();
-    let path = view.path(slug);
-    let key = if canonical.is_empty() {
-        path
-    } else {
-        format!("{path}?{canonical}")
-    };
+    let key = cache_key(uri, slug, view, &canonical);
     let slot = state.cache.slot(&key);
     if let Some(r) = slot.fresh(state.store.generation(), Utc::now()) {
         state.metrics.cache_hit();
@@ -177,10 +173,28 @@ fn serve_topic(
         } else {
             format!("?{canonical}")
         },
-        key,
+        key: key.into_owned(),
     };
     let headers = headers.clone();
     Reply::Later(Box::pin(job.run(headers)))
+}
+
+/// The cache key: the view's path and the canonical narrowing. Borrowed from the request
+/// when it is spelled that way already (nearly every request: a hit then allocates nothing).
+fn cache_key<'u>(uri: &'u Uri, slug: &str, view: View, canonical: &str) -> Cow<'u, str> {
+    let query = uri.query().unwrap_or_default();
+    if query == canonical && view.is_path(slug, uri.path()) {
+        return Cow::Borrowed(match uri.path_and_query() {
+            Some(pq) if !query.is_empty() => pq.as_str(),
+            _ => uri.path(),
+        });
+    }
+    let path = view.path(slug);
+    Cow::Owned(if canonical.is_empty() {
+        path
+    } else {
+        format!("{path}?{canonical}")
+    })
 }
 
 /// A render of a missed key, and what describes it.
@@ -318,5 +332,40 @@ mod tests {
         for method in [Method::HEAD, Method::POST] {
             assert_eq!(HotRoute::of(&request(method, "/t/rust.rss")), None);
         }
+    }
+
+    #[test]
+    fn cache_keys_are_the_canonical_address_borrowed_when_asked_that_way() {
+        let key = |target: &str, canonical: &str, view: View| {
+            let uri = target.parse::<Uri>().unwrap();
+            let key = cache_key(&uri, "rust", view, canonical);
+            (key.to_string(), matches!(key, Cow::Borrowed(_)))
+        };
+        let rss = View::Feed(crate::render::Format::Rss);
+        assert_eq!(key("/t/rust.rss", "", rss), ("/t/rust.rss".into(), true));
+        assert_eq!(key("/t/rust.rss?", "", rss), ("/t/rust.rss".into(), true));
+        assert_eq!(
+            key("/t/rust.rss?limit=3", "limit=3", rss),
+            ("/t/rust.rss?limit=3".into(), true)
+        );
+        assert_eq!(
+            key("/t/rust.rss?limit=3&junk=1", "limit=3", rss),
+            ("/t/rust.rss?limit=3".into(), false),
+            "another spelling shares the entry"
+        );
+        assert_eq!(
+            key("/t/ru%73t.rss", "", rss),
+            ("/t/rust.rss".into(), false),
+            "a percent-encoded path is keyed as decoded"
+        );
+        assert_eq!(
+            key("/t/rust/embed", "", View::Embed),
+            ("/t/rust/embed".into(), true)
+        );
+        assert_eq!(key("/t/rust", "", View::Page), ("/t/rust".into(), true));
+        assert_ne!(
+            key("/t/rust", "", View::Page).0,
+            key("/t/rust/embed", "", View::Embed).0
+        );
     }
 }

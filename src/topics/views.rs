@@ -40,6 +40,18 @@ impl View {
         }
     }
 
+    /// Whether `path` is `self.path(slug)`, without making that string.
+    pub(crate) fn is_path(self, slug: &str, path: &str) -> bool {
+        let Some(rest) = path.strip_prefix("/t/").and_then(|r| r.strip_prefix(slug)) else {
+            return false;
+        };
+        match self {
+            View::Feed(f) => rest.strip_prefix('.') == Some(f.extension()),
+            View::Page => rest.is_empty(),
+            View::Embed => rest == "/embed",
+        }
+    }
+
     pub(crate) fn path(self, slug: &str) -> String {
         match self {
             View::Feed(f) => format!("/t/{slug}.{}", f.extension()),
