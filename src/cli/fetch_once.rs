@@ -8,6 +8,7 @@ use crate::ingest::articles::ArticleWorker;
 use crate::ingest::hosts::HostLimits;
 use crate::ingest::{Ingester, PollReport};
 use crate::store::Store;
+use crate::topics::semantic;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use tokio::task::JoinSet;
@@ -99,11 +100,11 @@ pub(super) fn run(config: Config) -> anyhow::Result<()> {
     });
     // Embeddings last, so that they read the article excerpts just stored.
     if config.uses_about() {
-        match crate::topics::semantic::load_model(&config) {
+        match semantic::load_model(&config) {
             Ok(embedder) => {
                 let started = std::time::Instant::now();
                 store.backfill_embeddings()?;
-                let n = crate::topics::semantic::drain_embeddings(&store, &embedder, usize::MAX)?;
+                let n = semantic::drain_embeddings(&store, &embedder, usize::MAX)?;
                 if n > 0 {
                     println!(
                         "{:<24} {n} computed in {:.1}s",
@@ -112,9 +113,7 @@ pub(super) fn run(config: Config) -> anyhow::Result<()> {
                     );
                 }
             }
-            Err(e) => eprintln!(
-                "warning: embedding model missing: {e}; topics with [topic.about] fall back to keywords"
-            ),
+            Err(e) => eprintln!("warning: {}", semantic::fallback_warning(&config, &e)),
         }
     }
     store.flush()?;

@@ -10,7 +10,7 @@ mod remote;
 use crate::config::Config;
 use crate::select::explain;
 use crate::store::{Store, StoreError};
-use crate::topics::{health, views};
+use crate::topics::{health, semantic, views};
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
@@ -55,11 +55,8 @@ pub fn check(config: &Config) {
         println!("warning: {warning}");
     }
     if config.uses_about() {
-        if let Err(e) = crate::topics::semantic::load_model(config) {
-            println!(
-                "warning: embedding model missing: {e}; topics {} fall back to keywords",
-                config.topics_falling_back_if_missing().join(", ")
-            );
+        if let Err(e) = semantic::load_model(config) {
+            println!("warning: {}", semantic::fallback_warning(config, &e));
         }
     }
 }
@@ -68,15 +65,13 @@ pub fn check(config: &Config) {
 /// keywords, with one warning on stderr), for commands that judge stories themselves.
 pub fn live_config(config: &Config, store: Option<&Store>) -> Config {
     let mut live = config.clone();
-    let loaded = crate::topics::semantic::model_for(config);
+    let loaded = semantic::model_for(config);
     if let Err(e) = &loaded {
-        eprintln!("warning: embedding model missing: {e}; topics with [topic.about] fall back to keywords");
+        eprintln!("warning: {}", semantic::fallback_warning(config, e));
     }
     let problem = loaded.as_ref().err().cloned();
     let embedder = loaded.ok().flatten();
-    for w in
-        crate::topics::semantic::attach(&mut live, embedder.as_ref(), problem.as_deref(), store)
-    {
+    for w in semantic::attach(&mut live, embedder.as_ref(), problem.as_deref(), store) {
         eprintln!("warning: {w}");
     }
     live

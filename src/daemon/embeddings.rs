@@ -57,7 +57,7 @@ impl Model {
                 Ok(e) => state.embedder = Some(Arc::new(e)),
                 Err(e) => {
                     if !state.warned {
-                        tracing::warn!(model = %e, topics = ?config.topics_falling_back_if_missing(), "embedding model missing: topics with [topic.about] fall back to keywords");
+                        tracing::warn!("{}", semantic::fallback_warning(config, &e));
                         state.warned = true;
                     }
                     problem = Some(e);

@@ -35,6 +35,15 @@ pub fn load_model(config: &Config) -> Result<Embedder, String> {
     Embedder::load(&dir).map_err(|e| format!("{}: {e}", dir.display()))
 }
 
+/// What every command and the daemon say when the model cannot be loaded: why, and which
+/// topics are judged on their keywords alone.
+pub fn fallback_warning(config: &Config, problem: &str) -> String {
+    format!(
+        "embedding model missing: {problem}; topics {} fall back to keywords",
+        config.topics_falling_back_if_missing().join(", ")
+    )
+}
+
 /// The model for a config, when some topic needs it: `Ok(None)` when none does.
 pub fn model_for(config: &Config) -> Result<Option<Embedder>, String> {
     if config.uses_about() {
