@@ -1,28 +1,8 @@
 //! `feedsift check` reports every unknown key and every value of the wrong type in one
 //! pass, each with file:line:col and plain words, and refuses values that would only fail
-//! once the daemon runs. Self-contained (its own helper).
+//! once the daemon runs.
 
-use std::process::Command;
-
-/// Runs `feedsift check` on `config`: (success, stdout, stderr with the temp path replaced
-/// by `feeds.toml`).
-fn check(config: &str) -> (bool, String, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("feeds.toml");
-    std::fs::write(&path, config).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_feedsift"))
-        .args(["check", "--config"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stderr =
-        String::from_utf8_lossy(&out.stderr).replace(&path.display().to_string(), "feeds.toml");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        stderr,
-    )
-}
+use crate::support::check;
 
 #[test]
 fn four_unknown_keys_and_a_string_weight_are_all_reported() {

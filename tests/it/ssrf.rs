@@ -1,13 +1,14 @@
 //! URLs that come from source content reach only public addresses: the real `feedsift`
 //! binary, a listing whose article links point at a "secret" loopback server in every
 //! spelling, and feeds that redirect there. The secret server must see no request unless
-//! `allow_private_networks = true`. Self-contained: its own servers and helpers.
+//! `allow_private_networks = true`. Its own small server: the secret one listens on IPv4 and
+//! IPv6 loopback at one port.
 
-use feedsift::store::Store;
+use crate::support::bad_upstream::{redirect, response};
+use crate::support::lib_api::{Store, Story};
+use crate::support::Workspace;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
-use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -66,26 +67,12 @@ impl Server {
     }
 }
 
-fn response(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        out.push_str(&format!("{name}: {value}\r\n"));
-    }
-    out.push_str("\r\n");
-    let mut out = out.into_bytes();
-    out.extend_from_slice(body);
-    out
-}
-
 /// The secret server on 127.0.0.1, and on [::1] with the same port when this host has IPv6
 /// loopback (both record into one list).
 fn secret_server() -> Server {
     let respond: Arc<Respond> = Arc::new(|_: &str| {
         response(
-            "200 OK",
+            200,
             &[("Content-Type", "text/html; charset=utf-8")],
             SECRET_PAGE.as_bytes(),
         )
@@ -128,63 +115,16 @@ fn listing(secret_port: u16) -> Vec<u8> {
     format!(r#"{{"hits":[{}],"nbHits":{}}}"#, hits.join(","), hits.len()).into_bytes()
 }
 
-struct Workspace {
-    dir: tempfile::TempDir,
-}
-
-impl Workspace {
-    fn new(body: &str) -> Workspace {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("feeds.toml"),
-            format!("[server]\ndata_dir = \"data\"\n\n{body}"),
-        )
-        .unwrap();
-        Workspace { dir }
-    }
-
-    fn config(&self) -> PathBuf {
-        self.dir.path().join("feeds.toml")
-    }
-
-    /// Runs `feedsift ARGS --config feeds.toml`, killed after 60 s.
-    fn run(&self, args: &[&str]) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_feedsift"))
-            .args(args)
-            .arg("--config")
-            .arg(self.config())
-            .env_remove("HTTP_PROXY")
-            .env_remove("http_proxy")
-            .env_remove("ALL_PROXY")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let started = std::time::Instant::now();
-        while child.try_wait().unwrap().is_none() {
-            if started.elapsed() > Duration::from_secs(60) {
-                let _ = child.kill();
-                panic!("feedsift {args:?} did not finish within 60 s");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        child.wait_with_output().unwrap()
-    }
-
-    fn fetch_once(&self) -> String {
-        let out = self.run(&["fetch", "--once"]);
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "{text}");
-        text
-    }
-
-    fn store(&self) -> Store {
-        Store::open(&self.dir.path().join("data")).unwrap()
-    }
+/// `feedsift fetch --once`, which must succeed: its stdout and log (stderr) together.
+fn fetch_text(ws: &Workspace) -> String {
+    let out = ws.run(&["fetch", "--once"]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    text
 }
 
 fn articles_config(listing_url: &str, allow: Option<bool>) -> String {
@@ -208,7 +148,7 @@ window = "3650d"
     )
 }
 
-fn stories(store: &Store) -> Vec<feedsift::model::Story> {
+fn stories(store: &Store) -> Vec<Story> {
     store
         .stories_since(chrono::DateTime::<chrono::Utc>::MIN_UTC)
         .unwrap()
@@ -219,16 +159,16 @@ fn article_links_to_loopback_in_any_spelling_are_never_fetched_and_the_refusal_i
     let secret = secret_server();
     let body = listing(secret.port());
     let upstream =
-        Server::start(move |_| response("200 OK", &[("Content-Type", "application/json")], &body));
-    let ws = Workspace::new(&articles_config(
+        Server::start(move |_| response(200, &[("Content-Type", "application/json")], &body));
+    let ws = Workspace::with_body(&articles_config(
         &format!("http://{}/hn", upstream.addr),
         None,
     ));
 
-    let out = ws.fetch_once();
+    let out = fetch_text(&ws);
     assert!(out.contains("0 summarized, 7 failed"), "{out}");
     // Polled again: refusals are final, nothing is retried.
-    let out = ws.fetch_once();
+    let out = fetch_text(&ws);
     assert!(!out.contains("failed (retried later)"), "{out}");
     assert_eq!(
         secret.requests(),
@@ -285,8 +225,8 @@ fn with_allow_private_networks_the_same_articles_are_fetched_and_summarized() {
     let secret = secret_server();
     let body = listing(secret.port());
     let upstream =
-        Server::start(move |_| response("200 OK", &[("Content-Type", "application/json")], &body));
-    let ws = Workspace::new(&articles_config(
+        Server::start(move |_| response(200, &[("Content-Type", "application/json")], &body));
+    let ws = Workspace::with_body(&articles_config(
         &format!("http://{}/hn", upstream.addr),
         Some(true),
     ));
@@ -295,7 +235,7 @@ fn with_allow_private_networks_the_same_articles_are_fetched_and_summarized() {
     assert!(check.status.success());
     assert!(stdout.contains("allow_private_networks is on"), "{stdout}");
 
-    let out = ws.fetch_once();
+    let out = fetch_text(&ws);
     assert!(
         out.contains("allow_private_networks is on"),
         "the warning is logged: {out}"
@@ -335,6 +275,20 @@ fn redirect_config(redirector: &Server, allow: bool) -> String {
     text + "[[topic]]\nslug = \"t\"\ntitle = \"T\"\nsummaries = \"feed\"\n"
 }
 
+/// A loopback server with a feed, and a server whose paths redirect to it by address, by
+/// name and by IPv4-mapped address.
+fn secret_feed_behind_a_redirector() -> (Server, Server) {
+    let secret = Server::start(|_| {
+        response(
+            200,
+            &[("Content-Type", "application/rss+xml")],
+            &feed("secret"),
+        )
+    });
+    let redirector = redirector_to(&secret);
+    (secret, redirector)
+}
+
 fn redirector_to(secret: &Server) -> Server {
     let port = secret.port();
     Server::start(move |path| {
@@ -343,7 +297,7 @@ fn redirector_to(secret: &Server) -> Server {
             "/to-name" => format!("http://localhost:{port}/feed.rss"),
             _ => format!("http://[::ffff:127.0.0.1]:{port}/feed.rss"),
         };
-        response("302 Found", &[("Location", location.as_str())], b"")
+        redirect(302, &location)
     })
 }
 
@@ -351,16 +305,9 @@ fn redirector_to(secret: &Server) -> Server {
 /// first hop may go anywhere); the hop it redirects to is what is checked.
 #[test]
 fn an_operator_source_redirecting_to_loopback_is_refused_at_the_redirect() {
-    let secret = Server::start(|_| {
-        response(
-            "200 OK",
-            &[("Content-Type", "application/rss+xml")],
-            &feed("secret"),
-        )
-    });
-    let redirector = redirector_to(&secret);
-    let ws = Workspace::new(&redirect_config(&redirector, false));
-    let out = ws.fetch_once();
+    let (secret, redirector) = secret_feed_behind_a_redirector();
+    let ws = Workspace::with_body(&redirect_config(&redirector, false));
+    let out = fetch_text(&ws);
     assert_eq!(secret.requests(), Vec::<String>::new(), "{out}");
     assert_eq!(redirector.requests().len(), 3);
     let store = ws.store();
@@ -386,23 +333,16 @@ fn an_operator_source_redirecting_to_loopback_is_refused_at_the_redirect() {
 
 #[test]
 fn with_allow_private_networks_the_redirect_is_followed() {
-    let secret = Server::start(|_| {
-        response(
-            "200 OK",
-            &[("Content-Type", "application/rss+xml")],
-            &feed("secret"),
-        )
-    });
-    let redirector = redirector_to(&secret);
-    let ws = Workspace::new(&redirect_config(&redirector, true));
-    let out = ws.fetch_once();
+    let (secret, redirector) = secret_feed_behind_a_redirector();
+    let ws = Workspace::with_body(&redirect_config(&redirector, true));
+    let out = fetch_text(&ws);
     assert_eq!(secret.requests().len(), 3, "{out}");
     assert_eq!(stories(&ws.store()).len(), 1, "{out}");
 }
 
 #[test]
 fn check_does_not_mention_the_guard_when_it_is_off() {
-    let ws = Workspace::new("");
+    let ws = Workspace::with_body("");
     let out = ws.run(&["check"]);
     assert!(out.status.success());
     assert!(!String::from_utf8_lossy(&out.stdout).contains("allow_private_networks"));

@@ -3,6 +3,7 @@
 
 use super::config::ConfigBuilder;
 use super::http::client;
+use super::lib_api::Store;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -111,6 +112,11 @@ impl Workspace {
             .env("RUST_LOG", "warn")
             .output()
             .unwrap()
+    }
+
+    /// The store in the data dir (no daemon may hold it).
+    pub fn store(&self) -> Store {
+        Store::open(&self.dir.path().join("data")).unwrap()
     }
 
     /// Runs `feedsift fetch --once`, asserting success; returns stdout.
