@@ -5,7 +5,7 @@
 
 use crate::support::{
     assert_well_formed, client, config, feed, get, get_json, get_text, reddit, stdout_of, topic,
-    ConfigBuilder, Daemon, Upstream, Workspace,
+    wait_for_status, ConfigBuilder, Daemon, Upstream, Workspace,
 };
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -517,27 +517,6 @@ async fn one_huge_fetch_is_cut_to_bounded_stories_in_bounded_memory() {
         &titles[..titles.len().min(20)]
     );
     assert!(!titles.contains(&"Item 1000"), "an older entry was kept");
-}
-
-/// Waits for `url` to answer `want`.
-async fn wait_for_status(url: &str, want: u16, within: Duration) {
-    let deadline = Instant::now() + within;
-    loop {
-        let status = client()
-            .get(url)
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-            .unwrap_or(0);
-        if status == want {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{url} answered {status}, never {want}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// 5. A reload to a config that cannot run is refused with the reason, the daemon keeps

@@ -3,8 +3,8 @@
 //! serving; SIGHUP reloads too.
 
 use crate::support::{
-    client, config, get, hn, lobsters, topic, ConfigBuilder, Upstream, Workspace, HN_FRONT_PAGE,
-    LOBSTERS_HOTTEST,
+    config, get, hn, lobsters, status_of, topic, wait_for_status, ConfigBuilder, Upstream,
+    Workspace, HN_FRONT_PAGE, LOBSTERS_HOTTEST,
 };
 use std::time::{Duration, Instant};
 
@@ -28,23 +28,6 @@ fn with_lobsters(up: &Upstream, slug: &str, window: &str) -> ConfigBuilder {
     )
 }
 
-async fn status_of(url: &str) -> u16 {
-    client()
-        .get(url)
-        .send()
-        .await
-        .map(|r| r.status().as_u16())
-        .unwrap_or(0)
-}
-
-async fn wait_for_status(url: &str, want: u16) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while status_of(url).await != want {
-        assert!(Instant::now() < deadline, "{url} never answered {want}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_changes_apply_without_a_restart() {
     let up = Upstream::start().await;
@@ -52,13 +35,13 @@ async fn config_changes_apply_without_a_restart() {
     up.serve("/lobsters", LOBSTERS_HOTTEST);
     let ws = Workspace::new(&hn_only(&up));
     let daemon = ws.serve().await;
-    wait_for_status(&daemon.url("/t/ds.rss"), 200).await;
+    wait_for_status(&daemon.url("/t/ds.rss"), 200, Duration::from_secs(15)).await;
     assert_eq!(status_of(&daemon.url("/t/ocaml.rss")).await, 404);
 
     // A new topic and a new source: served, and the source is polled.
     let good = with_lobsters(&up, "ocaml", "3650d");
     ws.write_config(&good);
-    wait_for_status(&daemon.url("/t/ocaml.rss"), 200).await;
+    wait_for_status(&daemon.url("/t/ocaml.rss"), 200, Duration::from_secs(15)).await;
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let rss = get(&daemon.url("/t/ocaml.rss")).await.text().await.unwrap();
@@ -113,7 +96,7 @@ async fn config_changes_apply_without_a_restart() {
         .args(["-HUP", &daemon.pid().to_string()])
         .status()
         .unwrap();
-    wait_for_status(&daemon.url("/t/ocaml.rss"), 404).await;
+    wait_for_status(&daemon.url("/t/ocaml.rss"), 404, Duration::from_secs(15)).await;
     assert_eq!(status_of(&daemon.url("/t/ocamx.rss")).await, 200);
 
     let (status, stderr) = daemon.stop();

@@ -18,7 +18,7 @@ pub mod xml;
 // The builders' whole vocabulary, whether or not a test uses each word today.
 #[allow(unused_imports)]
 pub use config::{config, devto, feed, hn, lobsters, reddit, source, topic, ConfigBuilder};
-pub use http::{client, get, get_json, get_text};
+pub use http::{client, get, get_json, get_text, status_of, wait_for_status};
 #[allow(unused_imports)]
 pub use upstream::{
     fixture, fixtures_dir, Upstream, HN_FRONT_PAGE, LOBSTERS_HOTTEST, SITE_FIXTURES,
