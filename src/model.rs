@@ -165,6 +165,53 @@ pub struct Article {
     pub excerpt: String,
 }
 
+/// What unit tests build stories and sightings from.
+#[cfg(test)]
+impl Story {
+    /// A story titled `title` (its id made from the title), published and updated `at`,
+    /// with nothing else: tests set the fields they are about with `..Story::bare(..)`.
+    pub(crate) fn bare(title: &str, at: DateTime<Utc>) -> Story {
+        Story {
+            id: StoryId::from_canonical_url(title),
+            canonical_url: String::new(),
+            url: String::new(),
+            title: title.into(),
+            summary: String::new(),
+            content_html: None,
+            author: None,
+            published: at,
+            updated: at,
+            revised: None,
+            tags: vec![],
+            sources: vec![],
+            sightings: vec![],
+            article: None,
+            embedding: None,
+        }
+    }
+}
+
+#[cfg(test)]
+impl StoredSighting {
+    /// A sighting on `site` (named as itself) with these figures, first seen `at`.
+    pub(crate) fn scored(
+        site: &str,
+        points: Option<i64>,
+        comments: Option<i64>,
+        at: DateTime<Utc>,
+    ) -> StoredSighting {
+        StoredSighting {
+            site: site.into(),
+            site_name: site.into(),
+            item_id: None,
+            points,
+            comments,
+            discussion_url: None,
+            first_seen: at,
+        }
+    }
+}
+
 impl Story {
     /// The text its embedding is computed from: title, summary and article excerpt (the model
     /// reads its first 128 tokens).

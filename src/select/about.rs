@@ -105,7 +105,7 @@ impl AboutRule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Article, StoredEmbedding, StoryId};
+    use crate::model::{Article, StoredEmbedding};
     use crate::select::{Term, TopicRules};
     use crate::semantic::{model_files, Embedder};
     use chrono::{TimeZone, Utc};
@@ -127,23 +127,11 @@ mod tests {
     fn story(title: &str, summary: &str, excerpt: Option<&str>) -> Story {
         let at = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap();
         let mut s = Story {
-            id: StoryId::from_canonical_url(title),
-            canonical_url: String::new(),
-            url: String::new(),
-            title: title.into(),
             summary: summary.into(),
-            content_html: None,
-            author: None,
-            published: at,
-            updated: at,
-            revised: None,
-            tags: vec![],
-            sources: vec![],
-            sightings: vec![],
             article: excerpt.map(|e| Article {
                 excerpt: e.to_string(),
             }),
-            embedding: None,
+            ..Story::bare(title, at)
         };
         let text = s.embedding_text();
         s.embedding = Some(StoredEmbedding {

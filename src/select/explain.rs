@@ -253,36 +253,21 @@ impl Explanation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{StoredSighting, StoryId};
+    use crate::model::StoredSighting;
     use crate::select::{MinPoints, Sort, Term, TopicRules};
     use chrono::TimeZone;
 
     fn story(title: &str, points: i64) -> Story {
         let at = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap();
         Story {
-            id: StoryId::from_canonical_url(title),
             canonical_url: format!("https://x.org/{}", title.replace(' ', "-")),
             url: "https://x.org/".into(),
-            title: title.into(),
-            summary: String::new(),
-            content_html: None,
-            author: None,
-            published: at,
-            updated: at,
-            revised: None,
-            tags: vec![],
             sources: vec!["hn".into()],
             sightings: vec![StoredSighting {
-                site: "hackernews".into(),
                 site_name: "Hacker News".into(),
-                item_id: None,
-                points: Some(points),
-                comments: Some(1),
-                discussion_url: None,
-                first_seen: at,
+                ..StoredSighting::scored("hackernews", Some(points), Some(1), at)
             }],
-            article: None,
-            embedding: None,
+            ..Story::bare(title, at)
         }
     }
 

@@ -104,35 +104,17 @@ impl Eq for Ranked {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{StoredSighting, StoryId};
+    use crate::model::StoredSighting;
     use chrono::TimeZone;
 
     fn story(name: &str, points: i64, hours_ago: i64, now: DateTime<Utc>) -> Story {
         let published = now - chrono::Duration::hours(hours_ago);
         Story {
-            id: StoryId::from_canonical_url(name),
-            canonical_url: String::new(),
-            url: String::new(),
-            title: name.into(),
-            summary: String::new(),
-            content_html: None,
-            author: None,
-            published,
-            updated: published,
-            revised: None,
-            tags: vec![],
-            sources: vec![],
             sightings: vec![StoredSighting {
-                site: "hackernews".into(),
                 site_name: "Hacker News".into(),
-                item_id: None,
-                points: Some(points),
-                comments: None,
-                discussion_url: None,
-                first_seen: published,
+                ..StoredSighting::scored("hackernews", Some(points), None, published)
             }],
-            article: None,
-            embedding: None,
+            ..Story::bare(name, published)
         }
     }
 

@@ -232,7 +232,7 @@ impl TopicRules {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{StoredSighting, StoryId};
+    use crate::model::StoredSighting;
     use chrono::{TimeZone, Utc};
 
     fn story(
@@ -243,32 +243,15 @@ mod tests {
     ) -> Story {
         let at = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap();
         Story {
-            id: StoryId::from_canonical_url(title),
-            canonical_url: String::new(),
-            url: String::new(),
-            title: title.into(),
             summary: summary.into(),
-            content_html: None,
-            author: None,
-            published: at,
-            updated: at,
-            revised: None,
             tags: tags.iter().map(|t| t.to_string()).collect(),
-            sources: vec![],
             sightings: sightings
                 .iter()
-                .map(|(site, points, comments)| StoredSighting {
-                    site: site.to_string(),
-                    site_name: site.to_string(),
-                    item_id: None,
-                    points: *points,
-                    comments: *comments,
-                    discussion_url: None,
-                    first_seen: at,
+                .map(|(site, points, comments)| {
+                    StoredSighting::scored(site, *points, *comments, at)
                 })
                 .collect(),
-            article: None,
-            embedding: None,
+            ..Story::bare(title, at)
         }
     }
 
