@@ -331,37 +331,32 @@ async fn explain(
     );
     let slot = state.cache.slot(&key);
     if let Some(r) = slot.fresh(state.store.generation(), Utc::now()) {
+        state.metrics.cache_hit();
         return Ok(topic::respond(&r, &headers));
     }
-    // One explanation per key at a time, like a feed's render.
-    let _rendering = slot.render_lock().await;
-    let (generation, now) = (state.store.generation(), Utc::now());
-    if let Some(r) = slot.fresh(generation, now) {
-        return Ok(topic::respond(&r, &headers));
-    }
-    let st = Arc::clone(&state);
-    let (generation, explanation) = tokio::task::spawn_blocking(move || {
-        if let Err(e) = st.store.try_catch_up_indexes() {
-            // Serve the index as last filed: a full disk must not fail a read.
-            tracing::warn!(error = %e, "topic indexes not caught up before a render");
-        }
-        let generation = st.store.generation();
-        views::explain_topic(&st.store, &topic, &filter, now).map(|e| (generation, e))
-    })
-    .await
-    .map_err(|e| error::task_failed("explain", e))??;
-    let body = serde_json::to_vec(&explanation).map_err(|e| Error::Internal(e.to_string()))?;
-    let info = cache::RenderInfo {
-        last_modified: now.into(),
-        content_type: "application/json",
-        max_age: 0,
-        generation,
-        valid_until: Some(now + EXPLAIN_REUSE),
-        extra_headers: &[],
-    };
-    let rendered = Arc::new(cache::Rendered::new(body, info));
-    state.cache.put(&key, &slot, Arc::clone(&rendered));
-    Ok(topic::respond(&rendered, &headers))
+    let response = topic::cached(
+        state,
+        &key,
+        &slot,
+        &headers,
+        "explain",
+        move |st, generation, now| {
+            let explanation = views::explain_topic(&st.store, &topic, &filter, now)?;
+            let body =
+                serde_json::to_vec(&explanation).map_err(|e| Error::Internal(e.to_string()))?;
+            let info = cache::RenderInfo {
+                last_modified: now.into(),
+                content_type: "application/json",
+                max_age: 0,
+                generation,
+                valid_until: Some(now + EXPLAIN_REUSE),
+                extra_headers: &[],
+            };
+            Ok(cache::Rendered::new(body, info))
+        },
+    )
+    .await;
+    Ok(response)
 }
 
 fn json(body: String) -> Response {

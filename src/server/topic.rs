@@ -220,48 +220,74 @@ impl RenderJob {
             requested,
             key,
         } = self;
-        // One render per key: whoever waited here finds the fresh response when it gets the lock.
-        let _rendering = slot.render_lock().await;
-        let generation = state.store.generation();
-        let now = Utc::now();
-        if let Some(r) = slot.fresh(generation, now) {
-            state.metrics.cache_hit();
-            return respond(&r, &headers);
+        cached(
+            state,
+            &key,
+            &slot,
+            &headers,
+            "render",
+            move |st, generation, now| {
+                let render =
+                    views::render_topic(&st.config, &st.store, &narrowed, view, &requested, now)?;
+                let info = RenderInfo {
+                    last_modified: render.updated.into(),
+                    content_type: view.content_type(),
+                    max_age,
+                    generation,
+                    valid_until: render.valid_until,
+                    extra_headers: match view {
+                        View::Embed => &FRAMEABLE,
+                        _ => &[],
+                    },
+                };
+                Ok(Rendered::new(render.bytes, info))
+            },
+        )
+        .await
+    }
+}
+
+/// The response of `key` from the cache, or made by `build` and kept: one build per key at a
+/// time (whoever waited finds the fresh response when it gets the lock), off the async
+/// threads, after filing what the topic indexes lack when no writer is busy. `build` gets
+/// the store generation the response will be valid for, and the time.
+pub(super) async fn cached<F>(
+    state: Arc<AppState>,
+    key: &str,
+    slot: &Arc<Slot>,
+    headers: &HeaderMap,
+    what: &'static str,
+    build: F,
+) -> Response
+where
+    F: FnOnce(&AppState, u64, chrono::DateTime<Utc>) -> Result<Rendered, Error> + Send + 'static,
+{
+    let _rendering = slot.render_lock().await;
+    let now = Utc::now();
+    if let Some(r) = slot.fresh(state.store.generation(), now) {
+        state.metrics.cache_hit();
+        return respond(&r, headers);
+    }
+    state.metrics.cache_miss();
+    let st = Arc::clone(&state);
+    let built = tokio::task::spawn_blocking(move || {
+        // Files what the daemon has not yet, when no writer is busy; never waits.
+        if let Err(e) = st.store.try_catch_up_indexes() {
+            // Serve the index as last filed: a full disk must not fail a read.
+            tracing::warn!(error = %e, "topic indexes not caught up before a {what}");
         }
-        state.metrics.cache_miss();
-        let st = Arc::clone(&state);
-        let built = tokio::task::spawn_blocking(move || {
-            // Files what the daemon has not yet, when no writer is busy; never waits.
-            if let Err(e) = st.store.try_catch_up_indexes() {
-                // Serve the index as last filed: a full disk must not fail a read.
-                tracing::warn!(error = %e, "topic indexes not caught up before a render");
-            }
-            let generation = st.store.generation();
-            let render =
-                views::render_topic(&st.config, &st.store, &narrowed, view, &requested, now)?;
-            let info = RenderInfo {
-                last_modified: render.updated.into(),
-                content_type: view.content_type(),
-                max_age,
-                generation,
-                valid_until: render.valid_until,
-                extra_headers: match view {
-                    View::Embed => &FRAMEABLE,
-                    _ => &[],
-                },
-            };
-            Ok::<_, crate::store::StoreError>(Rendered::new(render.bytes, info))
-        })
-        .await;
-        match built {
-            Ok(Ok(r)) => {
-                let r = Arc::new(r);
-                state.cache.put(&key, &slot, Arc::clone(&r));
-                respond(&r, &headers)
-            }
-            Ok(Err(e)) => Error::from(e).into_response(),
-            Err(e) => super::error::task_failed("render", e).into_response(),
+        let generation = st.store.generation();
+        build(&st, generation, now)
+    })
+    .await;
+    match built {
+        Ok(Ok(r)) => {
+            let r = Arc::new(r);
+            state.cache.put(key, slot, Arc::clone(&r));
+            respond(&r, headers)
         }
+        Ok(Err(e)) => e.into_response(),
+        Err(e) => super::error::task_failed(what, e).into_response(),
     }
 }
 
