@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use url::Url;
 
 /// Sanitized bodies longer than this are not kept (the summary still is).
-pub const MAX_CONTENT_BYTES: usize = 200 * 1024;
+pub(crate) const MAX_CONTENT_BYTES: usize = 200 * 1024;
 
 const URL_SCHEMES: &[&str] = &["http", "https", "mailto", "data"];
 
@@ -66,7 +66,7 @@ fn is_data_image(url: &Url) -> bool {
 }
 
 /// The sanitized HTML, or `None` when nothing readable is left or it is too large.
-pub fn sanitize_html(html: &str, base: &Url) -> Option<String> {
+pub(crate) fn sanitize_html(html: &str, base: &Url) -> Option<String> {
     // Sanitizing only removes markup: input this large cannot come out under the cap, and
     // parsing it would only cost time.
     if html.len() > 2 * MAX_CONTENT_BYTES {

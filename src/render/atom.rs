@@ -9,7 +9,7 @@ use atom_syndication::{
 };
 use chrono::{DateTime, SubsecRound, Utc};
 
-pub fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
+pub(crate) fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
     let (meta, stories) = (clean_meta(meta), clean_stories(stories));
     let stories = &stories[..];
     let feed = Feed {

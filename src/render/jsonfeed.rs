@@ -7,7 +7,7 @@ use super::{
 use crate::model::Story;
 use serde_json::{json, Map, Value};
 
-pub fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
+pub(crate) fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
     let (meta, stories) = (clean_meta(meta), clean_stories(stories));
     let stories = &stories[..];
     let items: Vec<Value> = stories.iter().map(|s| item(s, meta.full_content)).collect();

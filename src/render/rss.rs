@@ -18,7 +18,7 @@ const NAMESPACES: [(&str, &str); 3] = [
     ("dc", ::rss::extension::dublincore::NAMESPACE),
 ];
 
-pub fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
+pub(crate) fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
     let (meta, stories) = (clean_meta(meta), clean_stories(stories));
     let stories = &stories[..];
     let description = if meta.description.is_empty() {

@@ -3,19 +3,19 @@
 //! and `atom_syndication` writers, which escape it themselves, `render::clean_stories`.
 
 /// The declaration both XML feeds start with.
-pub const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+pub(crate) const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
 use crate::normalize::clean::is_xml_char;
 
 /// Escapes text for XML/HTML element content and attribute values, dropping characters that
 /// are illegal in XML 1.0.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     escape_into(&mut out, text);
     out
 }
 
-pub fn escape_into(out: &mut String, text: &str) {
+pub(crate) fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),

@@ -76,7 +76,7 @@ impl Finder<'_> {
 }
 
 impl Bert {
-    pub fn load(config: BertConfig, weights_path: &Path) -> Result<Bert, ModelError> {
+    pub(super) fn load(config: BertConfig, weights_path: &Path) -> Result<Bert, ModelError> {
         let weights = Weights::open(weights_path)?;
         let bare = Finder {
             weights: &weights,
@@ -137,14 +137,14 @@ impl Bert {
         })
     }
 
-    pub fn config(&self) -> &BertConfig {
+    pub(super) fn config(&self) -> &BertConfig {
         &self.config
     }
 
     /// One embedding per sequence. Each sequence must be non-empty, at most
     /// `max_positions` long, with ids below `vocab_size` (the tokenizer's output, which
     /// `Embedder::load` checks against the config, always is).
-    pub fn embed(&self, sequences: &[&[TokenId]]) -> Vec<Embedding> {
+    pub(super) fn embed(&self, sequences: &[&[TokenId]]) -> Vec<Embedding> {
         let h = self.config.hidden;
         let mut segments = Vec::with_capacity(sequences.len());
         let (mut total, mut longest) = (0, 0);

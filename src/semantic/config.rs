@@ -18,7 +18,7 @@ pub(crate) struct BertConfig {
 }
 
 impl BertConfig {
-    pub fn from_file(path: &Path) -> Result<BertConfig, ModelError> {
+    pub(super) fn from_file(path: &Path) -> Result<BertConfig, ModelError> {
         let text = std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
         BertConfig::from_json(&text).map_err(|problem| ModelError::invalid(path, problem))
     }
@@ -81,7 +81,7 @@ impl BertConfig {
         Ok(config)
     }
 
-    pub fn head_dim(&self) -> usize {
+    pub(super) fn head_dim(&self) -> usize {
         self.hidden / self.heads
     }
 }

@@ -15,7 +15,7 @@ pub(crate) struct Mat<'a> {
 
 impl<'a> Mat<'a> {
     /// A dense row-major matrix.
-    pub fn rows(data: &'a [f32], rows: usize, cols: usize) -> Mat<'a> {
+    pub(super) fn rows(data: &'a [f32], rows: usize, cols: usize) -> Mat<'a> {
         Mat {
             data,
             rows,
@@ -27,7 +27,7 @@ impl<'a> Mat<'a> {
 
     /// The transpose of a dense row-major `rows × cols` matrix, without copying: how a
     /// PyTorch `Linear` weight (out × in) is used as the in × out right-hand side.
-    pub fn transposed(data: &'a [f32], rows: usize, cols: usize) -> Mat<'a> {
+    pub(super) fn transposed(data: &'a [f32], rows: usize, cols: usize) -> Mat<'a> {
         Mat {
             data,
             rows: cols,
@@ -38,7 +38,7 @@ impl<'a> Mat<'a> {
     }
 
     /// The same elements seen transposed (strides swapped, nothing copied).
-    pub fn t(self) -> Mat<'a> {
+    pub(super) fn t(self) -> Mat<'a> {
         Mat {
             rows: self.cols,
             cols: self.rows,
@@ -49,7 +49,7 @@ impl<'a> Mat<'a> {
     }
 
     /// Columns `first..first + count` of this view.
-    pub fn columns(self, first: usize, count: usize) -> Mat<'a> {
+    pub(super) fn columns(self, first: usize, count: usize) -> Mat<'a> {
         assert!(first + count <= self.cols, "column range out of the view");
         let offset = first * self.col_stride;
         Mat {
@@ -74,7 +74,7 @@ pub(crate) struct MatMut<'a> {
 }
 
 impl<'a> MatMut<'a> {
-    pub fn rows(data: &'a mut [f32], rows: usize, cols: usize) -> MatMut<'a> {
+    pub(super) fn rows(data: &'a mut [f32], rows: usize, cols: usize) -> MatMut<'a> {
         MatMut {
             data,
             rows,
@@ -85,7 +85,7 @@ impl<'a> MatMut<'a> {
     }
 
     /// Columns `first..first + count` of this view.
-    pub fn columns(self, first: usize, count: usize) -> MatMut<'a> {
+    pub(super) fn columns(self, first: usize, count: usize) -> MatMut<'a> {
         assert!(first + count <= self.cols, "column range out of the view");
         let offset = if self.rows == 0 || count == 0 {
             self.data.len()

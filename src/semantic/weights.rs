@@ -31,7 +31,7 @@ enum Storage {
 }
 
 impl Weights {
-    pub fn open(path: &Path) -> Result<Weights, ModelError> {
+    pub(super) fn open(path: &Path) -> Result<Weights, ModelError> {
         let file = File::open(path).map_err(|e| ModelError::io(path, e))?;
         // SAFETY: the mapping is read-only; like every reader of a mapped model we rely on
         // the file not being truncated or rewritten in place while the daemon runs
@@ -64,7 +64,7 @@ impl Weights {
     }
 
     /// Finds tensor `name`, which must be F32 of exactly `shape`.
-    pub fn tensor(&self, name: &str, shape: &[usize]) -> Result<TensorRef, ModelError> {
+    pub(super) fn tensor(&self, name: &str, shape: &[usize]) -> Result<TensorRef, ModelError> {
         let info = self
             .metadata
             .info(name)
@@ -91,7 +91,7 @@ impl Weights {
     }
 
     /// The elements of a tensor found by `tensor` on these weights.
-    pub fn get(&self, tensor: &TensorRef) -> &[f32] {
+    pub(super) fn get(&self, tensor: &TensorRef) -> &[f32] {
         let TensorRef(range) = tensor;
         &self.all_f32()[range.clone()]
     }

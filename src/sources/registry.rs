@@ -21,7 +21,7 @@ pub struct Site {
     pub parse: fn(&SourceContext, &[u8]) -> Result<Parsed, SourceError>,
 }
 
-pub const FEED: Site = Site {
+pub(crate) const FEED: Site = Site {
     name: "feed",
     display_name: "",
     options: &[],
@@ -29,7 +29,7 @@ pub const FEED: Site = Site {
     author_wrote_it: true,
     parse: feed::parse,
 };
-pub const HACKERNEWS: Site = Site {
+pub(crate) const HACKERNEWS: Site = Site {
     name: "hackernews",
     display_name: "Hacker News",
     options: &[],
@@ -37,7 +37,7 @@ pub const HACKERNEWS: Site = Site {
     author_wrote_it: false,
     parse: hackernews::parse,
 };
-pub const REDDIT: Site = Site {
+pub(crate) const REDDIT: Site = Site {
     name: "reddit",
     display_name: "Reddit",
     options: &["subreddit", "listing", "period", "include_nsfw"],
@@ -45,7 +45,7 @@ pub const REDDIT: Site = Site {
     author_wrote_it: false,
     parse: reddit::parse,
 };
-pub const LOBSTERS: Site = Site {
+pub(crate) const LOBSTERS: Site = Site {
     name: "lobsters",
     display_name: "Lobsters",
     options: &["tag"],
@@ -53,7 +53,7 @@ pub const LOBSTERS: Site = Site {
     author_wrote_it: false,
     parse: lobsters::parse,
 };
-pub const DEVTO: Site = Site {
+pub(crate) const DEVTO: Site = Site {
     name: "devto",
     display_name: "Dev.to",
     options: &["tag"],
@@ -63,7 +63,7 @@ pub const DEVTO: Site = Site {
 };
 
 /// Every kind, in the order the README lists them.
-pub const SITES: &[Site] = &[FEED, HACKERNEWS, REDDIT, LOBSTERS, DEVTO];
+pub(crate) const SITES: &[Site] = &[FEED, HACKERNEWS, REDDIT, LOBSTERS, DEVTO];
 
 /// The site named `name` in a config.
 pub(crate) fn site(name: &str) -> Option<&'static Site> {

@@ -6,7 +6,6 @@ use crate::config::Config;
 use crate::model::StoryId;
 use crate::semantic::{model_files, Embedder};
 use crate::store::{Queue, Store, StoreError};
-use std::path::PathBuf;
 
 /// Stories embedded per `embed_batch` call.
 pub const BATCH: usize = 32;
@@ -149,12 +148,4 @@ pub fn drain_embeddings(
         store.flush()?;
     }
     Ok(computed)
-}
-
-/// The model directory a config reads, for messages.
-pub fn model_dir_display(config: &Config) -> String {
-    config.model_dir().map_or_else(
-        || "(none)".to_string(),
-        |d: PathBuf| d.display().to_string(),
-    )
 }
