@@ -5,6 +5,7 @@
 
 use crate::model::Story;
 use crate::normalize::tokenize;
+use std::borrow::Cow;
 
 /// Which part of a story a term matched in.
 #[derive(
@@ -113,50 +114,52 @@ fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// One field's text and its tokens.
+/// One field's text (borrowed from the story: rules run on every story of a window scan or
+/// an index build) and its tokens.
 #[derive(Debug, Default)]
-struct Text {
-    raw: String,
+struct Text<'s> {
+    raw: Cow<'s, str>,
     tokens: Vec<String>,
 }
 
-impl Text {
-    fn of(raw: &str) -> Text {
+impl<'s> Text<'s> {
+    fn of(raw: impl Into<Cow<'s, str>>) -> Text<'s> {
+        let raw = raw.into();
         Text {
-            raw: raw.to_string(),
-            tokens: tokenize(raw),
+            tokens: tokenize(&raw),
+            raw,
         }
     }
 }
 
 /// The text of one story: what terms are matched against.
 #[derive(Debug, Default)]
-pub(crate) struct Document {
-    title: Text,
-    summary: Text,
-    article: Text,
+pub(crate) struct Document<'s> {
+    title: Text<'s>,
+    summary: Text<'s>,
+    article: Text<'s>,
     /// Each tag separately, so a phrase never spans two tags.
-    tags: Vec<Text>,
-    domain: Text,
+    tags: Vec<Text<'s>>,
+    domain: Text<'s>,
 }
 
-impl Document {
-    pub(crate) fn new(title: &str, summary: &str, tags: &[String]) -> Document {
+impl<'s> Document<'s> {
+    pub(crate) fn new(title: &'s str, summary: &'s str, tags: &'s [String]) -> Document<'s> {
         Document {
             title: Text::of(title),
             summary: Text::of(summary),
-            tags: tags.iter().map(|t| Text::of(t)).collect(),
+            tags: tags.iter().map(|t| Text::of(t.as_str())).collect(),
             ..Document::default()
         }
     }
 
     /// Everything of `story` the rules read.
-    pub(crate) fn of_story(story: &Story) -> Document {
+    pub(crate) fn of_story(story: &'s Story) -> Document<'s> {
         let mut doc = Document::new(&story.title, &story.summary, &story.tags);
         if let Some(article) = &story.article {
-            doc.article = Text::of(&article.excerpt);
+            doc.article = Text::of(article.excerpt.as_str());
         }
-        doc.domain = Text::of(&host_of(&story.url).unwrap_or_default());
+        doc.domain = Text::of(host_of(&story.url).unwrap_or_default());
         doc
     }
 
@@ -213,7 +216,7 @@ pub(crate) fn matching_domain<'d>(story: &Story, domains: &'d [String]) -> Optio
 mod tests {
     use super::*;
 
-    fn doc(title: &str) -> Document {
+    fn doc(title: &str) -> Document<'_> {
         Document::new(title, "", &[])
     }
 
@@ -247,11 +250,8 @@ mod tests {
 
     #[test]
     fn fields_are_reported_in_order_and_tags_are_separate() {
-        let d = Document::new(
-            "Intro",
-            "All about consensus",
-            &["distributed".into(), "systems".into()],
-        );
+        let tags = ["distributed".to_string(), "systems".to_string()];
+        let d = Document::new("Intro", "All about consensus", &tags);
         assert_eq!(
             d.find(&Term::new("consensus", 1.0).unwrap()),
             Some(Field::Summary)
