@@ -109,10 +109,15 @@ impl ArticleWorker {
     /// or not wanted leave the queue (a points change queues them again); failed ones stay
     /// queued until their next try. At most `MAX_DUE`. Blocking: reads the store.
     fn due(&self, config: &Config, now: DateTime<Utc>) -> Result<Vec<Due>, StoreError> {
-        let readers: Vec<&Topic> = config
+        // Each reader with the words of its keywords, tokenized once per round.
+        let readers: Vec<(&Topic, HashSet<String>)> = config
             .topics
             .iter()
             .filter(|t| t.summaries == SummaryMode::Article)
+            .map(|t| {
+                let words = t.rules.keywords.iter().flat_map(|k| tokenize(&k.text));
+                (t, words.collect())
+            })
             .collect();
         if readers.is_empty() {
             return Ok(Vec::new());
@@ -268,7 +273,11 @@ fn excerpt_of(text: &str) -> String {
 /// Whether some article-reading topic wants this story's article now: a link post (not a
 /// self post, whose link is its own discussion) from the topic's sources, in its window,
 /// passing its cheap gates. The keywords of every such topic.
-fn wanted_by(readers: &[&Topic], story: &Story, now: DateTime<Utc>) -> Option<HashSet<String>> {
+fn wanted_by(
+    readers: &[(&Topic, HashSet<String>)],
+    story: &Story,
+    now: DateTime<Utc>,
+) -> Option<HashSet<String>> {
     let self_post = story
         .sightings
         .iter()
@@ -277,14 +286,14 @@ fn wanted_by(readers: &[&Topic], story: &Story, now: DateTime<Utc>) -> Option<Ha
         return None;
     }
     let mut keywords: Option<HashSet<String>> = None;
-    for topic in readers {
+    for (topic, words) in readers {
         if topic.draws_from(story)
             && story.published >= topic.window_start(now)
             && topic.rules.passes_gates(story)
         {
             keywords
                 .get_or_insert_with(HashSet::new)
-                .extend(topic.rules.keywords.iter().flat_map(|k| tokenize(&k.text)));
+                .extend(words.iter().cloned());
         }
     }
     keywords
