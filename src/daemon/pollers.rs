@@ -4,7 +4,7 @@
 
 use super::periodic::{repeat, Chore};
 use super::Running;
-use crate::ingest::Ingester;
+use crate::ingest::{Ingester, PollSettings};
 use crate::metrics::Metrics;
 use crate::sources::SourceConfig;
 use chrono::Utc;
@@ -23,10 +23,7 @@ pub(super) struct Pollers {
 #[derive(Debug, Clone, PartialEq)]
 struct PollerKey {
     source: SourceConfig,
-    user_agent: String,
-    timeout: Duration,
-    max_body: u64,
-    summary_words: usize,
+    settings: PollSettings,
     /// Whether a full-content topic reads the source (its HTML is then kept).
     keep_html: bool,
 }
@@ -43,10 +40,7 @@ impl Pollers {
             .map(|s| {
                 let key = PollerKey {
                     source: s.clone(),
-                    user_agent: config.defaults.user_agent.clone(),
-                    timeout: config.defaults.timeout,
-                    max_body: config.defaults.max_body,
-                    summary_words: config.defaults.summary_words,
+                    settings: ingester.settings().clone(),
                     keep_html: full.contains(&s.id),
                 };
                 (s.id.clone(), key)
@@ -112,5 +106,53 @@ impl Chore for Poller {
         self.metrics
             .record_fetch(&self.source.id, report.outcome.label());
         report.next_in
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::store::Store;
+    use tokio::sync::watch;
+
+    fn config(defaults: &str) -> Arc<Config> {
+        let text = format!(
+            "[defaults]\n{defaults}\n[[source]]\nid = \"a\"\nkind = \"feed\"\nurl = \"http://127.0.0.1:9/feed\"\npoll = \"1h\"\n\n[[topic]]\nslug = \"t\"\ntitle = \"T\"\n"
+        );
+        Arc::new(Config::parse(std::path::Path::new("feeds.toml"), &text).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_change_of_any_poll_setting_restarts_the_poller_and_nothing_else_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let (config_tx, config_rx) = watch::channel(config(""));
+        let (_stop_tx, stop) = watch::channel(false);
+        let running = Running {
+            config: config_rx,
+            store: Store::open(dir.path()).unwrap(),
+            hosts: crate::ingest::hosts::HostLimits::default(),
+            stop,
+            model: Default::default(),
+        };
+        let metrics = Arc::new(Metrics::default());
+        let mut pollers = Pollers::default();
+        let task_of = |p: &Pollers| p.running["a"].1.id();
+        pollers.sync(&running, &metrics).unwrap();
+        let mut task = task_of(&pollers);
+        for (defaults, restarts) in [
+            ("", false),
+            ("summary_words = 40", true),
+            ("summary_words = 40", false),
+            ("summary_words = 40\nmax_entries = 10", true),
+            ("summary_words = 40\nmax_entries = 10\nallow_private_networks = true", true),
+            ("summary_words = 40\nmax_entries = 10\nallow_private_networks = true\nuser_agent = \"x\"", true),
+        ] {
+            config_tx.send_replace(config(defaults));
+            pollers.sync(&running, &metrics).unwrap();
+            assert_eq!(task_of(&pollers) != task, restarts, "{defaults:?}");
+            task = task_of(&pollers);
+        }
+        pollers.running.values().for_each(|(_, t)| t.abort());
     }
 }

@@ -20,7 +20,7 @@ use url::Url;
 pub const MAX_REDIRECTS: usize = 10;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FetchSettings {
     pub user_agent: String,
     pub timeout: Duration,

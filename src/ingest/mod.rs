@@ -79,13 +79,31 @@ enum Step {
 pub struct Ingester {
     store: Store,
     fetcher: Fetcher,
-    summary_words: usize,
+    settings: PollSettings,
     /// Fetches in flight per host, shared by everything that fetches.
     hosts: HostLimits,
     /// Sources some `content = "full"` topic reads: only their HTML is sanitized and kept.
     full_content_sources: Arc<HashSet<String>>,
+}
+
+/// Everything of the config a poll depends on besides its source and whether its HTML is
+/// kept: what `Ingester::new` reads, so a poller started with other settings is restarted.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PollSettings {
+    pub(crate) fetch: FetchSettings,
+    pub(crate) summary_words: usize,
     /// Entries of one response kept, newest first.
-    max_entries: usize,
+    pub(crate) max_entries: usize,
+}
+
+impl PollSettings {
+    pub(crate) fn of(config: &Config) -> PollSettings {
+        PollSettings {
+            fetch: fetch_settings(config),
+            summary_words: config.defaults.summary_words,
+            max_entries: config.defaults.max_entries,
+        }
+    }
 }
 
 impl Ingester {
@@ -94,18 +112,22 @@ impl Ingester {
         store.set_queueing(Queue::Articles, config.reads_articles());
         // ... and for the embedding chore while some topic has `[topic.about]`.
         store.set_queueing(Queue::Embeddings, config.uses_about());
+        let settings = PollSettings::of(config);
         Ok(Ingester {
             store,
-            fetcher: fetcher(config)?,
-            summary_words: config.defaults.summary_words,
+            fetcher: Fetcher::new(settings.fetch.clone())?,
+            settings,
             hosts,
             full_content_sources: Arc::new(config.full_content_sources()),
-            max_entries: config.defaults.max_entries,
         })
     }
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    pub(crate) fn settings(&self) -> &PollSettings {
+        &self.settings
     }
 
     /// Polls `source` once. Never fails: a failure is recorded in the source's state and
@@ -222,16 +244,16 @@ impl Ingester {
     fn normalize(&self, parsed: sources::Parsed) -> Step {
         let mut sightings = parsed.sightings;
         let mut skipped = parsed.skipped.len();
-        if sightings.len() > self.max_entries {
+        if sightings.len() > self.settings.max_entries {
             // Undated entries count as new: they are stamped with the fetch time.
             sightings.sort_by_key(|s| std::cmp::Reverse(s.published.unwrap_or(s.fetched_at)));
-            skipped += sightings.len() - self.max_entries;
-            sightings.truncate(self.max_entries);
+            skipped += sightings.len() - self.settings.max_entries;
+            sightings.truncate(self.settings.max_entries);
         }
         let mut candidates = Vec::with_capacity(sightings.len());
         for sighting in sightings {
             let keep_html = self.full_content_sources.contains(&sighting.source);
-            match Candidate::from_sighting(sighting, self.summary_words, keep_html) {
+            match Candidate::from_sighting(sighting, self.settings.summary_words, keep_html) {
                 Ok(c) => candidates.push(c),
                 Err(_) => skipped += 1,
             }
@@ -297,10 +319,14 @@ fn log(report: &PollReport, source: &SourceConfig) {
 
 /// The HTTP client every fetch of `config` uses.
 pub(crate) fn fetcher(config: &Config) -> Result<Fetcher, FetchError> {
-    Fetcher::new(FetchSettings {
+    Fetcher::new(fetch_settings(config))
+}
+
+fn fetch_settings(config: &Config) -> FetchSettings {
+    FetchSettings {
         user_agent: config.defaults.user_agent.clone(),
         timeout: config.defaults.timeout,
         max_body: config.defaults.max_body,
         allow_private_networks: config.defaults.allow_private_networks,
-    })
+    }
 }
