@@ -2,7 +2,7 @@
 //! phrases get their embeddings later, when the config is made live (`topics::semantic`).
 
 use super::Checker;
-use crate::config::raw::{RawAbout, RawNumber};
+use crate::config::raw::RawAbout;
 use crate::select::about::{AboutPhrase, AboutRule, DEFAULT_THRESHOLD};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -66,25 +66,14 @@ pub(super) fn validate_about(c: &mut Checker, a: &Spanned<RawAbout>, key: &str) 
             }
         }
     };
-    let weight = raw.weight.as_ref().and_then(|v| weight(c, v, key));
+    let weight = raw
+        .weight
+        .as_ref()
+        .and_then(|v| c.non_negative(v, &format!("{key}.weight")));
     ValidAbout {
         phrases,
         threshold,
         weight,
-    }
-}
-
-fn weight(c: &mut Checker, v: &Spanned<RawNumber>, key: &str) -> Option<f64> {
-    let n = v.get_ref().as_f64();
-    if n.is_finite() && n >= 0.0 {
-        Some(n)
-    } else {
-        c.error(
-            v.span(),
-            format!("{key}.weight"),
-            format!("{n} must be a number of at least 0"),
-        );
-        None
     }
 }
 

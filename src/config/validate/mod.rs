@@ -1,7 +1,7 @@
 //! Turns the raw schema into a typed `Config`, collecting every problem with its place.
 
 use crate::config::error::{ConfigError, ConfigErrors};
-use crate::config::raw::{self, RawSize};
+use crate::config::raw::{self, RawNumber, RawSize};
 use crate::config::units::{format_duration, format_size, parse_duration, parse_size};
 mod about;
 mod source;
@@ -168,6 +168,17 @@ impl Checker<'_> {
                 );
                 None
             }
+        }
+    }
+
+    /// A finite number of at least 0 (a weight or a relevance), else an error at its place.
+    pub(super) fn non_negative(&mut self, v: &Spanned<RawNumber>, key: &str) -> Option<f64> {
+        let n = v.get_ref().as_f64();
+        if n.is_finite() && n >= 0.0 {
+            Some(n)
+        } else {
+            self.error(v.span(), key, format!("{n} must be a number of at least 0"));
+            None
         }
     }
 

@@ -81,7 +81,9 @@ pub(super) fn validate_topic(
     };
     let min_relevance = match &t.min_relevance {
         None => default_relevance,
-        Some(v) => number(c, v, &format!("{key}.min_relevance")).unwrap_or(default_relevance),
+        Some(v) => c
+            .non_negative(v, &format!("{key}.min_relevance"))
+            .unwrap_or(default_relevance),
     };
     let about = about.map(|a| a.into_rule(min_relevance));
     let rules = TopicRules {
@@ -146,16 +148,6 @@ pub(super) fn validate_topic(
         rules,
         summaries,
         full_content,
-    }
-}
-
-fn number(c: &mut Checker, v: &Spanned<RawNumber>, key: &str) -> Option<f64> {
-    let n = v.get_ref().as_f64();
-    if n.is_finite() && n >= 0.0 {
-        Some(n)
-    } else {
-        c.error(v.span(), key, format!("{n} must be a number of at least 0"));
-        None
     }
 }
 
