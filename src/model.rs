@@ -192,6 +192,32 @@ impl Story {
 }
 
 #[cfg(test)]
+impl Sighting {
+    /// An item of the feed source `s` linking to `url`, published and fetched `at`, with
+    /// nothing else: tests set what they are about with `..Sighting::on_feed(..)`.
+    pub(crate) fn on_feed(url: &str, title: &str, at: DateTime<Utc>) -> Sighting {
+        Sighting {
+            source: "s".into(),
+            site: "feed:s".into(),
+            site_name: "S".into(),
+            item_id: None,
+            url: url.into(),
+            title: title.into(),
+            text: String::new(),
+            html: None,
+            author: None,
+            tags: vec![],
+            points: None,
+            comments: None,
+            discussion_url: None,
+            published: Some(at),
+            fetched_at: at,
+            is_self_post: false,
+        }
+    }
+}
+
+#[cfg(test)]
 impl StoredSighting {
     /// A sighting on `site` (named as itself) with these figures, first seen `at`.
     pub(crate) fn scored(

@@ -10,22 +10,12 @@ use chrono::{TimeZone, Utc};
 fn candidate(title: &str, text: &str) -> Candidate {
     let now = Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0).unwrap();
     let sighting = Sighting {
-        source: "s".into(),
-        site: "feed:s".into(),
-        site_name: "S".into(),
-        item_id: None,
-        url: format!("https://example.com/{}", title.to_lowercase()),
-        title: title.into(),
         text: text.into(),
-        html: None,
-        author: None,
-        tags: vec![],
-        points: None,
-        comments: None,
-        discussion_url: None,
-        published: Some(now),
-        fetched_at: now,
-        is_self_post: false,
+        ..Sighting::on_feed(
+            &format!("https://example.com/{}", title.to_lowercase()),
+            title,
+            now,
+        )
     };
     Candidate::from_sighting(sighting, 60, false).unwrap()
 }

@@ -10,22 +10,12 @@ fn candidates(n: i64, now: chrono::DateTime<Utc>) -> Vec<Candidate> {
     (0..n)
         .map(|day| {
             let sighting = Sighting {
-                source: "s".into(),
-                site: "feed:s".into(),
-                site_name: "S".into(),
-                item_id: None,
-                url: format!("https://example.com/{day}"),
-                title: format!("Day {day}"),
-                text: String::new(),
-                html: None,
-                author: None,
-                tags: vec![],
-                points: None,
-                comments: None,
-                discussion_url: None,
                 published: Some(now - Duration::days(day)),
-                fetched_at: now,
-                is_self_post: false,
+                ..Sighting::on_feed(
+                    &format!("https://example.com/{day}"),
+                    &format!("Day {day}"),
+                    now,
+                )
             };
             Candidate::from_sighting(sighting, 60, false).unwrap()
         })

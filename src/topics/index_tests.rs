@@ -39,19 +39,9 @@ fn seen(path: &str, title: &str, points: i64, days_ago: i64) -> Candidate {
         source: "hn".into(),
         site: "hackernews".into(),
         site_name: "Hacker News".into(),
-        item_id: None,
-        url: format!("https://example.com/{path}"),
-        title: title.into(),
-        text: String::new(),
-        html: None,
-        author: None,
-        tags: vec![],
         points: Some(points),
-        comments: None,
-        discussion_url: None,
         published: Some(now() - Duration::days(days_ago)),
-        fetched_at: now(),
-        is_self_post: false,
+        ..Sighting::on_feed(&format!("https://example.com/{path}"), title, now())
     };
     Candidate::from_sighting(sighting, 60, false).unwrap()
 }

@@ -56,23 +56,18 @@ fn candidate(rng: &mut Rng, n: u64, site: usize, points: i64) -> Candidate {
         source: source.into(),
         site: key.into(),
         site_name: name.into(),
-        item_id: None,
-        url: format!("https://example.com/story/{n}"),
-        title: title.join(" "),
         text: if n.is_multiple_of(3) {
             format!("notes on {}", WORDS[(n % 8) as usize])
         } else {
             String::new()
         },
-        html: None,
-        author: None,
-        tags: vec![],
         points: (key != "feed:blog").then_some(points),
-        comments: None,
-        discussion_url: None,
         published: Some(published),
-        fetched_at: now(),
-        is_self_post: false,
+        ..Sighting::on_feed(
+            &format!("https://example.com/story/{n}"),
+            &title.join(" "),
+            now(),
+        )
     };
     Candidate::from_sighting(sighting, 60, false).unwrap()
 }
