@@ -148,6 +148,12 @@ window = "3650d"
     )
 }
 
+/// The operator's Hacker News source: serves `listing` for the secret server's port.
+fn listing_server(secret: &Server) -> Server {
+    let body = listing(secret.port());
+    Server::start(move |_| response(200, &[("Content-Type", "application/json")], &body))
+}
+
 fn stories(store: &Store) -> Vec<Story> {
     store
         .stories_since(chrono::DateTime::<chrono::Utc>::MIN_UTC)
@@ -157,9 +163,7 @@ fn stories(store: &Store) -> Vec<Story> {
 #[test]
 fn article_links_to_loopback_in_any_spelling_are_never_fetched_and_the_refusal_is_final() {
     let secret = secret_server();
-    let body = listing(secret.port());
-    let upstream =
-        Server::start(move |_| response(200, &[("Content-Type", "application/json")], &body));
+    let upstream = listing_server(&secret);
     let ws = Workspace::with_body(&articles_config(
         &format!("http://{}/hn", upstream.addr),
         None,
@@ -223,9 +227,7 @@ fn article_links_to_loopback_in_any_spelling_are_never_fetched_and_the_refusal_i
 #[test]
 fn with_allow_private_networks_the_same_articles_are_fetched_and_summarized() {
     let secret = secret_server();
-    let body = listing(secret.port());
-    let upstream =
-        Server::start(move |_| response(200, &[("Content-Type", "application/json")], &body));
+    let upstream = listing_server(&secret);
     let ws = Workspace::with_body(&articles_config(
         &format!("http://{}/hn", upstream.addr),
         Some(true),
