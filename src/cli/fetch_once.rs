@@ -57,6 +57,7 @@ pub async fn fetch_once(
 
 /// The command: polls, prints, summarizes articles, flushes.
 pub(super) fn run(config: Config) -> anyhow::Result<()> {
+    let config = Arc::new(config);
     let store = Store::open(&config.server.data_dir)?;
     let hosts = HostLimits::default();
     let ingester = Ingester::new(&config, store.clone(), hosts.clone())?;
@@ -88,9 +89,7 @@ pub(super) fn run(config: Config) -> anyhow::Result<()> {
         if draw {
             eprint!("\r\x1b[2K");
         }
-        let report = articles
-            .run_once(Arc::new(config.clone()), usize::MAX)
-            .await;
+        let report = articles.run_once(Arc::clone(&config), usize::MAX).await;
         if report.summarized + report.failed > 0 {
             println!(
                 "{:<24} {} summarized, {} failed (retried later)",
