@@ -178,6 +178,15 @@ impl Slot {
             .map(Arc::clone)
     }
 
+    /// The last response kept, fresh or not: what is served when a new one cannot be made.
+    pub(super) fn last(&self) -> Option<Arc<Rendered>> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(Arc::clone)
+    }
+
     /// Held while rendering: the others wait, then find the fresh response.
     pub(super) async fn render_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.rendering.lock().await

@@ -250,7 +250,8 @@ impl RenderJob {
 /// The response of `key` from the cache, or made by `build` and kept: one build per key at a
 /// time (whoever waited finds the fresh response when it gets the lock), off the async
 /// threads, after filing what the topic indexes lack when no writer is busy. `build` gets
-/// the store generation the response will be valid for, and the time.
+/// the store generation the response will be valid for, and the time. When `build` fails,
+/// the last response made for the key is served stale, if there is one.
 pub(super) async fn cached<F>(
     state: Arc<AppState>,
     key: &str,
@@ -286,7 +287,15 @@ where
             state.cache.put(key, slot, Arc::clone(&r));
             respond(&r, headers)
         }
-        Ok(Err(e)) => e.into_response(),
+        // A store that cannot be read now (a full disk makes sled refuse) must not take the
+        // feed down: the last response made is served, stale, while there is one.
+        Ok(Err(e)) => match slot.last() {
+            Some(stale) => {
+                tracing::warn!(error = %e, key, "serving the last {what} made: a new one failed");
+                respond(&stale, headers)
+            }
+            None => e.into_response(),
+        },
         Err(e) => super::error::task_failed(what, e).into_response(),
     }
 }
@@ -393,5 +402,71 @@ mod tests {
             key("/t/rust", "", View::Page).0,
             key("/t/rust/embed", "", View::Embed).0
         );
+    }
+
+    #[tokio::test]
+    async fn a_render_that_fails_serves_the_last_response_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::config::Config::parse(
+            std::path::Path::new("feeds.toml"),
+            "[[source]]\nid = \"a\"\nkind = \"feed\"\nurl = \"http://127.0.0.1:9/\"\n\n[[topic]]\nslug = \"t\"\ntitle = \"T\"\n",
+        )
+        .unwrap();
+        let state = AppState::new(
+            Arc::new(config),
+            crate::store::Store::open(dir.path()).unwrap(),
+            Arc::default(),
+        );
+        let slot = state.cache.slot("/t/t.rss");
+        // Stale as soon as it is made (an item left the window), so the next request renders.
+        let info = |generation| RenderInfo {
+            last_modified: std::time::SystemTime::UNIX_EPOCH,
+            content_type: "application/rss+xml",
+            max_age: 60,
+            generation,
+            valid_until: Some(chrono::DateTime::<Utc>::UNIX_EPOCH),
+            extra_headers: &[],
+        };
+        let headers = HeaderMap::new();
+        let failing = || Err(Error::Internal("store: the disk is full".into()));
+        let response = cached(
+            Arc::clone(&state),
+            "/t/t.rss",
+            &slot,
+            &headers,
+            "render",
+            move |_, _, _| failing(),
+        )
+        .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "nothing to fall back on"
+        );
+        let made = cached(
+            Arc::clone(&state),
+            "/t/t.rss",
+            &slot,
+            &headers,
+            "render",
+            move |_, g, _| Ok(Rendered::new(b"<rss>old</rss>".to_vec(), info(g))),
+        )
+        .await;
+        assert_eq!(made.status(), StatusCode::OK);
+        assert!(slot.fresh(state.store.generation(), Utc::now()).is_none());
+        let response = cached(
+            Arc::clone(&state),
+            "/t/t.rss",
+            &slot,
+            &headers,
+            "render",
+            move |_, _, _| failing(),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        assert_eq!(&body[..], b"<rss>old</rss>");
     }
 }

@@ -655,6 +655,8 @@ async fn a_full_disk_is_reported_and_leaves_the_store_openable() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // Rendered once while there is room: a store that later cannot be read still serves it.
+    assert_eq!(get(&daemon.url("/t/ds.rss")).await.status(), 200);
     disk.fill();
     ws.write_config(&base.clone().source(feed("b", big)));
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -678,7 +680,9 @@ async fn a_full_disk_is_reported_and_leaves_the_store_openable() {
         "{error}"
     );
     assert_eq!(health["sources"][0]["state_error"], serde_json::Value::Null);
-    assert_eq!(get(&daemon.url("/t/ds.rss")).await.status(), 200);
+    let feed = get(&daemon.url("/t/ds.rss")).await;
+    let status = feed.status();
+    assert_eq!(status, 200, "{}", feed.text().await.unwrap_or_default());
     // `status` and `explain` ask the running daemon.
     let status = ws.run(&["status"]);
     assert!(
