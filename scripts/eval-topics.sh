@@ -13,6 +13,7 @@
 #   --label LABEL        evaluate only this label (repeatable)
 #   --items FILE         labelled items (default ../shared/eval/topics/items.jsonl, or $FEEDSIFT_EVAL_ITEMS)
 #   --json               machine-readable summary on stdout
+#   --verdicts FILE      every item's verdict per label as JSON lines, to study a rule change offline
 # Environment: FEEDSIFT_EVAL_PRIVATE=1/0 forces `[defaults] allow_private_networks = true` on/off
 # in the generated config (default: on exactly when the binary's `check` accepts the key);
 # FEEDSIFT_EVAL_KEEP=1 keeps the temporary directory (config, store, feedsift.log) and prints it.

@@ -681,6 +681,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--label", action="append", default=[], help="evaluate only this label (repeatable; default all three)")
     ap.add_argument("--json", action="store_true", help="print a machine-readable summary instead of the report")
     ap.add_argument("--width", type=int, default=90, help="title width in the lists (default %(default)s)")
+    ap.add_argument("--verdicts", type=Path, help="also write every item's verdict per label here (JSON lines: id, label, positive, admitted, the verdict explain gave), to study a rule change")
     args = ap.parse_args(argv)
 
     started = time.monotonic()
@@ -755,6 +756,7 @@ def evaluate(args, work, log, evaluated, catalog: Catalog, slugs, items, started
     summarized, article_failed = (int(articles.group(1)), int(articles.group(2))) if articles else (0, 0)
 
     results = {}
+    verdicts: list[dict] = []
     stored = None
     for label, slug in slugs.items():
         out = run([binary, "explain", slug, "--all", "--json", "--config", str(config_path)], log, 120).stdout
@@ -781,6 +783,9 @@ def evaluate(args, work, log, evaluated, catalog: Catalog, slugs, items, started
                 + "\n  ".join((unmapped + [f"no story: {m}" for m in missing])[:20])
             )
         stored = len(stories)
+        for n, s in sorted(seen.items()):
+            verdicts.append({"id": items[n]["id"], "label": label, "positive": items[n]["labels"][label],
+                             "admitted": s.get("rank") is not None, "title": items[n]["title"], "verdict": s.get("verdict")})
         tp, fp, fn = [], [], []
         inconsistent = []
         for n, s in sorted(seen.items()):
@@ -820,6 +825,8 @@ def evaluate(args, work, log, evaluated, catalog: Catalog, slugs, items, started
             "false_positives": fp,
         }
 
+    if args.verdicts:
+        args.verdicts.write_text("".join(json.dumps(v, ensure_ascii=False) + "\n" for v in verdicts), encoding="utf-8")
     elapsed = time.monotonic() - started
     run_info = {
         "binary": binary,

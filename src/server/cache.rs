@@ -1,8 +1,10 @@
 //! Rendered responses per (topic, view, parsed narrowing): the bytes in every coding
 //! (compressed once, at render time) and every response head, so a hit does no database,
 //! rendering or formatting work. An entry stays good until the store changes or an item of
-//! it leaves the window; concurrent misses of one key wait for a single render. The cache is
-//! bounded in bytes (`[server] cache_bytes`): the least recently used entries go first.
+//! it leaves the window or the config changes; concurrent misses of one key wait for a single
+//! render. The cache is bounded in bytes (`[server] cache_bytes`): the least recently used
+//! entries go first. It outlives config reloads so that a failed render can serve the last
+//! response made.
 
 use super::encoding::{self, Coding};
 use axum::body::Bytes;
@@ -161,30 +163,40 @@ fn ok_head(coding: Coding, not_modified: &HeaderMap, info: &RenderInfo) -> Heade
     head
 }
 
-/// One key's current response, and the lock that makes concurrent misses render once.
+/// One key's current response (with the config epoch it was made under), and the lock that
+/// makes concurrent misses render once.
 #[derive(Default)]
 pub(super) struct Slot {
-    current: RwLock<Option<Arc<Rendered>>>,
+    current: RwLock<Option<(Epoch, Arc<Rendered>)>>,
     rendering: tokio::sync::Mutex<()>,
 }
 
+/// Which config a response was made under: each reload starts a new one.
+pub(super) type Epoch = u64;
+
 impl Slot {
-    /// The current response if it is still right for this store generation and time.
-    pub(super) fn fresh(&self, generation: u64, now: DateTime<Utc>) -> Option<Arc<Rendered>> {
+    /// The current response if it is still right for this config, store generation and time.
+    pub(super) fn fresh(
+        &self,
+        epoch: Epoch,
+        generation: u64,
+        now: DateTime<Utc>,
+    ) -> Option<Arc<Rendered>> {
         let current = self.current.read().unwrap_or_else(|p| p.into_inner());
         current
             .as_ref()
-            .filter(|r| r.fresh(generation, now))
-            .map(Arc::clone)
+            .filter(|(made_under, r)| *made_under == epoch && r.fresh(generation, now))
+            .map(|(_, r)| Arc::clone(r))
     }
 
-    /// The last response kept, fresh or not: what is served when a new one cannot be made.
+    /// The last response kept, fresh or not, under any config: what is served when a new
+    /// one cannot be made.
     pub(super) fn last(&self) -> Option<Arc<Rendered>> {
         self.current
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .as_ref()
-            .map(Arc::clone)
+            .map(|(_, r)| Arc::clone(r))
     }
 
     /// Held while rendering: the others wait, then find the fresh response.
@@ -192,8 +204,8 @@ impl Slot {
         self.rendering.lock().await
     }
 
-    fn put(&self, rendered: Arc<Rendered>) {
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(rendered);
+    fn put(&self, epoch: Epoch, rendered: Arc<Rendered>) {
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some((epoch, rendered));
     }
 }
 
@@ -212,11 +224,11 @@ struct Entries {
     map: HashMap<String, Entry>,
     clock: u64,
     bytes: usize,
+    capacity: usize,
 }
 
 pub(super) struct RenderCache {
     entries: Mutex<Entries>,
-    capacity: usize,
 }
 
 impl RenderCache {
@@ -226,9 +238,16 @@ impl RenderCache {
                 map: HashMap::new(),
                 clock: 0,
                 bytes: 0,
+                capacity: capacity_of(capacity_bytes),
             }),
-            capacity: usize::try_from(capacity_bytes).unwrap_or(usize::MAX),
         }
+    }
+
+    /// A reload's new `cache_bytes`: entries beyond it go now, least recently used first.
+    pub(super) fn resize(&self, capacity_bytes: u64) {
+        let mut entries = self.lock();
+        entries.capacity = capacity_of(capacity_bytes);
+        self.evict(&mut entries, "");
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
@@ -261,9 +280,9 @@ impl RenderCache {
 
     /// Makes `rendered` the response of `key` (through its slot), then evicts the least
     /// recently used entries until the cache fits its capacity again.
-    pub(super) fn put(&self, key: &str, slot: &Arc<Slot>, rendered: Arc<Rendered>) {
+    pub(super) fn put(&self, key: &str, slot: &Arc<Slot>, epoch: Epoch, rendered: Arc<Rendered>) {
         let size = key.len() + ENTRY_OVERHEAD + rendered.size();
-        slot.put(rendered);
+        slot.put(epoch, rendered);
         let mut entries = self.lock();
         // The entry may have been evicted while rendering: the response is then served once.
         let Some(entry) = entries
@@ -280,7 +299,7 @@ impl RenderCache {
 
     /// Drops least recently used entries (never `keep`) while over capacity.
     fn evict(&self, entries: &mut Entries, keep: &str) {
-        while entries.bytes > self.capacity {
+        while entries.bytes > entries.capacity {
             let oldest = entries
                 .map
                 .iter()
@@ -299,6 +318,10 @@ impl RenderCache {
     fn bytes(&self) -> usize {
         self.lock().bytes
     }
+}
+
+fn capacity_of(bytes: u64) -> usize {
+    usize::try_from(bytes).unwrap_or(usize::MAX)
 }
 
 #[cfg(test)]
@@ -324,19 +347,24 @@ mod tests {
     fn entries_expire_with_the_store_or_the_window() {
         let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
         let slot = Slot::default();
-        assert!(slot.fresh(1, now).is_none());
-        slot.put(rendered(1, Some(now + chrono::Duration::hours(2))));
-        assert!(slot.fresh(1, now).is_some());
+        assert!(slot.fresh(0, 1, now).is_none());
+        slot.put(0, rendered(1, Some(now + chrono::Duration::hours(2))));
+        assert!(slot.fresh(0, 1, now).is_some());
         assert!(
-            slot.fresh(1, now + chrono::Duration::hours(1)).is_some(),
+            slot.fresh(0, 1, now + chrono::Duration::hours(1)).is_some(),
             "a minute passing changes nothing"
         );
         assert!(
-            slot.fresh(1, now + chrono::Duration::hours(2)).is_none(),
+            slot.fresh(0, 1, now + chrono::Duration::hours(2)).is_none(),
             "an item left the window"
         );
-        assert!(slot.fresh(2, now).is_none(), "the store changed");
-        let r = slot.current.read().unwrap().clone().unwrap();
+        assert!(slot.fresh(0, 2, now).is_none(), "the store changed");
+        assert!(slot.fresh(1, 1, now).is_none(), "the config changed");
+        assert!(
+            slot.last().is_some(),
+            "kept for when a new one cannot be made"
+        );
+        let (_, r) = slot.current.read().unwrap().clone().unwrap();
         assert_eq!(&r.body(Coding::Identity)[..], b"<rss/>");
         assert_eq!(r.ok_head(Coding::Gzip)[header::ETAG], r.etags()[1].as_str());
         assert!(r.etags()[1].ends_with("-gz\""));
@@ -413,24 +441,24 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
         let cache = RenderCache::new(1024 * 1024);
         let hot = cache.slot("/t/hot.rss");
-        cache.put("/t/hot.rss", &hot, sized(100_000));
+        cache.put("/t/hot.rss", &hot, 0, sized(100_000));
         for n in 0..40 {
             let key = format!("/t/t.rss?limit={n}");
             let slot = cache.slot(&key);
-            cache.put(&key, &slot, sized(100_000));
+            cache.put(&key, &slot, 0, sized(100_000));
             // A reader keeps asking for the hot feed between the others.
             cache.slot("/t/hot.rss");
             assert!(cache.bytes() <= 1024 * 1024, "{} bytes", cache.bytes());
         }
         assert!(
-            cache.slot("/t/hot.rss").fresh(1, now).is_some(),
+            cache.slot("/t/hot.rss").fresh(0, 1, now).is_some(),
             "the recently used entry stays"
         );
         assert!(
-            cache.slot("/t/t.rss?limit=0").fresh(1, now).is_none(),
+            cache.slot("/t/t.rss?limit=0").fresh(0, 1, now).is_none(),
             "the oldest went first"
         );
-        assert!(cache.slot("/t/t.rss?limit=39").fresh(1, now).is_some());
+        assert!(cache.slot("/t/t.rss?limit=39").fresh(0, 1, now).is_some());
     }
 
     #[test]
@@ -440,5 +468,7 @@ mod tests {
             cache.slot(&format!("/t/t.rss?q=-zz{n}"));
         }
         assert!(cache.bytes() <= 64 * 1024);
+        cache.resize(16 * 1024);
+        assert!(cache.bytes() <= 16 * 1024, "a reload made it smaller");
     }
 }

@@ -21,7 +21,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use cache::RenderCache;
+use cache::{Epoch, RenderCache, Rendered, Slot};
 use chrono::Utc;
 pub(crate) use error::Error;
 use hyper::body::Incoming;
@@ -47,21 +47,42 @@ pub(crate) struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub metrics: Arc<Metrics>,
-    cache: RenderCache,
+    /// Shared by every config's state: responses made under an older one are never fresh,
+    /// but are what a failed render serves.
+    cache: Arc<RenderCache>,
+    epoch: Epoch,
 }
 
 impl AppState {
     fn new(config: Arc<Config>, store: Store, metrics: Arc<Metrics>) -> Arc<AppState> {
         Arc::new(AppState {
-            cache: RenderCache::new(config.server.cache_bytes),
+            cache: Arc::new(RenderCache::new(config.server.cache_bytes)),
+            epoch: 0,
             config,
             store,
             metrics,
         })
     }
+
+    /// The state of a reloaded config: the same store and cache, a new epoch.
+    fn reloaded(&self, config: Arc<Config>) -> Arc<AppState> {
+        self.cache.resize(config.server.cache_bytes);
+        Arc::new(AppState {
+            cache: Arc::clone(&self.cache),
+            epoch: self.epoch + 1,
+            config,
+            store: self.store.clone(),
+            metrics: Arc::clone(&self.metrics),
+        })
+    }
+
+    /// The response in `slot` if it is right for this config and the store as it is now.
+    fn fresh(&self, slot: &Slot) -> Option<Arc<Rendered>> {
+        slot.fresh(self.epoch, self.store.generation(), Utc::now())
+    }
 }
 
-/// The state requests see now. A new config builds a whole new `AppState` (config, empty
+/// The state requests see now. A new config builds a new `AppState` (its own epoch of the
 /// render cache) and swaps it in; requests in flight keep the one they started with.
 pub(crate) struct Live {
     current: std::sync::RwLock<Arc<AppState>>,
@@ -214,12 +235,13 @@ pub(crate) async fn run(
         send_timeout: current.server.send_timeout,
         ..listener::Limits::default()
     };
-    let live = Live::new(AppState::new(current, store.clone(), Arc::clone(&metrics)));
+    let live = Live::new(AppState::new(current, store, metrics));
     let follower = Arc::clone(&live);
     let follow = tokio::spawn(async move {
         while config.changed().await.is_ok() {
             let new = Arc::clone(&config.borrow_and_update());
-            follower.swap(AppState::new(new, store.clone(), Arc::clone(&metrics)));
+            let reloaded = follower.get().reloaded(new);
+            follower.swap(reloaded);
         }
     });
     let served = listener::serve(listener, App::new(live), limits, shutdown).await;
@@ -330,7 +352,7 @@ async fn explain(
         filter.canonical_url.as_deref().unwrap_or_default()
     );
     let slot = state.cache.slot(&key);
-    if let Some(r) = slot.fresh(state.store.generation(), Utc::now()) {
+    if let Some(r) = state.fresh(&slot) {
         state.metrics.cache_hit();
         return Ok(topic::respond(&r, &headers));
     }

@@ -158,7 +158,7 @@ fn serve_topic(
     let canonical = narrowing.canonical_query();
     let key = cache_key(uri, slug, view, &canonical);
     let slot = state.cache.slot(&key);
-    if let Some(r) = slot.fresh(state.store.generation(), Utc::now()) {
+    if let Some(r) = state.fresh(&slot) {
         state.metrics.cache_hit();
         return Reply::Now(respond(&r, headers));
     }
@@ -265,7 +265,7 @@ where
 {
     let _rendering = slot.render_lock().await;
     let now = Utc::now();
-    if let Some(r) = slot.fresh(state.store.generation(), now) {
+    if let Some(r) = slot.fresh(state.epoch, state.store.generation(), now) {
         state.metrics.cache_hit();
         return respond(&r, headers);
     }
@@ -284,7 +284,7 @@ where
     match built {
         Ok(Ok(r)) => {
             let r = Arc::new(r);
-            state.cache.put(key, slot, Arc::clone(&r));
+            state.cache.put(key, slot, state.epoch, Arc::clone(&r));
             respond(&r, headers)
         }
         // A store that cannot be read now (a full disk makes sled refuse) must not take the
@@ -404,6 +404,25 @@ mod tests {
         );
     }
 
+    /// What `cached` answers for `/t/t.rss` when the render fails: status and body.
+    async fn when_the_render_fails(state: &Arc<AppState>) -> (StatusCode, Vec<u8>) {
+        let slot = state.cache.slot("/t/t.rss");
+        let response = cached(
+            Arc::clone(state),
+            "/t/t.rss",
+            &slot,
+            &HeaderMap::new(),
+            "render",
+            |_, _, _| Err(Error::Internal("store: the disk is full".into())),
+        )
+        .await;
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, body.to_vec())
+    }
+
     #[tokio::test]
     async fn a_render_that_fails_serves_the_last_response_made() {
         let dir = tempfile::tempdir().unwrap();
@@ -417,56 +436,40 @@ mod tests {
             crate::store::Store::open(dir.path()).unwrap(),
             Arc::default(),
         );
-        let slot = state.cache.slot("/t/t.rss");
-        // Stale as soon as it is made (an item left the window), so the next request renders.
-        let info = |generation| RenderInfo {
-            last_modified: std::time::SystemTime::UNIX_EPOCH,
-            content_type: "application/rss+xml",
-            max_age: 60,
-            generation,
-            valid_until: Some(chrono::DateTime::<Utc>::UNIX_EPOCH),
-            extra_headers: &[],
-        };
-        let headers = HeaderMap::new();
-        let failing = || Err(Error::Internal("store: the disk is full".into()));
-        let response = cached(
-            Arc::clone(&state),
-            "/t/t.rss",
-            &slot,
-            &headers,
-            "render",
-            move |_, _, _| failing(),
-        )
-        .await;
+        let (status, _) = when_the_render_fails(&state).await;
         assert_eq!(
-            response.status(),
+            status,
             StatusCode::INTERNAL_SERVER_ERROR,
             "nothing to fall back on"
         );
+        let slot = state.cache.slot("/t/t.rss");
         let made = cached(
             Arc::clone(&state),
             "/t/t.rss",
             &slot,
-            &headers,
+            &HeaderMap::new(),
             "render",
-            move |_, g, _| Ok(Rendered::new(b"<rss>old</rss>".to_vec(), info(g))),
+            |_, generation, _| {
+                // Stale as soon as it is made (an item left the window): the next request
+                // renders.
+                let info = RenderInfo {
+                    last_modified: std::time::SystemTime::UNIX_EPOCH,
+                    content_type: "application/rss+xml",
+                    max_age: 60,
+                    generation,
+                    valid_until: Some(chrono::DateTime::<Utc>::UNIX_EPOCH),
+                    extra_headers: &[],
+                };
+                Ok(Rendered::new(b"<rss>old</rss>".to_vec(), info))
+            },
         )
         .await;
         assert_eq!(made.status(), StatusCode::OK);
-        assert!(slot.fresh(state.store.generation(), Utc::now()).is_none());
-        let response = cached(
-            Arc::clone(&state),
-            "/t/t.rss",
-            &slot,
-            &headers,
-            "render",
-            move |_, _, _| failing(),
-        )
-        .await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
-            .await
-            .unwrap();
-        assert_eq!(&body[..], b"<rss>old</rss>");
+        assert!(state.fresh(&slot).is_none());
+        let served = (StatusCode::OK, b"<rss>old</rss>".to_vec());
+        assert_eq!(when_the_render_fails(&state).await, served);
+        // After a reload the first render under the new config may fail too.
+        let reloaded = state.reloaded(Arc::clone(&state.config));
+        assert_eq!(when_the_render_fails(&reloaded).await, served);
     }
 }
