@@ -40,7 +40,14 @@ pub fn check(config: &Config) {
     }
     for t in &config.topics {
         let about = t.rules.about.as_ref().map_or_else(String::new, |a| {
-            format!(", about {} phrases at {:.2}", a.phrases.len(), a.threshold)
+            let unlike = a.phrases.iter().filter(|p| p.unlike).count();
+            let unlike = if unlike > 0 {
+                format!(", {unlike} unlike")
+            } else {
+                String::new()
+            };
+            let phrases = a.phrases.iter().filter(|p| !p.unlike).count();
+            format!(", about {phrases} phrases{unlike} at {:.2}", a.threshold)
         });
         println!(
             "  topic  {:<24} {} keywords{about}, window {}, limit {}, sort {}",

@@ -100,6 +100,8 @@ pub(super) struct RawAbout {
     pub examples: Option<Spanned<Vec<Spanned<String>>>>,
     pub threshold: Option<Spanned<RawNumber>>,
     pub weight: Option<Spanned<RawNumber>>,
+    pub unlike: Option<Spanned<Vec<Spanned<String>>>>,
+    pub unlike_margin: Option<Spanned<RawNumber>>,
 }
 
 #[derive(Debug, Default)]
@@ -188,7 +190,14 @@ const TOPIC_KEYS: &[&str] = &[
     "content",
     "about",
 ];
-const ABOUT_KEYS: &[&str] = &["phrases", "examples", "threshold", "weight"];
+const ABOUT_KEYS: &[&str] = &[
+    "phrases",
+    "examples",
+    "unlike",
+    "threshold",
+    "weight",
+    "unlike_margin",
+];
 const EXCLUDE_KEYS: &[&str] = &["terms"];
 const DOMAINS_KEYS: &[&str] = &["include", "exclude"];
 
@@ -421,6 +430,8 @@ fn read_about(r: &mut Reader, v: &Spanned<DeValue>, key: &str) -> Option<Spanned
             "examples" => out.examples = r.strings(value, &item_key),
             "threshold" => out.threshold = r.number(value, &item_key),
             "weight" => out.weight = r.number(value, &item_key),
+            "unlike" => out.unlike = r.strings(value, &item_key),
+            "unlike_margin" => out.unlike_margin = r.number(value, &item_key),
             _ => r.unknown(k, ABOUT_KEYS),
         }
     }

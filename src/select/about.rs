@@ -1,6 +1,9 @@
 //! The semantic rule of a topic (`[topic.about]`): phrases and example stories whose
 //! embeddings a story's embedding is compared with. The story's similarity is its best cosine
-//! with any of them; at or above `threshold` it adds `weight` toward `min_relevance`.
+//! with any of them; at or above `threshold` it adds `weight` toward `min_relevance`. Phrases
+//! of what the topic is not (`unlike`) veto: a story at least `threshold` similar to one of
+//! them, and nearer it than any topic phrase by `unlike_margin`, is excluded whatever its
+//! keywords.
 
 use crate::model::Story;
 use crate::semantic::QuantizedEmbedding;
@@ -10,6 +13,10 @@ use std::fmt;
 /// unrelated developer stories 0.0–0.25 and stories on the phrase's subject 0.4 and more.
 pub const DEFAULT_THRESHOLD: f32 = 0.40;
 
+/// How much nearer an `unlike` phrase than every topic phrase a story must be to be excluded
+/// when the config does not say: enough that a story between the two is not thrown out.
+pub const DEFAULT_UNLIKE_MARGIN: f32 = 0.05;
+
 /// One phrase or example, with its embedding once the model has given it one.
 #[derive(Clone, PartialEq)]
 pub struct AboutPhrase {
@@ -17,6 +24,8 @@ pub struct AboutPhrase {
     pub text: String,
     /// An example given as a URL: its story's embedding is used.
     pub is_url: bool,
+    /// Says what the topic is not (`unlike`).
+    pub unlike: bool,
     pub vector: Option<QuantizedEmbedding>,
 }
 
@@ -26,6 +35,7 @@ pub struct AboutRule {
     pub threshold: f32,
     /// What a similar story adds toward `min_relevance`.
     pub weight: f64,
+    pub unlike_margin: f32,
 }
 
 /// Leaves the vectors out (they are derived from the text) but says how many phrases have
@@ -33,11 +43,19 @@ pub struct AboutRule {
 /// when the model becomes available or goes missing, and stays the same across restarts.
 impl fmt::Debug for AboutRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let texts: Vec<&str> = self.phrases.iter().map(|p| p.text.as_str()).collect();
+        let texts = |unlike: bool| -> Vec<&str> {
+            self.phrases
+                .iter()
+                .filter(|p| p.unlike == unlike)
+                .map(|p| p.text.as_str())
+                .collect()
+        };
         f.debug_struct("AboutRule")
-            .field("phrases", &texts)
+            .field("phrases", &texts(false))
+            .field("unlike", &texts(true))
             .field("threshold", &self.threshold)
             .field("weight", &self.weight)
+            .field("unlike_margin", &self.unlike_margin)
             .field("embedded", &self.embedded())
             .finish()
     }
@@ -57,8 +75,22 @@ pub struct SemanticMatch {
     /// The phrase or example it is closest to.
     pub nearest: String,
     pub threshold: f32,
-    /// What it adds toward `min_relevance` (0 below the threshold).
+    /// What it adds toward `min_relevance` (0 below the threshold, or when an `unlike`
+    /// phrase is nearer).
     pub contribution: f64,
+    /// The nearest `unlike` phrase, when the rule has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlike: Option<NearestUnlike>,
+    /// Nearer an `unlike` phrase than every topic phrase by the margin: out of the topic.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub excluded: bool,
+}
+
+/// The `unlike` phrase a story is nearest to, and its similarity.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NearestUnlike {
+    pub phrase: String,
+    pub similarity: f32,
 }
 
 impl AboutRule {
@@ -67,38 +99,52 @@ impl AboutRule {
         self.phrases.iter().filter(|p| p.vector.is_some()).count()
     }
 
-    /// True when the rule can judge stories (the model gave its phrases embeddings); false
-    /// means the topic falls back to keywords.
+    /// True when the rule can judge stories (the model gave its topic phrases embeddings);
+    /// false means the topic falls back to keywords.
     pub fn is_active(&self) -> bool {
-        self.embedded() > 0
+        self.phrases.iter().any(|p| !p.unlike && p.vector.is_some())
     }
 
     /// The story's best similarity and nearest phrase; `None` when the story has no
-    /// embedding yet or no phrase has one.
+    /// embedding yet or no topic phrase has one.
     pub fn compare(&self, story: &Story) -> Option<SemanticMatch> {
         let stored = story.embedding.as_ref()?;
         let vector = QuantizedEmbedding::from_bytes(&stored.vector)?;
-        let (similarity, nearest) = self
-            .phrases
-            .iter()
-            .filter_map(|p| p.vector.as_ref().map(|v| (v.cosine(&vector), p)))
-            .max_by(|a, b| a.0.total_cmp(&b.0))?;
-        let contribution = if similarity >= self.threshold {
+        let nearest = |unlike: bool| {
+            self.phrases
+                .iter()
+                .filter(|p| p.unlike == unlike)
+                .filter_map(|p| p.vector.as_ref().map(|v| (v.cosine(&vector), p)))
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+        };
+        let (similarity, phrase) = nearest(false)?;
+        let unlike = nearest(true).map(|(similarity, p)| NearestUnlike {
+            phrase: p.text.clone(),
+            similarity,
+        });
+        let unlike_similarity = unlike.as_ref().map_or(f32::NEG_INFINITY, |u| u.similarity);
+        let contribution = if similarity >= self.threshold && similarity > unlike_similarity {
             self.weight
         } else {
             0.0
         };
         Some(SemanticMatch {
             similarity,
-            nearest: nearest.text.clone(),
+            nearest: phrase.text.clone(),
             threshold: self.threshold,
             contribution,
+            // Clearly about what the topic is not (as similar as a topic phrase must be),
+            // and more so than about the topic.
+            excluded: unlike_similarity >= self.threshold
+                && unlike_similarity >= similarity + self.unlike_margin,
+            unlike,
         })
     }
 
-    /// What the story adds toward `min_relevance`.
-    pub fn contribution(&self, story: &Story) -> f64 {
-        self.compare(story).map_or(0.0, |m| m.contribution)
+    /// What the story adds toward `min_relevance`, and whether an `unlike` phrase excludes it.
+    pub fn judge(&self, story: &Story) -> (f64, bool) {
+        self.compare(story)
+            .map_or((0.0, false), |m| (m.contribution, m.excluded))
     }
 }
 
@@ -159,11 +205,13 @@ mod tests {
                     .map(|p| AboutPhrase {
                         text: p.to_string(),
                         is_url: false,
+                        unlike: false,
                         vector: Some(embedder().embed(p).quantize()),
                     })
                     .collect(),
                 threshold: DEFAULT_THRESHOLD,
                 weight: 3.0,
+                unlike_margin: DEFAULT_UNLIKE_MARGIN,
             }),
             ..TopicRules::default()
         }
@@ -229,6 +277,64 @@ mod tests {
         assert!(!v.passes && !rules.passes(&s));
     }
 
+    /// The rules above with what the topic is not, and `DNS` as a strong keyword.
+    fn with_unlike() -> TopicRules {
+        let mut rules = distributed_systems();
+        rules.keywords.push(Term::new("DNS", 3.0).unwrap());
+        let about = rules.about.as_mut().unwrap();
+        for p in [
+            "setting up my home network and homelab",
+            "a machine learning model and data science tutorial",
+        ] {
+            about.phrases.push(AboutPhrase {
+                text: p.to_string(),
+                is_url: false,
+                unlike: true,
+                vector: Some(embedder().embed(p).quantize()),
+            });
+        }
+        rules
+    }
+
+    #[test]
+    fn a_story_about_what_the_topic_is_not_is_excluded_whatever_its_keywords() {
+        let rules = with_unlike();
+        let home = story(
+            "Setting up DNS at home",
+            "",
+            Some(
+                "I finally set up a DNS server for my home network on a Raspberry Pi in the \
+                 homelab rack, so every device in the house gets local names and ad blocking.",
+            ),
+        );
+        let v = rules.evaluate(&home);
+        let m = v.semantic.clone().unwrap();
+        assert_eq!(
+            v.relevance, 3.0,
+            "the keyword alone reaches min_relevance: {v:?}"
+        );
+        assert!(m.excluded, "{m:?}");
+        let unlike = m.unlike.as_ref().unwrap();
+        assert_eq!(unlike.phrase, "setting up my home network and homelab");
+        assert!(
+            unlike.similarity >= m.similarity + DEFAULT_UNLIKE_MARGIN,
+            "{m:?}"
+        );
+        assert_eq!(v.excluded_by.len(), 1, "{v:?}");
+        assert!(
+            v.excluded_by[0].starts_with("unlike \"setting up my home network and homelab\" (0."),
+            "{:?}",
+            v.excluded_by
+        );
+        assert!(!v.passes && !rules.passes(&home));
+
+        // A story about the topic is still judged on its keywords and similarity.
+        let replication = story("DNS for a replicated cluster", "", Some(REPLICATION));
+        let v = rules.evaluate(&replication);
+        assert!(!v.semantic.as_ref().unwrap().excluded, "{v:?}");
+        assert!(v.excluded_by.is_empty() && v.passes && rules.passes(&replication));
+    }
+
     #[test]
     fn the_fingerprint_text_follows_the_rule_not_the_vectors() {
         let a = distributed_systems().about.unwrap();
@@ -237,6 +343,9 @@ mod tests {
         assert_eq!(format!("{a:?}"), format!("{b:?}"));
         b.threshold = 0.5;
         assert_ne!(format!("{a:?}"), format!("{b:?}"));
+        let mut d = a.clone();
+        d.phrases[0].unlike = true;
+        assert_ne!(format!("{a:?}"), format!("{d:?}"), "a phrase turned unlike");
         let mut c = a.clone();
         c.phrases.iter_mut().for_each(|p| p.vector = None);
         assert_ne!(format!("{a:?}"), format!("{c:?}"), "falling back shows");

@@ -241,6 +241,15 @@ impl Explanation {
                     "{:>22}similarity: {:.2} to {:?} (threshold {:.2}, {:+})\n",
                     "", m.similarity, m.nearest, m.threshold, m.contribution
                 ));
+                if let Some(u) = &m.unlike {
+                    out.push_str(&format!(
+                        "{:>22}unlike: {:.2} to {:?}{}\n",
+                        "",
+                        u.similarity,
+                        u.phrase,
+                        if m.excluded { " (excluded)" } else { "" }
+                    ));
+                }
             }
         }
         if self.stories.is_empty() {

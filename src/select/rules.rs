@@ -100,13 +100,17 @@ impl TopicRules {
         if matching_domain(story, &self.exclude_domains).is_some() {
             return false;
         }
+        let (semantic, unlike) = self.semantic_judgement(story);
+        if unlike {
+            return false;
+        }
         let doc = Document::of_story(story);
         let relevance: f64 = self
             .keywords
             .iter()
             .filter_map(|t| doc.find(t).map(|field| t.weight * field.weight()))
             .sum::<f64>()
-            + self.semantic_contribution(story)
+            + semantic
             + self.domain_weight(story)
             + 0.0;
         relevance >= self.min_relevance
@@ -165,6 +169,13 @@ impl TopicRules {
             .filter(|t| doc.find(t).is_some())
             .map(|t| t.text.clone())
             .chain(matching_domain(story, &self.exclude_domains).map(|d| format!("domain {d}")))
+            .chain(
+                semantic
+                    .as_ref()
+                    .filter(|m| m.excluded)
+                    .and_then(|m| m.unlike.as_ref())
+                    .map(|u| format!("unlike {:?} ({:.2})", u.phrase, u.similarity)),
+            )
             .collect();
         let missing_required = self.required.iter().any(|t| doc.find(t).is_none());
         let checks = self.threshold_checks(story);
@@ -185,9 +196,9 @@ impl TopicRules {
     }
 
     /// What `[topic.about]` adds toward `min_relevance` for this story (0 without the rule
-    /// or an embedding).
-    fn semantic_contribution(&self, story: &Story) -> f64 {
-        self.about.as_ref().map_or(0.0, |a| a.contribution(story))
+    /// or an embedding), and whether one of its `unlike` phrases excludes it.
+    fn semantic_judgement(&self, story: &Story) -> (f64, bool) {
+        self.about.as_ref().map_or((0.0, false), |a| a.judge(story))
     }
 
     /// One sighting against the points and comments thresholds.

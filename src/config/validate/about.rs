@@ -2,8 +2,8 @@
 //! phrases get their embeddings later, when the config is made live (`topics::semantic`).
 
 use super::Checker;
-use crate::config::raw::RawAbout;
-use crate::select::about::{AboutPhrase, AboutRule, DEFAULT_THRESHOLD};
+use crate::config::raw::{RawAbout, RawNumber};
+use crate::select::about::{AboutPhrase, AboutRule, DEFAULT_THRESHOLD, DEFAULT_UNLIKE_MARGIN};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
@@ -12,6 +12,7 @@ pub(super) struct ValidAbout {
     phrases: Vec<AboutPhrase>,
     threshold: f32,
     weight: Option<f64>,
+    unlike_margin: f32,
 }
 
 impl ValidAbout {
@@ -20,6 +21,7 @@ impl ValidAbout {
             phrases: self.phrases,
             threshold: self.threshold,
             weight: self.weight.unwrap_or(min_relevance),
+            unlike_margin: self.unlike_margin,
         }
     }
 }
@@ -27,7 +29,11 @@ impl ValidAbout {
 pub(super) fn validate_about(c: &mut Checker, a: &Spanned<RawAbout>, key: &str) -> ValidAbout {
     let raw = a.get_ref();
     let mut phrases = Vec::new();
-    for (list, name) in [(&raw.phrases, "phrases"), (&raw.examples, "examples")] {
+    for (list, name) in [
+        (&raw.phrases, "phrases"),
+        (&raw.examples, "examples"),
+        (&raw.unlike, "unlike"),
+    ] {
         for p in list.iter().flat_map(|l| l.get_ref()) {
             let text = p.get_ref().trim();
             if text.is_empty() {
@@ -39,33 +45,22 @@ pub(super) fn validate_about(c: &mut Checker, a: &Spanned<RawAbout>, key: &str) 
             phrases.push(AboutPhrase {
                 text: text.to_string(),
                 is_url,
+                unlike: name == "unlike",
                 vector: None,
             });
         }
     }
-    if phrases.is_empty() {
+    if phrases.iter().all(|p| p.unlike) {
         c.error(
             a.span(),
             key,
             "needs at least one of `phrases` or `examples`",
         );
     }
-    let threshold = match &raw.threshold {
-        None => DEFAULT_THRESHOLD,
-        Some(v) => {
-            let n = v.get_ref().as_f64();
-            if (-1.0..=1.0).contains(&n) {
-                n as f32
-            } else {
-                c.error(
-                    v.span(),
-                    format!("{key}.threshold"),
-                    format!("{n} must be a cosine similarity between -1 and 1"),
-                );
-                DEFAULT_THRESHOLD
-            }
-        }
-    };
+    let threshold =
+        similarity(c, &raw.threshold, &format!("{key}.threshold")).unwrap_or(DEFAULT_THRESHOLD);
+    let unlike_margin = similarity(c, &raw.unlike_margin, &format!("{key}.unlike_margin"))
+        .unwrap_or(DEFAULT_UNLIKE_MARGIN);
     let weight = raw
         .weight
         .as_ref()
@@ -74,6 +69,23 @@ pub(super) fn validate_about(c: &mut Checker, a: &Spanned<RawAbout>, key: &str) 
         phrases,
         threshold,
         weight,
+        unlike_margin,
+    }
+}
+
+/// A cosine similarity (or a difference of two): between -1 and 1.
+fn similarity(c: &mut Checker, v: &Option<Spanned<RawNumber>>, key: &str) -> Option<f32> {
+    let v = v.as_ref()?;
+    let n = v.get_ref().as_f64();
+    if (-1.0..=1.0).contains(&n) {
+        Some(n as f32)
+    } else {
+        c.error(
+            v.span(),
+            key,
+            format!("{n} must be a cosine similarity between -1 and 1"),
+        );
+        None
     }
 }
 
@@ -156,5 +168,40 @@ mod tests {
         );
         let e = parse("phrases = [\" \"]\n").unwrap_err();
         assert!(e.contains("topic[0].about.phrases"), "{e}");
+    }
+
+    #[test]
+    fn unlike_phrases_need_topic_phrases_beside_them() {
+        let c =
+            parse("phrases = [\"consensus\"]\nunlike = [\"home networks\"]\nunlike_margin = 0.1\n")
+                .unwrap();
+        let about = c.topics[0].rules.about.as_ref().unwrap();
+        let kinds: Vec<(&str, bool)> = about
+            .phrases
+            .iter()
+            .map(|p| (p.text.as_str(), p.unlike))
+            .collect();
+        assert_eq!(kinds, [("consensus", false), ("home networks", true)]);
+        assert_eq!(about.unlike_margin, 0.1);
+        assert_eq!(
+            parse("phrases = [\"x\"]\n").unwrap().topics[0]
+                .rules
+                .about
+                .as_ref()
+                .unwrap()
+                .unlike_margin,
+            0.05
+        );
+        let e = parse("unlike = [\"home networks\"]\nunlike_margin = 3\n").unwrap_err();
+        assert!(
+            e.contains("needs at least one of `phrases` or `examples`"),
+            "{e}"
+        );
+        assert!(
+            e.contains("unlike_margin`: 3 must be a cosine similarity between -1 and 1"),
+            "{e}"
+        );
+        let e = parse("phrases = [\"x\"]\nunlike = \"home\"\n").unwrap_err();
+        assert!(e.contains("feeds.toml:9:10"), "{e}");
     }
 }
