@@ -59,6 +59,7 @@ fn bench_parse(c: &mut Criterion) {
                 source,
                 url: &source.url,
                 fetched_at: common::now(),
+                max_entries: config.defaults.max_entries,
             };
             let parsed = sources::parse(&ctx, body).expect("synthetic listing parses");
             assert_eq!(parsed.sightings.len(), ITEMS, "{}", kind.name());

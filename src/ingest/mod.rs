@@ -181,6 +181,7 @@ impl Ingester {
                         source: &owned,
                         url: &final_url,
                         fetched_at: now,
+                        max_entries: this.settings.max_entries,
                     };
                     sources::parse(&ctx, &body_bytes)
                         .map(|parsed| (parsed.ttl, this.normalize(parsed)))
@@ -241,9 +242,11 @@ impl Ingester {
 
     /// Normalizes the newest `max_entries` sightings of one response; the rest are skipped
     /// (a feed of 74k items is a mistake or an attack, and older items are the least use).
+    /// The XML feed adapter already cut such a response before parsing it (`Parsed::unread`);
+    /// this cut holds for every adapter.
     fn normalize(&self, parsed: sources::Parsed) -> Step {
         let mut sightings = parsed.sightings;
-        let mut skipped = parsed.skipped.len();
+        let mut skipped = parsed.skipped.len() + parsed.unread;
         if sightings.len() > self.settings.max_entries {
             // Undated entries count as new: they are stamped with the fetch time.
             sightings.sort_by_key(|s| std::cmp::Reverse(s.published.unwrap_or(s.fetched_at)));

@@ -1,15 +1,18 @@
 //! Adapter for any RSS 0.9x/1.0/2.0, Atom 1.0 or JSON Feed 1.0/1.1 document (via feed-rs).
 //! Entries without a usable http(s) link are skipped with a reason.
 
-use super::{xml_repair, Parsed, SourceContext, SourceError};
+use super::{entry_window, xml_repair, Parsed, SourceContext, SourceError};
 use crate::model::Sighting;
 use crate::normalize::{clean_title, collapse_whitespace, html_to_text, parse_http_url};
 use feed_rs::model::{Entry, Link, Text};
 use url::Url;
 
 pub fn parse(ctx: &SourceContext, body: &[u8]) -> Result<Parsed, SourceError> {
-    let feed = match parse_strict(ctx, body) {
-        Ok(feed) => feed,
+    // Entries beyond `max_entries` are cut before parsing: feed-rs builds every entry it sees.
+    let window = entry_window::newest(body, ctx.max_entries, ctx.fetched_at);
+    let body = &window.body[..];
+    let (feed, unread) = match parse_strict(ctx, body) {
+        Ok(feed) => (feed, window.dropped),
         Err(strict_error) => {
             reject_obvious_non_feeds(body)?;
             let repaired = std::str::from_utf8(body).ok().and_then(|text| {
@@ -19,16 +22,20 @@ pub fn parse(ctx: &SourceContext, body: &[u8]) -> Result<Parsed, SourceError> {
                     xml_repair::repair(text)
                 }
             });
-            match repaired {
-                Some(text) => parse_strict(ctx, text.as_bytes()).map_err(|_| strict_error)?,
-                None => return Err(strict_error),
-            }
+            let Some(text) = repaired else {
+                return Err(strict_error);
+            };
+            // Where the scan stopped at an error, the repaired text may have more entries.
+            let again = entry_window::newest(text.as_bytes(), ctx.max_entries, ctx.fetched_at);
+            let feed = parse_strict(ctx, &again.body).map_err(|_| strict_error)?;
+            (feed, window.dropped + again.dropped)
         }
     };
     let mut parsed = Parsed {
         ttl: feed
             .ttl
             .map(|minutes| std::time::Duration::from_secs(u64::from(minutes) * 60)),
+        unread,
         ..Parsed::default()
     };
     for entry in &feed.entries {
@@ -221,7 +228,52 @@ fn fallback_title(text: &str, url: &Url) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::site_json::testing::run_keeping;
+    use super::super::SourceKind;
     use super::looks_like_html;
+
+    /// An RSS feed of `n` items, item `i` published `i` hours before the test's fetch time;
+    /// item `broken` (if any) has a bare `&` in its title, which only the repair accepts.
+    fn hourly_rss(n: usize, broken: Option<usize>) -> String {
+        let items: String = (0..n)
+            .map(|i| {
+                let title = if Some(i) == broken { "R&D" } else { "Story" };
+                let at = chrono::DateTime::parse_from_rfc3339("2026-11-21T12:00:00Z").unwrap()
+                    - chrono::Duration::hours(i as i64);
+                format!(
+                    "<item><title>{title} {i}</title><link>https://example.com/{i}</link><pubDate>{}</pubDate></item>\n",
+                    at.to_rfc2822()
+                )
+            })
+            .collect();
+        format!("<rss version=\"2.0\"><channel><title>t</title>\n{items}</channel></rss>")
+    }
+
+    fn links(parsed: &super::Parsed) -> Vec<String> {
+        parsed.sightings.iter().map(|s| s.url.clone()).collect()
+    }
+
+    #[test]
+    fn entries_beyond_max_entries_are_not_read_and_are_counted() {
+        let newest: Vec<String> = (0..10)
+            .map(|i| format!("https://example.com/{i}"))
+            .collect();
+        // Well-formed, and broken after entry 50: the repaired text is cut again.
+        for broken in [None, Some(50)] {
+            let body = hourly_rss(80, broken);
+            let parsed = run_keeping(super::parse, SourceKind::Feed, body.as_bytes(), 10).unwrap();
+            assert_eq!(links(&parsed), newest, "{broken:?}");
+            assert_eq!((parsed.unread, parsed.skipped.len()), (70, 0), "{broken:?}");
+        }
+        let parsed = run_keeping(
+            super::parse,
+            SourceKind::Feed,
+            hourly_rss(80, None).as_bytes(),
+            80,
+        )
+        .unwrap();
+        assert_eq!((parsed.sightings.len(), parsed.unread), (80, 0));
+    }
 
     #[test]
     fn html_pages_are_recognised_behind_prologs_comments_and_doctypes() {

@@ -2,6 +2,7 @@
 //! site's wire format. Only adapters see wire types; nothing here touches the network.
 
 pub mod devto;
+mod entry_window;
 pub mod feed;
 pub mod hackernews;
 pub mod lobsters;
@@ -21,6 +22,9 @@ pub struct SourceContext<'a> {
     /// The URL the bytes came from (after redirects): the base for relative links.
     pub url: &'a url::Url,
     pub fetched_at: DateTime<Utc>,
+    /// At most this many entries of the response are kept (the newest). The XML feed adapter
+    /// does not even parse the others: a feed of 74k items costs the memory of this many.
+    pub max_entries: usize,
 }
 
 /// Sightings out of one response, plus entries that could not be used and why.
@@ -28,6 +32,9 @@ pub struct SourceContext<'a> {
 pub struct Parsed {
     pub sightings: Vec<Sighting>,
     pub skipped: Vec<String>,
+    /// Entries not even read: the oldest of a response with more than `max_entries`. A poll
+    /// reports them among the skipped.
+    pub unread: usize,
     /// How long the source says its content stays fresh (RSS `ttl`), a poll hint.
     pub ttl: Option<std::time::Duration>,
 }

@@ -142,6 +142,16 @@ pub mod testing {
 
     /// Runs `adapter` over `body` for a source `kind` with id `test`.
     pub fn run(adapter: Adapter, kind: SourceKind, body: &[u8]) -> Result<Parsed, SourceError> {
+        run_keeping(adapter, kind, body, 1000)
+    }
+
+    /// `run`, keeping at most `max_entries` entries.
+    pub fn run_keeping(
+        adapter: Adapter,
+        kind: SourceKind,
+        body: &[u8],
+        max_entries: usize,
+    ) -> Result<Parsed, SourceError> {
         let url = kind
             .default_url()
             .unwrap_or_else(|| url::Url::parse("https://example.org/").unwrap());
@@ -157,6 +167,7 @@ pub mod testing {
             source: &source,
             url: &source.url,
             fetched_at,
+            max_entries,
         };
         adapter(&ctx, body)
     }

@@ -478,10 +478,13 @@ async fn one_huge_fetch_is_cut_to_bounded_stories_in_bounded_memory() {
         took.as_secs_f64()
     );
     assert!(big_len > 14 * MB as usize, "{big_len}");
-    // Each fetch holds its body (15 MiB) and its parsed entries until they are cut to 1000,
-    // plus sled's page cache (64 MiB cap): 384 MB leaves room for a debug build and is less
-    // than half of the 847 MB the issue measured.
-    assert!(peak < 384 * MB, "peak RSS {}", mb(peak));
+    // What the bound covers, measured apart in a debug build: the process with two small
+    // feeds (binary, runtime, sled's cache of a few stories) ~50 MB; the 74k-item feed ~20 MB
+    // more (its 15 MiB body held whole, and only the newest `max_entries` entries parsed:
+    // the older ones are cut from the bytes first); the 10 MB title ~95 MB more (its copies
+    // while parsed and cleaned). The two fetches overlap: 153-180 MB measured, where parsing
+    // every entry before cutting took 226 MB (847 MB when the issue was filed).
+    assert!(peak < 200 * MB, "peak RSS {}", mb(peak));
 
     let status: serde_json::Value = serde_json::from_str(&stdout_of(&ws.run(&["status"]))).unwrap();
     let stories = status["stories"].as_u64().unwrap();

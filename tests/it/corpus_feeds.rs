@@ -3,7 +3,7 @@
 //! Skipped with a note when the corpus is absent.
 
 use crate::support::lib_api::{
-    parse_source, to_utf8, Candidate, SourceConfig, SourceContext, SourceKind,
+    parse_source, to_utf8, Candidate, SourceConfig, SourceContext, SourceKind, DEFAULT_MAX_ENTRIES,
 };
 use chrono::{TimeZone, Utc};
 use std::path::{Path, PathBuf};
@@ -38,6 +38,7 @@ fn ingest(bytes: &[u8], source: &SourceConfig) -> Outcome {
         source,
         url: &url,
         fetched_at: Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0).unwrap(),
+        max_entries: DEFAULT_MAX_ENTRIES,
     };
     let (utf8, _) = to_utf8(bytes, None);
     match parse_source(&ctx, &utf8) {

@@ -3,7 +3,7 @@
 
 use crate::support::lib_api::{
     canonical_url, parse_devto, parse_hackernews, parse_lobsters, parse_reddit, Parsed,
-    SourceConfig, SourceContext, SourceError, SourceKind,
+    SourceConfig, SourceContext, SourceError, SourceKind, DEFAULT_MAX_ENTRIES,
 };
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
@@ -78,6 +78,7 @@ fn check(adapter: Adapter, src: &SourceConfig, body: &[u8]) -> Result<(usize, us
         source: src,
         url: &src.url,
         fetched_at: Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0).unwrap(),
+        max_entries: DEFAULT_MAX_ENTRIES,
     };
     let parsed = adapter(&ctx, body).map_err(|e| e.to_string())?;
     for s in &parsed.sightings {
@@ -204,6 +205,7 @@ fn site_fixtures_share_one_article() {
                 source: src,
                 url: &src.url,
                 fetched_at: Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0).unwrap(),
+                max_entries: DEFAULT_MAX_ENTRIES,
             };
             let parsed = adapter(&ctx, &body).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(parsed.sightings.len(), stories, "{name}");

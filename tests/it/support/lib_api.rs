@@ -6,7 +6,7 @@
 //! `fetch_failures` (the ingester against a scripted upstream, and the store it writes).
 
 // Config: parsing a feeds.toml, and the parsed sources.
-pub use feedsift::config::Config;
+pub use feedsift::config::{Config, DEFAULT_MAX_ENTRIES};
 pub use feedsift::sources::{SourceConfig, SourceKind};
 
 // Fetching and ingest: the poll of one source and what it reports and records.
