@@ -61,6 +61,19 @@ fn ds_config(hn_url: String, model_dir: &str) -> ConfigBuilder {
         )
 }
 
+/// `feedsift explain SLUG --all --json`: each explained story by its title.
+fn explained(ws: &Workspace, slug: &str) -> std::collections::HashMap<String, serde_json::Value> {
+    let explain = ws.run(&["explain", slug, "--all", "--json"]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&explain.stdout).unwrap_or_else(|e| panic!("{e}: {explain:?}"));
+    json["stories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["title"].as_str().unwrap().to_string(), s.clone()))
+        .collect()
+}
+
 fn titles(feed: &serde_json::Value) -> Vec<String> {
     feed["items"]
         .as_array()
@@ -90,17 +103,11 @@ async fn a_neutral_title_joins_the_feed_by_its_article_and_a_restart_recomputes_
     let out = ws.fetch_once();
     assert!(out.contains("embeddings"), "{out}");
 
-    let explain = ws.run(&["explain", "ds", "--all", "--json"]);
-    let json: serde_json::Value =
-        serde_json::from_slice(&explain.stdout).unwrap_or_else(|e| panic!("{e}: {explain:?}"));
-    let story = |title: &str| -> serde_json::Value {
-        json["stories"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["title"] == title)
-            .unwrap_or_else(|| panic!("{title} not explained: {json:#}"))
-            .clone()
+    let stories = explained(&ws, "ds");
+    let story = |title: &str| {
+        stories
+            .get(title)
+            .unwrap_or_else(|| panic!("{title} not explained: {stories:#?}"))
     };
     let learned = story("What we learned this year");
     let semantic = &learned["verdict"]["semantic"];
@@ -150,6 +157,94 @@ async fn a_neutral_title_joins_the_feed_by_its_article_and_a_restart_recomputes_
         let (status, _) = daemon.stop();
         assert!(status.success());
     }
+}
+
+/// A story about what the topic is not stays out whatever its keywords; re-polls that move
+/// points never move a story in or out, nor recompute an embedding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unlike_phrases_exclude_and_repolls_never_flap() {
+    let up = Upstream::start().await;
+    let hit = |id: u32, title: &str, path: &str, points: u32| {
+        format!(
+            r#"{{"objectID":"{id}","title":"{title}","url":"{}","points":{points},"num_comments":3,"created_at_i":1795000000,"author":"someone","story_text":null}}"#,
+            up.url(path)
+        )
+    };
+    up.serve("/posts/learned", "articles/replication-lessons.html");
+    up.serve("/posts/home-dns", "articles/home-dns.html");
+    let listing = |round: u32| {
+        format!(
+            r#"{{"hits":[{},{}],"nbHits":2}}"#,
+            hit(
+                1,
+                "What we learned this year",
+                "/posts/learned",
+                100 + 40 * round
+            ),
+            hit(
+                4,
+                "Replication for my home DNS",
+                "/posts/home-dns",
+                300 - 40 * round
+            ),
+        )
+        .into_bytes()
+    };
+    let hn_url = up.serve_bytes("/hn", listing(0));
+    let dir = model_dir();
+    let ws = Workspace::new(
+        &ds_config(hn_url, dir.to_str().unwrap()).topic(
+            topic("ds2")
+                .title("Distributed Systems, with what it is not")
+                .article_summaries()
+                .keywords(&[("replication", 1)])
+                .about(
+                    "phrases",
+                    &["replication and fault tolerance in distributed databases"][..],
+                )
+                .about("unlike", &["setting up my home network and homelab"][..]),
+        ),
+    );
+    for round in 0..3 {
+        up.serve_bytes("/hn", listing(round));
+        let out = ws.fetch_once();
+        let stories = explained(&ws, "ds2");
+        let learned = &stories["What we learned this year"];
+        assert!(learned["rank"].is_number(), "round {round}: {learned:#}");
+        let home = &stories["Replication for my home DNS"];
+        assert!(home["rank"].is_null(), "round {round}: {home:#}");
+        let semantic = &home["verdict"]["semantic"];
+        assert_eq!(semantic["excluded"], true, "{home:#}");
+        assert_eq!(
+            semantic["unlike"]["phrase"],
+            "setting up my home network and homelab"
+        );
+        let excluded_by = home["verdict"]["excluded_by"][0].as_str().unwrap();
+        assert!(
+            excluded_by.starts_with("unlike \"setting up my home network and homelab\""),
+            "{excluded_by}"
+        );
+        // The keyword alone would have let it in, as in the topic without `unlike`.
+        assert!(home["verdict"]["relevance"].as_f64().unwrap() >= 1.0);
+        let points = home["points"].as_i64().unwrap();
+        assert_eq!(
+            points,
+            i64::from(300 - 40 * round),
+            "the re-poll was stored"
+        );
+        if round > 0 {
+            assert!(
+                !out.lines().any(|l| l.starts_with("embeddings")),
+                "round {round}: a re-poll recomputed an embedding: {out}"
+            );
+        }
+    }
+    // The same rules without `unlike` admit it on its keyword.
+    let home_in_ds = &explained(&ws, "ds")["Replication for my home DNS"];
+    assert!(home_in_ds["rank"].is_number(), "{home_in_ds:#}");
+    let table = String::from_utf8(ws.run(&["explain", "ds2", "--all"]).stdout).unwrap();
+    assert!(table.contains("unlike: 0."), "{table}");
+    assert!(table.contains("(excluded)"), "{table}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
