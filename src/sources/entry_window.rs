@@ -25,6 +25,13 @@ pub(crate) struct Window<'a> {
 /// kept byte for byte. Entries after an XML error are not seen, so not cut: the part from
 /// the error on is left as it is for the parser (and its repair) to judge.
 pub(crate) fn newest(body: &[u8], max: usize, undated: DateTime<Utc>) -> Window<'_> {
+    // Nearly every feed is far below the cap: a byte search says so without an XML scan.
+    if possible_entries(body) <= max {
+        return Window {
+            body: Cow::Borrowed(body),
+            dropped: 0,
+        };
+    }
     let entries = scan(body, undated);
     if entries.len() <= max {
         return Window {
@@ -58,6 +65,19 @@ pub(crate) fn newest(body: &[u8], max: usize, undated: DateTime<Utc>) -> Window<
         body: Cow::Owned(out),
         dropped: entries.len() - max,
     }
+}
+
+/// At least as many as the entries `body` can hold: every `item` or `entry` right after a
+/// `<` or a namespace prefix's `:` (so `<item`, `<rss:item`, `<atom:entry`), wherever it is.
+fn possible_entries(body: &[u8]) -> usize {
+    [&b"item"[..], b"entry"]
+        .iter()
+        .map(|name| {
+            memchr::memmem::find_iter(body, name)
+                .filter(|&at| at > 0 && matches!(body[at - 1], b'<' | b':'))
+                .count()
+        })
+        .sum()
 }
 
 /// Where one entry's bytes are in the document, and its time.
@@ -433,6 +453,23 @@ mod tests {
             String::from_utf8(window.body.into_owned()).unwrap(),
             doc.replacen(cut_entry, "", 1)
         );
+    }
+
+    #[test]
+    fn the_byte_search_never_counts_fewer_entries_than_the_scan() {
+        let minutes = shuffled_times(30);
+        let prefixed = "<a:feed xmlns:a=\"http://www.w3.org/2005/Atom\"><a:entry/><a:entry>\
+            <a:updated>2026-11-20T00:00:00Z</a:updated></a:entry></a:feed>";
+        for doc in [
+            rss(&minutes),
+            atom(&minutes),
+            rdf(&minutes),
+            prefixed.to_string(),
+        ] {
+            let found = scan(doc.as_bytes(), Utc::now()).len();
+            assert!(found > 0, "{doc}");
+            assert!(possible_entries(doc.as_bytes()) >= found, "{doc}");
+        }
     }
 
     #[test]
