@@ -15,6 +15,23 @@ pub(crate) const MAX_WORD_CHARS: usize = 60;
 /// Source HTML kept for full-content topics.
 pub(crate) const MAX_HTML_BYTES: usize = 256 * 1024;
 
+/// How much of a raw field (markup and entities included) an adapter reads before making
+/// text of it: ample for the bound of the text made, so a 10 MB title is never copied whole.
+pub(crate) const RAW_TITLE_BYTES: usize = MAX_TITLE_CHARS * 16;
+pub(crate) const RAW_TEXT_BYTES: usize = MAX_TEXT_CHARS * 16;
+
+/// The first `max_bytes` of `text` at most, cut on a character boundary.
+pub(crate) fn raw_prefix(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// Cuts every field of `s` to its bound.
 pub(crate) fn bound_sighting(s: &mut Sighting) {
     cut(&mut s.title, MAX_TITLE_CHARS);
@@ -79,6 +96,15 @@ pub(crate) fn cut_long_words(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_raw_prefix_never_splits_a_character() {
+        assert_eq!(raw_prefix("aé", 2), "a", "é is two bytes");
+        assert_eq!(raw_prefix("aé", 3), "aé");
+        assert_eq!(raw_prefix("short", RAW_TITLE_BYTES), "short");
+        let huge = "é".repeat(RAW_TITLE_BYTES);
+        assert_eq!(raw_prefix(&huge, RAW_TITLE_BYTES).len(), RAW_TITLE_BYTES);
+    }
 
     #[test]
     fn long_text_is_cut_at_a_word_boundary_within_its_bound() {

@@ -3,6 +3,7 @@
 
 use super::{entry_window, xml_repair, Parsed, SourceContext, SourceError};
 use crate::model::Sighting;
+use crate::normalize::bounds::{raw_prefix, MAX_HTML_BYTES, RAW_TEXT_BYTES, RAW_TITLE_BYTES};
 use crate::normalize::{clean_title, collapse_whitespace, html_to_text, parse_http_url};
 use feed_rs::model::{Entry, Link, Text};
 use url::Url;
@@ -179,7 +180,7 @@ fn entry_text(entry: &Entry) -> String {
         .content
         .as_ref()
         .and_then(|c| c.body.as_deref())
-        .map(html_to_text)
+        .map(|body| html_to_text(raw_prefix(body, RAW_TEXT_BYTES)))
         .unwrap_or_default();
     if !content.is_empty() {
         return content;
@@ -189,31 +190,38 @@ fn entry_text(entry: &Entry) -> String {
 
 /// The richest body in HTML (content, then an HTML summary), for sanitized full content.
 fn entry_html(entry: &Entry) -> Option<String> {
-    let content = entry.content.as_ref().and_then(|c| c.body.clone());
+    let kept = |html: &str| raw_prefix(html, MAX_HTML_BYTES).to_string();
+    let content = entry
+        .content
+        .as_ref()
+        .and_then(|c| c.body.as_deref())
+        .map(kept);
     let summary = entry
         .summary
         .as_ref()
         .filter(|t| t.content_type.subty() != "plain" || t.content.contains('<'))
-        .map(|t| t.content.clone());
+        .map(|t| kept(&t.content));
     content.or(summary).filter(|h| !h.trim().is_empty())
 }
 
 /// Text constructs may be plain text or HTML; both come out as plain text.
 fn text_of(text: &Text) -> String {
-    if text.content_type.subty() == "plain" && !text.content.contains('<') {
-        text.content.clone()
+    let content = raw_prefix(&text.content, RAW_TEXT_BYTES);
+    if text.content_type.subty() == "plain" && !content.contains('<') {
+        content.to_string()
     } else {
-        html_to_text(&text.content)
+        html_to_text(content)
     }
 }
 
 /// Titles are text unless the feed says HTML (Atom `type="html"`): a plain title that
 /// mentions `<script>` is about script tags and must keep those words.
 fn title_of(text: &Text) -> String {
+    let content = raw_prefix(&text.content, RAW_TITLE_BYTES);
     if text.content_type.subty() == "plain" {
-        text.content.clone()
+        content.to_string()
     } else {
-        html_to_text(&text.content)
+        html_to_text(content)
     }
 }
 
