@@ -1,6 +1,8 @@
-//! Cuts an XML feed (RSS 0.9x/2.0, RSS 1.0, Atom) down to its newest entries before it is
-//! parsed, so a response of 74k items never becomes 74k parsed entries: bytes in, bytes out.
-//! Known limit: a JSON Feed body is passed through whole (ingest's cap after parsing holds).
+//! Cuts a feed (RSS 0.9x/2.0, RSS 1.0, Atom; JSON Feed in `json`) down to its newest entries
+//! before it is parsed, so a response of 74k items never becomes 74k parsed entries: bytes
+//! in, bytes out.
+
+mod json;
 
 use super::site_json::from_rfc3339;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -25,27 +27,23 @@ pub(crate) struct Window<'a> {
 /// kept byte for byte. Entries after an XML error are not seen, so not cut: the part from
 /// the error on is left as it is for the parser (and its repair) to judge.
 pub(crate) fn newest(body: &[u8], max: usize, undated: DateTime<Utc>) -> Window<'_> {
+    let whole = Window {
+        body: Cow::Borrowed(body),
+        dropped: 0,
+    };
+    let text = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    if text.trim_ascii_start().starts_with(b"{") {
+        return json::newest(body, max, undated).unwrap_or(whole);
+    }
     // Nearly every feed is far below the cap: a byte search says so without an XML scan.
     if possible_entries(body) <= max {
-        return Window {
-            body: Cow::Borrowed(body),
-            dropped: 0,
-        };
+        return whole;
     }
     let entries = scan(body, undated);
     if entries.len() <= max {
-        return Window {
-            body: Cow::Borrowed(body),
-            dropped: 0,
-        };
+        return whole;
     }
-    let mut by_age: Vec<usize> = (0..entries.len()).collect();
-    // A stable sort: entries of one time stay in document order, as in ingest's sort.
-    by_age.sort_by_key(|&i| Reverse(entries[i].at));
-    let mut cut = vec![true; entries.len()];
-    for &i in &by_age[..max] {
-        cut[i] = false;
-    }
+    let cut = older_than_newest(entries.iter().map(|e| e.at), max);
     let cut_spans = || {
         entries
             .iter()
@@ -65,6 +63,19 @@ pub(crate) fn newest(body: &[u8], max: usize, undated: DateTime<Utc>) -> Window<
         body: Cow::Owned(out),
         dropped: entries.len() - max,
     }
+}
+
+/// For each entry (by its time, in document order), whether it is older than the newest
+/// `max`. A stable sort: entries of one time stay in document order, as in ingest's sort.
+fn older_than_newest(times: impl Iterator<Item = DateTime<Utc>>, max: usize) -> Vec<bool> {
+    let times: Vec<DateTime<Utc>> = times.collect();
+    let mut by_age: Vec<usize> = (0..times.len()).collect();
+    by_age.sort_by_key(|&i| Reverse(times[i]));
+    let mut cut = vec![true; times.len()];
+    for &i in by_age.iter().take(max) {
+        cut[i] = false;
+    }
+    cut
 }
 
 /// At least as many as the entries `body` can hold: every `item` or `entry` right after a
@@ -151,10 +162,6 @@ const MAX_DATE_LEN: usize = 80;
 /// the first XML error. Bodies whose root is no feed (JSON, HTML) have none.
 fn scan(body: &[u8], undated: DateTime<Utc>) -> Vec<Entry> {
     let mut entries = Vec::new();
-    let text = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    if text.trim_ascii_start().starts_with(b"{") {
-        return entries;
-    }
     let mut reader = Reader::from_reader(body);
     let mut format = None;
     // Elements open: an element begins at the depth of those around it (root 0, children 1).
@@ -385,7 +392,7 @@ mod tests {
         order
     }
 
-    fn titles(feed: &feed_rs::model::Feed) -> Vec<String> {
+    pub(super) fn titles(feed: &feed_rs::model::Feed) -> Vec<String> {
         feed.entries
             .iter()
             .map(|e| {
@@ -397,7 +404,7 @@ mod tests {
             .collect()
     }
 
-    fn feed_rs(body: &[u8]) -> feed_rs::model::Feed {
+    pub(super) fn feed_rs(body: &[u8]) -> feed_rs::model::Feed {
         feed_rs::parser::parse(body).expect("feed-rs parses the document")
     }
 
