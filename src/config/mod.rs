@@ -24,6 +24,8 @@ pub struct Config {
     pub defaults: Defaults,
     pub sources: Vec<SourceConfig>,
     pub topics: Vec<Topic>,
+    /// `[push]`: WebSub hubs.
+    pub push: PushConfig,
     /// Why the embedding model could not be loaded, when some topic has `[topic.about]`
     /// (those topics then fall back to keywords). Set when the config is made live.
     pub model_problem: Option<String>,
@@ -60,6 +62,14 @@ pub struct Defaults {
     pub allow_private_networks: bool,
     /// `model_dir`: where the embedding model's files are (else see `Config::model_dir`).
     pub model_dir: Option<PathBuf>,
+}
+
+/// `[push]`: the WebSub hubs every feed names, pinged when a topic's feed changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushConfig {
+    pub hubs: Vec<Url>,
+    /// One topic pings at most once per this.
+    pub min_interval: Duration,
 }
 
 impl Config {
@@ -221,6 +231,7 @@ pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 pub const MAX_DURATION: Duration = Duration::from_secs(36_500 * 86_400);
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(30 * 86_400);
 pub const DEFAULT_LIMIT: usize = 30;
+pub const DEFAULT_PUSH_INTERVAL: Duration = Duration::from_secs(60);
 /// Polling faster than this is refused: it is impolite to the sites polled.
 pub const MIN_POLL: Duration = Duration::from_secs(60);
 

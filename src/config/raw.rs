@@ -22,6 +22,7 @@ pub(super) struct RawConfig {
     pub defaults: RawDefaults,
     pub sources: Vec<Spanned<RawSource>>,
     pub topics: Vec<Spanned<RawTopic>>,
+    pub push: RawPush,
     /// Ids of `[[source]]` tables too broken to read (e.g. without `kind`): topics naming
     /// them are not told the source does not exist.
     pub unreadable_source_ids: Vec<String>,
@@ -48,6 +49,13 @@ pub(super) struct RawDefaults {
     pub max_entries: Option<Spanned<i64>>,
     pub allow_private_networks: Option<Spanned<bool>>,
     pub model_dir: Option<Spanned<String>>,
+}
+
+/// `[push]`: WebSub hubs to ping.
+#[derive(Debug, Default)]
+pub(super) struct RawPush {
+    pub hubs: Option<Spanned<Vec<Spanned<String>>>>,
+    pub min_interval: Option<Spanned<String>>,
 }
 
 /// A size is written as "15MiB" or as a plain number of bytes.
@@ -140,7 +148,8 @@ pub(super) enum RawMinPoints {
 }
 
 // The keys of each table, in the order "expected one of" lists them.
-const TOP_KEYS: &[&str] = &["server", "defaults", "source", "topic"];
+const TOP_KEYS: &[&str] = &["server", "defaults", "source", "topic", "push"];
+const PUSH_KEYS: &[&str] = &["hubs", "min_interval"];
 const SERVER_KEYS: &[&str] = &[
     "listen",
     "base_url",
@@ -248,6 +257,11 @@ pub(super) fn read(text: &str) -> Result<(RawConfig, Vec<Problem>), Vec<Problem>
                     }
                 }
             }
+            "push" => {
+                if let Some(t) = r.table(v, "push") {
+                    raw.push = read_push(&mut r, t);
+                }
+            }
             _ => r.unknown(k, TOP_KEYS),
         }
     }
@@ -286,6 +300,19 @@ fn read_defaults(r: &mut Reader, table: &DeTable) -> RawDefaults {
             "allow_private_networks" => out.allow_private_networks = r.boolean(v, &key),
             "model_dir" => out.model_dir = r.string(v, &key),
             _ => r.unknown(k, DEFAULTS_KEYS),
+        }
+    }
+    out
+}
+
+fn read_push(r: &mut Reader, table: &DeTable) -> RawPush {
+    let mut out = RawPush::default();
+    for (k, v) in table {
+        let key = format!("push.{}", k.get_ref());
+        match k.get_ref().as_ref() {
+            "hubs" => out.hubs = r.strings(v, &key),
+            "min_interval" => out.min_interval = r.string(v, &key),
+            _ => r.unknown(k, PUSH_KEYS),
         }
     }
     out
@@ -737,7 +764,7 @@ mod tests {
         let messages: Vec<&str> = found.iter().map(|(_, _, m)| m.as_str()).collect();
         assert_eq!(found.len(), 5, "{found:#?}");
         assert!(messages.contains(
-            &"unknown key `colour` (expected one of `server`, `defaults`, `source`, `topic`)"
+            &"unknown key `colour` (expected one of `server`, `defaults`, `source`, `topic`, `push`)"
         ));
         assert!(messages
             .iter()

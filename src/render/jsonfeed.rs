@@ -16,6 +16,14 @@ pub(crate) fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
     feed.insert("title".into(), json!(meta.title));
     feed.insert("home_page_url".into(), json!(meta.home_url));
     feed.insert("feed_url".into(), json!(meta.self_url));
+    if !meta.hubs.is_empty() {
+        let hubs: Vec<Value> = meta
+            .hubs
+            .iter()
+            .map(|url| json!({ "type": "WebSub", "url": url }))
+            .collect();
+        feed.insert("hubs".into(), Value::Array(hubs));
+    }
     if !meta.description.is_empty() {
         feed.insert("description".into(), json!(meta.description));
     }

@@ -8,6 +8,7 @@ mod index;
 pub(crate) mod keys;
 mod ledger;
 pub mod merge;
+mod push;
 mod queue;
 mod records;
 mod schema;
@@ -92,6 +93,8 @@ pub struct Store {
     /// Stories changed since the indexes last filed them, with the rank key they were filed
     /// under.
     dirty: sled::Tree,
+    /// What push told the outside world: per topic, the digest of the feed hubs last heard of.
+    push: sled::Tree,
     indexes: Arc<RwLock<Arc<index::Registry>>>,
     /// Some index exists or is registered, so writes mark what they change.
     indexed: Arc<AtomicBool>,
@@ -233,6 +236,7 @@ impl Store {
             indexed: Arc::new(AtomicBool::new(!index_meta.is_empty())),
             index_meta,
             dirty: db.open_tree("index_dirty")?,
+            push: db.open_tree("push")?,
             indexes: Arc::default(),
             count: Arc::new(AtomicU64::new(count)),
             db,

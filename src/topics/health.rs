@@ -4,6 +4,7 @@
 
 use super::index::TopicIndex;
 use crate::config::Config;
+use crate::metrics::{HubHealth, Metrics};
 use crate::store::{Queue, SourceState, Store, StoryIndex};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,9 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Health {
+    /// Each `[push]` hub: pings delivered and failed, the last error, the backlog.
+    #[serde(default)]
+    pub hubs: Vec<HubHealth>,
     /// Stories written but not yet filed in the topic indexes.
     pub index_backlog: usize,
     /// The embedding model and the topics with `[topic.about]` judged on keywords alone;
@@ -122,6 +126,12 @@ pub(crate) fn report(config: &Config, store: &Store) -> Health {
         topics_falling_back: config.topics_falling_back(),
     });
     Health {
+        hubs: config
+            .push
+            .hubs
+            .iter()
+            .map(|h| HubHealth::idle(h.as_str()))
+            .collect(),
         semantic,
         index_backlog: store.index_backlog(),
         sources_failing: sources
@@ -133,6 +143,18 @@ pub(crate) fn report(config: &Config, store: &Store) -> Health {
         stories: store.story_count(),
         topics,
     }
+}
+
+/// The report with what the running daemon's push chore recorded of each hub (a hub it has
+/// not reached yet stays idle).
+pub(crate) fn with_push(mut health: Health, metrics: &Metrics) -> Health {
+    let recorded = metrics.hubs();
+    for hub in &mut health.hubs {
+        if let Some(r) = recorded.iter().find(|r| r.url == hub.url) {
+            *hub = r.clone();
+        }
+    }
+    health
 }
 
 #[cfg(test)]

@@ -4,10 +4,12 @@ use crate::config::error::{ConfigError, ConfigErrors};
 use crate::config::raw::{self, RawNumber, RawSize};
 use crate::config::units::{format_duration, format_size, parse_duration, parse_size};
 mod about;
+mod push;
 mod source;
 mod topic;
 
 use crate::config::*;
+use push::validate_push;
 use reqwest::header::HeaderValue;
 use source::validate_source;
 use std::collections::HashSet;
@@ -411,6 +413,8 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
         topics.push(validate_topic(&mut c, t, &key, &seen_ids));
     }
 
+    let push = validate_push(&mut c, &raw.push);
+
     // In file order: problems found reading the schema and in validation interleave.
     c.errors
         .sort_by_key(|e| (e.line.unwrap_or(usize::MAX), e.column.unwrap_or(usize::MAX)));
@@ -421,6 +425,7 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
             defaults,
             sources,
             topics,
+            push,
             model_problem: None,
         })
     } else {

@@ -235,3 +235,27 @@ exclude = ["Medium.com"]
     assert_eq!(rules.exclude_domains, ["medium.com"]);
     assert_eq!(rules.min_relevance, 1.0);
 }
+
+#[test]
+fn push_hubs_are_http_urls_listed_once_and_min_interval_a_duration() {
+    let c = config("[push]\nhubs = [\"https://hub.example/\", \"http://10.0.0.7:8080/hub\"]\n");
+    let hubs: Vec<&str> = c.push.hubs.iter().map(|u| u.as_str()).collect();
+    assert_eq!(hubs, ["https://hub.example/", "http://10.0.0.7:8080/hub"]);
+    assert_eq!(c.push.min_interval, DEFAULT_PUSH_INTERVAL);
+    assert!(config("").push.hubs.is_empty());
+    assert_eq!(
+        config("[push]\nmin_interval = \"5m\"\n").push.min_interval,
+        Duration::from_secs(300)
+    );
+    let text = "[push]\nhubs = [\"ftp://hub.example/\", \"https://h.example/\", \"https://h.example/\", 3]\nmin_interval = \"0s\"\nmin_intervall = 1\n";
+    assert_eq!(
+        errors(text),
+        [
+            "feeds.toml:2:9: key `push.hubs`: \"ftp://hub.example/\" is not an http(s) URL",
+            "feeds.toml:2:53: key `push.hubs`: hub \"https://h.example/\" is listed twice",
+            "feeds.toml:2:75: key `push.hubs`: expected a string, found an integer",
+            "feeds.toml:3:16: key `push.min_interval`: must be longer than zero",
+            "feeds.toml:4:1: unknown key `min_intervall`, did you mean `min_interval`? (expected one of `hubs`, `min_interval`)",
+        ]
+    );
+}
