@@ -61,10 +61,36 @@ impl HubHealth {
     }
 }
 
+/// One `[[webhook]]`: the backlog (from the store) and what the webhook chore last saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct WebhookHealth {
+    /// Deliveries waiting in the outbox.
+    pub backlog: usize,
+    /// Deliveries acknowledged (2xx) since the daemon started.
+    pub delivered: u64,
+    /// Deliveries given up on after a day of failures, since the daemon started.
+    pub dropped: u64,
+    /// Failed attempts since the daemon started.
+    pub failed: u64,
+    /// The webhook's name in the store and in delivery ids (a hash of its URL).
+    pub id: String,
+    pub last_delivery: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub next_retry: Option<DateTime<Utc>>,
+    /// The environment variable its key is read from (never the key).
+    pub secret_env: Option<String>,
+    /// The topics it hears of; absent: all.
+    pub topics: Option<Vec<String>>,
+    /// Its URL without user, password, query or fragment.
+    pub url: String,
+}
+
 #[derive(Default)]
 pub(crate) struct Metrics {
     /// Each hub's state, replaced by the push chore after every round.
     hubs: Mutex<Vec<HubHealth>>,
+    /// Each webhook's state, replaced by the webhook chore after every round.
+    webhooks: Mutex<Vec<WebhookHealth>>,
     fetches: Mutex<BTreeMap<(String, &'static str), u64>>,
     /// Requests by route and status: plain atomics, so the hot path takes no lock.
     requests: [[AtomicU64; STATUSES.len() + 1]; ROUTES.len()],
@@ -127,6 +153,18 @@ impl Metrics {
         self.hubs.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    pub(crate) fn set_webhooks(&self, webhooks: Vec<WebhookHealth>) {
+        *self.webhooks.lock().unwrap_or_else(|p| p.into_inner()) = webhooks;
+    }
+
+    /// The webhooks as the webhook chore last recorded them.
+    pub(crate) fn webhooks(&self) -> Vec<WebhookHealth> {
+        self.webhooks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     pub(crate) fn cache_miss(&self) {
         self.cache_misses.fetch_add(1, Ordering::Relaxed);
     }
@@ -176,6 +214,7 @@ impl Metrics {
         );
         let _ = writeln!(out, "# HELP feedsift_embeddings_computed_total Story embeddings computed since start.\n# TYPE feedsift_embeddings_computed_total counter\nfeedsift_embeddings_computed_total {}", self.embeddings_computed.load(Ordering::Relaxed));
         self.render_hubs(&mut out);
+        self.render_webhooks(&mut out);
         let _ = writeln!(out, "# HELP feedsift_http_request_duration_seconds Time to answer a request.\n# TYPE feedsift_http_request_duration_seconds histogram");
         let mut within = 0;
         for (bucket, bound) in self.latency_buckets.iter().zip(BUCKETS) {
@@ -197,6 +236,32 @@ impl Metrics {
 }
 
 impl Metrics {
+    fn render_webhooks(&self, out: &mut String) {
+        let hooks = self.webhooks();
+        let _ = writeln!(out, "# HELP feedsift_webhook_deliveries_total Webhook deliveries by webhook and outcome.\n# TYPE feedsift_webhook_deliveries_total counter");
+        for w in &hooks {
+            for (outcome, n) in [
+                ("delivered", w.delivered),
+                ("failed", w.failed),
+                ("dropped", w.dropped),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "feedsift_webhook_deliveries_total{{webhook=\"{}\",outcome=\"{outcome}\"}} {n}",
+                    w.id
+                );
+            }
+        }
+        let _ = writeln!(out, "# HELP feedsift_webhook_backlog Deliveries waiting in the outbox, by webhook.\n# TYPE feedsift_webhook_backlog gauge");
+        for w in &hooks {
+            let _ = writeln!(
+                out,
+                "feedsift_webhook_backlog{{webhook=\"{}\"}} {}",
+                w.id, w.backlog
+            );
+        }
+    }
+
     fn render_hubs(&self, out: &mut String) {
         let hubs = self.hubs();
         let _ = writeln!(out, "# HELP feedsift_websub_pings_total WebSub publish pings by hub and outcome.\n# TYPE feedsift_websub_pings_total counter");

@@ -3,9 +3,9 @@
 //! failed pings with backoff; each hub's state goes to `/metrics` and `/healthz`.
 
 use super::periodic::{repeat, Chore};
+use super::push_client::PushClient;
 use super::Running;
 use crate::config::Config;
-use crate::fetch::Fetcher;
 use crate::metrics::Metrics;
 use crate::push::digest::{visible_digest, Digest};
 use crate::push::websub::Publisher;
@@ -30,7 +30,7 @@ pub(super) async fn run(running: Running, metrics: Arc<Metrics>) {
         metrics,
         publisher: Publisher::default(),
         last_read: None,
-        fetcher: None,
+        client: PushClient::default(),
     };
     repeat(stop, FIRST, chore).await;
 }
@@ -41,8 +41,7 @@ struct Websub {
     publisher: Publisher,
     /// The config and store generation the feeds were last read at, and when.
     last_read: Option<(Arc<Config>, u64, DateTime<Utc>)>,
-    /// The HTTP client of the config it was built for.
-    fetcher: Option<(Arc<Config>, Fetcher)>,
+    client: PushClient,
 }
 
 /// One topic's feed as read now.
@@ -151,7 +150,7 @@ impl Websub {
         if due.is_empty() {
             return;
         }
-        let Some(fetcher) = self.fetcher_for(config) else {
+        let Some(fetcher) = self.client.for_config(config) else {
             return;
         };
         for (hub, feeds) in due {
@@ -164,24 +163,6 @@ impl Websub {
                         break;
                     }
                 }
-            }
-        }
-    }
-
-    fn fetcher_for(&mut self, config: &Arc<Config>) -> Option<Fetcher> {
-        if let Some((built_for, fetcher)) = &self.fetcher {
-            if Arc::ptr_eq(built_for, config) {
-                return Some(fetcher.clone());
-            }
-        }
-        match crate::ingest::fetcher(config) {
-            Ok(fetcher) => {
-                self.fetcher = Some((Arc::clone(config), fetcher.clone()));
-                Some(fetcher)
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "no HTTP client for WebSub pings");
-                None
             }
         }
     }

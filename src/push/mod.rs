@@ -1,8 +1,10 @@
 //! Push: telling others that a topic's feed changed. WebSub publish pings to the configured
-//! hubs (`websub`), decided on a digest of what readers see (`digest`), with backoff.
+//! hubs (`websub`), decided on a digest of what readers see (`digest`), and webhook POSTs of
+//! new items (`webhook`), both retried with backoff.
 
 pub(crate) mod backoff;
 pub(crate) mod digest;
+pub(crate) mod webhook;
 pub(crate) mod websub;
 
 use crate::fetch::{FetchError, Fetcher};

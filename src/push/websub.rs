@@ -2,7 +2,7 @@
 //! hubs were last told of and the one queued; per hub, the feed URLs still to ping, with
 //! backoff after failures. Pure: the chore passes the clock and does the HTTP.
 
-use super::backoff::after_failures;
+use super::backoff::Attempts;
 use super::digest::Digest;
 use crate::metrics::HubHealth;
 use chrono::{DateTime, Utc};
@@ -37,12 +37,7 @@ struct HubQueue {
     url: Url,
     /// (topic slug, feed URL) to ping, oldest first; a URL is in it once.
     pending: Vec<(String, String)>,
-    failures: u32,
-    next_try: Option<DateTime<Utc>>,
-    last_delivery: Option<DateTime<Utc>>,
-    last_error: Option<String>,
-    delivered: u64,
-    failed: u64,
+    attempts: Attempts,
 }
 
 impl HubQueue {
@@ -50,12 +45,7 @@ impl HubQueue {
         HubQueue {
             url,
             pending: Vec::new(),
-            failures: 0,
-            next_try: None,
-            last_delivery: None,
-            last_error: None,
-            delivered: 0,
-            failed: 0,
+            attempts: Attempts::default(),
         }
     }
 }
@@ -131,7 +121,7 @@ impl Publisher {
     pub(crate) fn due(&self, now: DateTime<Utc>) -> Vec<(Url, Vec<String>)> {
         self.hubs
             .values()
-            .filter(|h| !h.pending.is_empty() && h.next_try.is_none_or(|t| t <= now))
+            .filter(|h| !h.pending.is_empty() && h.attempts.due(now))
             .map(|h| {
                 let urls = h.pending.iter().map(|(_, u)| u.clone()).collect();
                 (h.url.clone(), urls)
@@ -142,21 +132,14 @@ impl Publisher {
     pub(crate) fn delivered(&mut self, hub: &Url, feed_url: &str, now: DateTime<Utc>) {
         if let Some(h) = self.hubs.get_mut(hub.as_str()) {
             h.pending.retain(|(_, u)| u != feed_url);
-            h.failures = 0;
-            h.next_try = None;
-            h.last_delivery = Some(now);
-            h.delivered += 1;
+            h.attempts.succeeded(now);
         }
     }
 
     /// A ping to `hub` failed: it waits longer after each failure in a row.
     pub(crate) fn failed(&mut self, hub: &Url, error: String, now: DateTime<Utc>) {
         if let Some(h) = self.hubs.get_mut(hub.as_str()) {
-            h.failures = h.failures.saturating_add(1);
-            h.failed += 1;
-            h.last_error = Some(error);
-            let wait = after_failures(h.failures, RETRY_FIRST, RETRY_CAP);
-            h.next_try = Some(now + chrono::Duration::from_std(wait).unwrap_or_default());
+            h.attempts.failed(error, now, RETRY_FIRST, RETRY_CAP);
         }
     }
 
@@ -183,11 +166,11 @@ impl Publisher {
         self.hubs
             .values()
             .map(|h| HubHealth {
-                delivered: h.delivered,
-                failed: h.failed,
-                last_delivery: h.last_delivery,
-                last_error: h.last_error.clone(),
-                next_retry: h.next_try,
+                delivered: h.attempts.delivered,
+                failed: h.attempts.failed,
+                last_delivery: h.attempts.last_delivery,
+                last_error: h.attempts.last_error.clone(),
+                next_retry: h.attempts.next_try,
                 pending: h.pending.len(),
                 url: h.url.to_string(),
             })

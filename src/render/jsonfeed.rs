@@ -37,6 +37,14 @@ pub(crate) fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
     bytes
 }
 
+/// `stories` as the feed's `items` render them, cleaned the same way: what webhooks send.
+pub(crate) fn items(stories: &[Story], full_content: bool) -> Vec<Value> {
+    clean_stories(stories)
+        .iter()
+        .map(|s| item(s, full_content))
+        .collect()
+}
+
 fn item(story: &Story, full_content: bool) -> Value {
     let sightings: Vec<Value> = ranked_sightings(story)
         .into_iter()

@@ -8,6 +8,7 @@ mod index;
 pub(crate) mod keys;
 mod ledger;
 pub mod merge;
+mod outbox;
 mod push;
 mod queue;
 mod records;
@@ -17,6 +18,7 @@ mod tests;
 
 pub use index::StoryIndex;
 use ledger::Ledger;
+pub(crate) use outbox::Delivery;
 pub use queue::Queue;
 use queue::WorkQueue;
 pub use records::{ArticleState, SourceState};
@@ -95,6 +97,10 @@ pub struct Store {
     dirty: sled::Tree,
     /// What push told the outside world: per topic, the digest of the feed hubs last heard of.
     push: sled::Tree,
+    /// Webhook deliveries not yet acknowledged, per webhook in the order made.
+    outbox: sled::Tree,
+    /// Per webhook and topic, the stories it was sent (or has queued): never sent twice.
+    webhook_sent: sled::Tree,
     indexes: Arc<RwLock<Arc<index::Registry>>>,
     /// Some index exists or is registered, so writes mark what they change.
     indexed: Arc<AtomicBool>,
@@ -237,6 +243,8 @@ impl Store {
             index_meta,
             dirty: db.open_tree("index_dirty")?,
             push: db.open_tree("push")?,
+            outbox: db.open_tree("webhook_outbox")?,
+            webhook_sent: db.open_tree("webhook_sent")?,
             indexes: Arc::default(),
             count: Arc::new(AtomicU64::new(count)),
             db,

@@ -1,11 +1,16 @@
 //! Push end to end against real local receivers: the feeds name the WebSub hub and their
 //! self URL, a visible change reaches the hub as one publish ping per feed URL, a points-only
-//! change sends nothing, and a hub answering 500 gets the pings once it recovers.
+//! change sends nothing, and a hub answering 500 gets the pings once it recovers. Webhooks:
+//! new items arrive as one signed POST of JSON Feed items, are not sent again, survive a
+//! failing receiver and a SIGKILL with the same delivery id.
 
+use crate::support::config::Value;
 use crate::support::{
     config, feed, get_json, get_text, hn, topic, ConfigBuilder, Receiver, Upstream, Workspace,
     HN_FRONT_PAGE,
 };
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -47,6 +52,22 @@ fn pinged_urls(hub: &Receiver) -> Vec<String> {
         .collect();
     urls.sort();
     urls
+}
+
+/// `/healthz` once `ready` holds of it: the chores record a round after its last answer.
+async fn health_when(
+    daemon: &crate::support::Daemon,
+    ready: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let health = get_json(&daemon.url("/healthz")).await;
+        if ready(&health) {
+            return health;
+        }
+        assert!(std::time::Instant::now() < deadline, "{health}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 fn hn_topic(up: &Upstream, hub: &Receiver) -> ConfigBuilder {
@@ -103,7 +124,7 @@ async fn feeds_name_the_hub_and_their_self_url_and_the_first_items_ping_it() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(pinged_urls(&hub), pings_for(&ws, "news"));
 
-    let health = get_json(&daemon.url("/healthz")).await;
+    let health = health_when(&daemon, |h| h["hubs"][0]["delivered"] == 3).await;
     let h = &health["hubs"][0];
     assert_eq!(h["url"], hub_url);
     assert_eq!(
@@ -170,7 +191,7 @@ async fn a_hub_answering_500_gets_the_pings_once_it_recovers() {
     let daemon = ws.serve().await;
     hub.wait_received("/hub", 1, WAIT).await;
     // The failure is shown while the pings wait.
-    let health = get_json(&daemon.url("/healthz")).await;
+    let health = health_when(&daemon, |h| h["hubs"][0]["failed"] == 1).await;
     let h = &health["hubs"][0];
     assert_eq!(h["last_error"], "HTTP 500", "{health}");
     assert_eq!(h["pending"], 3, "{health}");
@@ -179,6 +200,171 @@ async fn a_hub_answering_500_gets_the_pings_once_it_recovers() {
     hub.fail(false);
     hub.wait_accepted("/hub", 3, WAIT).await;
     assert_eq!(pinged_urls(&hub), pings_for(&ws, "news"));
+    let health = health_when(&daemon, |h| h["hubs"][0]["pending"] == 0).await;
+    assert_eq!(health["hubs"][0]["delivered"], 3, "{health}");
+}
+
+/// The key the webhook tests sign with, in the daemon's environment (inherited).
+const KEY_ENV: &str = "FEEDSIFT_IT_WEBHOOK_KEY";
+const KEY: &str = "it-webhook-k3y";
+
+fn hn_webhook(up: &Upstream, receiver: &Receiver) -> ConfigBuilder {
+    std::env::set_var(KEY_ENV, KEY);
+    config()
+        .source(hn(up.serve("/hn", HN_FRONT_PAGE)))
+        .topic(topic("news").sort("recent"))
+        .topic(topic("other"))
+        .webhook(&[
+            ("url", Value::from(receiver.url("/hook?token=abc"))),
+            ("topics", Value::from(&["news"][..])),
+            ("secret_env", Value::from(KEY_ENV)),
+        ])
+}
+
+/// The body's signature as the receiver checks it: HMAC-SHA256 under the shared key.
+fn assert_signed(r: &crate::support::Received) {
+    let mut mac = Hmac::<Sha256>::new_from_slice(KEY.as_bytes()).unwrap();
+    mac.update(&r.body);
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        r.header("x-feedsift-signature"),
+        Some(format!("sha256={hex}").as_str())
+    );
+    assert_eq!(r.header("content-type"), Some("application/json"));
+}
+
+fn body(r: &crate::support::Received) -> serde_json::Value {
+    serde_json::from_slice(&r.body).unwrap()
+}
+
+fn item_ids(items: &serde_json::Value) -> Vec<String> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_items_reach_the_webhook_once_signed_as_the_json_feed_renders_them() {
+    let (up, receiver) = (Upstream::start().await, Receiver::start().await);
+    let ws = Workspace::new(&hn_webhook(&up, &receiver));
+    let daemon = ws.serve().await;
+    let got = receiver.wait_accepted("/hook", 1, WAIT).await;
+    let first = &got[0];
+    assert_signed(first);
+    let delivery = first.header("x-feedsift-delivery").unwrap().to_string();
+    assert_eq!(delivery.len(), 32, "{delivery}");
+    let sent = body(first);
+    assert_eq!(sent["delivery"], delivery.as_str());
+    assert_eq!(sent["topic"]["slug"], "news");
+    assert_eq!(
+        sent["topic"]["feed_urls"]["rss"],
+        format!("{}/t/news.rss", ws.base())
+    );
+    assert_eq!(
+        sent["topic"]["feed_urls"]["json"],
+        format!("{}/t/news.json", ws.base())
+    );
+    // The items exactly as the JSON Feed shows them, sightings included.
+    let shown = get_json(&daemon.url("/t/news.json")).await;
+    assert_eq!(sent["items"], shown["items"]);
+    assert!(sent["items"][0]["_feedsift"]["sightings"][0]["site"].is_string());
+    let health = health_when(&daemon, |h| h["webhooks"][0]["delivered"] == 1).await;
+    let text = health.to_string();
+    assert!(!text.contains(KEY) && !text.contains("token=abc"), "{text}");
+    let hook = &health["webhooks"][0];
+    assert_eq!(hook["url"], receiver.url("/hook"));
+    assert_eq!(hook["secret_env"], KEY_ENV);
+    assert_eq!(
+        (hook["backlog"].as_u64(), hook["delivered"].as_u64()),
+        (Some(0), Some(1))
+    );
+    daemon.stop();
+
+    // Points grew on every story and a blog joined: only the blog's items are new.
+    up.serve("/hn", "sites/hn_front_page_2.json");
+    let with_blog =
+        hn_webhook(&up, &receiver).source(feed("blog", up.serve("/blog", "feeds/dist-blog.rss")));
+    ws.write_config(&with_blog);
+    ws.fetch_once();
+    let daemon = ws.serve().await;
+    let got = receiver.wait_accepted("/hook", 2, WAIT).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(receiver.received("/hook").len(), 2, "nothing is sent twice");
+    let second = &got[1];
+    assert_signed(second);
+    assert_ne!(
+        second.header("x-feedsift-delivery"),
+        Some(delivery.as_str())
+    );
+    let shown = get_json(&daemon.url("/t/news.json")).await;
+    let before = item_ids(&sent["items"]);
+    let new: Vec<String> = item_ids(&shown["items"])
+        .into_iter()
+        .filter(|id| !before.contains(id))
+        .collect();
+    // Three of the blog's six posts are stories Hacker News had already: not new.
+    assert_eq!(new.len(), 3, "{new:?}");
+    assert_eq!(item_ids(&body(second)["items"]), new);
+    let (status, stderr) = daemon.stop();
+    assert!(status.success(), "{stderr}");
+    assert!(!stderr.contains(KEY), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_receiver_and_a_sigkill_give_a_redelivery_with_the_same_id_never_a_loss() {
+    let (up, receiver) = (Upstream::start().await, Receiver::start().await);
+    receiver.fail(true);
+    let ws = Workspace::new(&hn_webhook(&up, &receiver));
+    let daemon = ws.serve().await;
+    let failed = receiver.wait_received("/hook", 1, WAIT).await;
+    let id = failed[0].header("x-feedsift-delivery").unwrap().to_string();
+    let health = health_when(&daemon, |h| h["webhooks"][0]["failed"] == 1).await;
+    let hook = &health["webhooks"][0];
+    assert_eq!(hook["backlog"], 1, "{health}");
+    assert!(
+        hook["last_error"].as_str().unwrap().ends_with("HTTP 500"),
+        "{health}"
+    );
+    let metrics = get_text(&daemon.url("/metrics")).await;
+    assert!(
+        metrics.contains("feedsift_webhook_backlog{webhook=\""),
+        "{metrics}"
+    );
+
+    // Killed while the delivery waits unacknowledged: the outbox keeps it.
+    std::process::Command::new("kill")
+        .args(["-KILL", &daemon.pid().to_string()])
+        .status()
+        .unwrap();
+    drop(daemon);
+    receiver.fail(false);
+    let daemon = ws.serve().await;
+    let got = receiver.wait_accepted("/hook", 1, WAIT).await;
+    assert_eq!(got[0].header("x-feedsift-delivery"), Some(id.as_str()));
+    assert_eq!(
+        got[0].body, failed[0].body,
+        "the same delivery, byte for byte"
+    );
+    assert_signed(&got[0]);
+    assert_eq!(body(&got[0])["items"].as_array().unwrap().len(), 7);
+    // Acknowledged once: a restart sends nothing more.
+    daemon.stop();
+    let daemon = ws.serve().await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        receiver.accepted("/hook").len(),
+        1,
+        "{:#?}",
+        receiver.received("/hook")
+    );
     let health = get_json(&daemon.url("/healthz")).await;
-    assert_eq!(health["hubs"][0]["pending"], 0, "{health}");
+    assert_eq!(health["webhooks"][0]["backlog"], 0, "{health}");
 }

@@ -7,6 +7,7 @@ mod about;
 mod push;
 mod source;
 mod topic;
+mod webhook;
 
 use crate::config::*;
 use push::validate_push;
@@ -16,6 +17,7 @@ use std::collections::HashSet;
 use std::ops::Range;
 use toml::Spanned;
 use topic::validate_topic;
+use webhook::validate_webhook;
 
 pub(super) struct Checker<'a> {
     path: &'a Path,
@@ -414,6 +416,12 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
     }
 
     let push = validate_push(&mut c, &raw.push);
+    let webhooks = raw
+        .webhooks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| validate_webhook(&mut c, w, &format!("webhook[{i}]"), &seen_slugs))
+        .collect();
 
     // In file order: problems found reading the schema and in validation interleave.
     c.errors
@@ -426,6 +434,7 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
             sources,
             topics,
             push,
+            webhooks,
             model_problem: None,
         })
     } else {

@@ -259,3 +259,30 @@ fn push_hubs_are_http_urls_listed_once_and_min_interval_a_duration() {
         ]
     );
 }
+
+#[test]
+fn webhooks_name_an_url_known_topics_and_a_key_from_the_environment() {
+    std::env::set_var("FEEDSIFT_TEST_HOOK_KEY", "k3y-value");
+    let c = config("[[topic]]\nslug = \"ds\"\ntitle = \"DS\"\n\n[[webhook]]\nurl = \"https://u:p@hooks.example/h/abc?token=s3cret#x\"\ntopics = [\"ds\"]\nsecret_env = \"FEEDSIFT_TEST_HOOK_KEY\"\nformat = \"jsonfeed\"\n\n[[webhook]]\nurl = \"http://10.0.0.9/all\"\n");
+    let (a, b) = (&c.webhooks[0], &c.webhooks[1]);
+    assert!(a.hears("ds") && !a.hears("rust") && b.hears("rust"));
+    assert_eq!(
+        a.secret.as_ref().map(|s| s.bytes()),
+        Some(b"k3y-value".as_slice())
+    );
+    assert_eq!(a.shown_url(), "https://hooks.example/h/abc");
+    assert_eq!(a.key().len(), 16);
+    assert_ne!(a.key(), b.key());
+    assert!(!format!("{c:?}").contains("k3y-value"));
+    let text = "[[topic]]\nslug = \"ds\"\ntitle = \"DS\"\n\n[[webhook]]\nurl = \"ftp://x/\"\ntopics = [\"dss\"]\nformat = \"rss\"\nsecret_env = \"FEEDSIFT_TEST_UNSET_KEY\"\n\n[[webhook]]\ntopics = []\n";
+    assert_eq!(
+        errors(text),
+        [
+            "feeds.toml:6:7: key `webhook[0].url`: \"ftp://x/\" is not an http(s) URL",
+            "feeds.toml:7:11: key `webhook[0].topics`: no topic has the slug \"dss\"",
+            "feeds.toml:8:10: key `webhook[0].format`: \"rss\" is not a format webhooks send (expected jsonfeed)",
+            "feeds.toml:9:14: key `webhook[0].secret_env`: the environment variable FEEDSIFT_TEST_UNSET_KEY holding the webhook's key is not set or empty",
+            "feeds.toml:11:1: key `webhook[1]`: missing key `url`, which every such table needs",
+        ]
+    );
+}

@@ -135,12 +135,13 @@ impl Table {
 }
 
 /// A whole feeds.toml: `[server]`, `[defaults]` and `[push]` (each when a key is set),
-/// then every `[[source]]` and every `[[topic]]` in the order added.
+/// then every `[[source]]`, `[[topic]]` and `[[webhook]]` in the order added.
 #[derive(Clone, Debug, Default)]
 pub struct ConfigBuilder {
     server: Table,
     defaults: Table,
     push: Table,
+    webhooks: Vec<Table>,
     sources: Vec<Source>,
     topics: Vec<Topic>,
 }
@@ -166,6 +167,16 @@ impl ConfigBuilder {
     /// A `[push]` key (`hubs`, `min_interval`).
     pub fn push(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.push.set(key, value);
+        self
+    }
+
+    /// A `[[webhook]]` with these keys (`url`, `topics`, `secret_env`, `format`).
+    pub fn webhook(mut self, keys: &[(&str, Value)]) -> Self {
+        let mut table = Table::default();
+        for (key, value) in keys {
+            table.set(key, value.clone());
+        }
+        self.webhooks.push(table);
         self
     }
 
@@ -236,6 +247,11 @@ impl ConfigBuilder {
         }
         for topic in &self.topics {
             topic.write(&mut out);
+        }
+        for hook in &self.webhooks {
+            out.push_str("[[webhook]]\n");
+            hook.write(&mut out);
+            out.push('\n');
         }
         out
     }
