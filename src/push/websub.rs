@@ -161,7 +161,7 @@ impl Publisher {
         settled
     }
 
-    /// Each hub's deliveries, last error and backlog, in config order of their URLs.
+    /// Each hub's deliveries, last error and backlog, sorted by URL.
     pub(crate) fn health(&self) -> Vec<HubHealth> {
         self.hubs
             .values()

@@ -251,6 +251,32 @@ fn item_ids(items: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+#[test]
+fn check_names_hubs_and_webhooks_but_not_keys_or_tokens() {
+    std::env::set_var(KEY_ENV, KEY);
+    let text = config()
+        .push("hubs", vec!["http://10.0.0.7:8080/hub".to_string()])
+        .topic(topic("news"))
+        .webhook(&[
+            ("url", Value::from("https://hooks.example/h?token=abc")),
+            ("secret_env", Value::from(KEY_ENV)),
+        ])
+        .to_toml();
+    let (ok, out, err) = crate::support::check(&text);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("  hub    http://10.0.0.7:8080/hub (each topic pings at most every 1m)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "  webhook https://hooks.example/h for all topics, signed with ${KEY_ENV}\n"
+        )),
+        "{out}"
+    );
+    assert!(!out.contains(KEY) && !out.contains("token"), "{out}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_items_reach_the_webhook_once_signed_as_the_json_feed_renders_them() {
     let (up, receiver) = (Upstream::start().await, Receiver::start().await);
@@ -339,12 +365,17 @@ async fn a_failing_receiver_and_a_sigkill_give_a_redelivery_with_the_same_id_nev
         "{metrics}"
     );
 
-    // Killed while the delivery waits unacknowledged: the outbox keeps it.
+    // Killed while the delivery waits unacknowledged: the outbox keeps it, and `status`
+    // (reading the store itself) says so.
     std::process::Command::new("kill")
         .args(["-KILL", &daemon.pid().to_string()])
         .status()
         .unwrap();
     drop(daemon);
+    let status: serde_json::Value =
+        serde_json::from_str(&crate::support::stdout_of(&ws.run(&["status"]))).unwrap();
+    assert_eq!(status["webhooks"][0]["backlog"], 1, "{status}");
+    assert_eq!(status["webhooks"][0]["id"], hook["id"], "{status}");
     receiver.fail(false);
     let daemon = ws.serve().await;
     let got = receiver.wait_accepted("/hook", 1, WAIT).await;
