@@ -1,7 +1,7 @@
-//! The webhook chore: when the store (or the config) changed, queues each webhook a delivery
-//! of the items new to its topics (in the store's outbox, with the ids it carries, before
-//! anything is sent), then sends each webhook's outbox in order, oldest first, removing a
-//! delivery only after a 2xx; failures back off, and a delivery failing for a day is dropped.
+//! The webhook chore: when the store (or the config) changed, queues the items new to each
+//! webhook's topics in the store's outbox (joining a batch not yet tried, with the ids it
+//! carries, before anything is sent), then sends each webhook's outbox oldest first, removing
+//! a delivery only after a 2xx; failures back off, and one failing for a day is dropped.
 
 use super::periodic::{repeat, Chore};
 use super::push_client::PushClient;
@@ -156,6 +156,15 @@ impl Webhooks {
                     return;
                 }
             };
+            // Marked before it leaves: from then on it is never grown, so its id always
+            // names the same items.
+            if !delivery.attempted {
+                let (at, marked) = (outbox_key.clone(), delivery.clone());
+                if let Err(e) = on_store(&store, move |s| s.mark_attempted(&at, &marked)).await {
+                    tracing::warn!(error = %e, "webhook delivery not marked as sent; not sending");
+                    return;
+                }
+            }
             let mut headers = vec![(DELIVERY_HEADER, delivery.id.clone())];
             if let Some(secret) = &hook.secret {
                 headers.push((
@@ -203,10 +212,15 @@ impl Webhooks {
     }
 }
 
-/// Queues, for every webhook and topic it hears of, one delivery of the items in the feed it
-/// was never sent (in feed order). Returns the deliveries queued.
+/// Most items one delivery carries: a long outage is sent in bodies of bounded size.
+const MAX_BATCH: usize = 200;
+
+/// Queues, for every webhook and topic it hears of, the items in the feed it was never sent
+/// (in feed order): added to the webhook's last delivery while that one is of the same topic
+/// and was never tried (so a receiver that is down gets what it missed in a few batches),
+/// else as a new delivery. Returns the deliveries written.
 fn fill_outbox(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let mut queued = 0;
+    let mut written = 0;
     for topic in &config.topics {
         let hooks: Vec<&WebhookConfig> = config
             .webhooks
@@ -230,18 +244,42 @@ fn fill_outbox(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<usi
                 .filter(|s| unsent.contains(&s.id))
                 .cloned()
                 .collect();
-            let id = delivery_id(&key, &topic.slug, &unsent);
-            let items = jsonfeed::items(&new, topic.full_content);
+            let open = store.last_delivery(&key)?.and_then(|(at, d)| {
+                let joinable = d.topic == topic.slug
+                    && !d.attempted
+                    && d.stories.len() + new.len() <= MAX_BATCH;
+                joinable.then(|| items_of(&d.body).map(|items| (at, d.stories, items)))?
+            });
+            let (at, mut carried, mut items) = match open {
+                Some((at, stories, items)) => (Some(at), stories, items),
+                None => (None, Vec::new(), Vec::new()),
+            };
+            carried.extend(&unsent);
+            items.extend(jsonfeed::items(&new, topic.full_content));
+            let id = delivery_id(&key, &topic.slug, &carried);
             let delivery = Delivery {
                 body: body(&id, &topic.slug, &topic.title, &urls, items),
                 id,
                 topic: topic.slug.clone(),
                 created: now,
-                items: new.len(),
+                stories: carried,
+                attempted: false,
             };
-            store.enqueue_delivery(&key, &unsent, &delivery)?;
-            queued += 1;
+            store.put_delivery(&key, at.as_deref(), &delivery)?;
+            written += 1;
         }
     }
-    Ok(queued)
+    Ok(written)
+}
+
+/// The items of a delivery body this daemon wrote (none when it cannot be read back: then
+/// the new items go to a delivery of their own).
+fn items_of(body: &str) -> Option<Vec<serde_json::Value>> {
+    match serde_json::from_str::<serde_json::Value>(body)
+        .ok()?
+        .get("items")?
+    {
+        serde_json::Value::Array(items) => Some(items.clone()),
+        _ => None,
+    }
 }

@@ -17,12 +17,25 @@ pub(crate) struct Delivery {
     pub id: String,
     pub topic: String,
     pub created: DateTime<Utc>,
-    pub items: usize,
+    /// The stories it carries, in the order of its items.
+    pub stories: Vec<StoryId>,
     pub body: String,
+    /// It was (or may have been) sent: its id and body are fixed from then on, and new items
+    /// go to a later delivery. Until then new items of its topic join it (a batch).
+    #[serde(default)]
+    pub attempted: bool,
 }
 
 fn prefix(hook: &str) -> Vec<u8> {
     [hook.as_bytes(), b"/"].concat()
+}
+
+fn decode_entry(
+    entry: sled::Result<(sled::IVec, sled::IVec)>,
+) -> Result<(Vec<u8>, Delivery), StoreError> {
+    let (key, value) = entry?;
+    let delivery = decode(&value, &String::from_utf8_lossy(&key))?;
+    Ok((key.to_vec(), delivery))
 }
 
 fn sent_key(hook: &str, topic: &str, id: StoryId) -> Vec<u8> {
@@ -46,30 +59,34 @@ impl Store {
         Ok(out)
     }
 
-    /// Queues `delivery` for `hook` after the ones queued before, and records its stories as
-    /// sent, in one transaction, flushed.
-    pub(crate) fn enqueue_delivery(
+    /// Writes `delivery` for `hook` and records its stories as sent, in one transaction,
+    /// flushed: at `key` (replacing a batch that grew), else after every queued one.
+    pub(crate) fn put_delivery(
         &self,
         hook: &str,
-        ids: &[StoryId],
+        key: Option<&[u8]>,
         delivery: &Delivery,
     ) -> Result<(), StoreError> {
-        let seq = match self.outbox.scan_prefix(prefix(hook)).next_back() {
-            Some(entry) => {
-                let (key, _) = entry?;
-                let tail: [u8; 8] = key[key.len().saturating_sub(8)..]
-                    .try_into()
-                    .unwrap_or_default();
-                u64::from_be_bytes(tail).saturating_add(1)
+        let key = match key {
+            Some(key) => key.to_vec(),
+            None => {
+                let seq = match self.last_delivery(hook)? {
+                    Some((key, _)) => {
+                        let tail: [u8; 8] = key[key.len().saturating_sub(8)..]
+                            .try_into()
+                            .unwrap_or_default();
+                        u64::from_be_bytes(tail).saturating_add(1)
+                    }
+                    None => 0,
+                };
+                [prefix(hook), seq.to_be_bytes().to_vec()].concat()
             }
-            None => 0,
         };
-        let key = [prefix(hook), seq.to_be_bytes().to_vec()].concat();
         let value = encode(delivery)?;
         (&self.outbox, &self.webhook_sent)
             .transaction(|(outbox, sent)| {
                 outbox.insert(key.as_slice(), value.as_slice())?;
-                for id in ids {
+                for id in &delivery.stories {
                     sent.insert(sent_key(hook, &delivery.topic, *id), &[])?;
                 }
                 Ok::<(), ConflictableTransactionError<()>>(())
@@ -79,19 +96,39 @@ impl Store {
         Ok(())
     }
 
+    /// Records that the delivery at `key` is about to be sent (flushed before it is).
+    pub(crate) fn mark_attempted(&self, key: &[u8], delivery: &Delivery) -> Result<(), StoreError> {
+        let marked = Delivery {
+            attempted: true,
+            ..delivery.clone()
+        };
+        self.outbox.insert(key, encode(&marked)?)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// The newest delivery queued for `hook`, with its outbox key.
+    pub(crate) fn last_delivery(
+        &self,
+        hook: &str,
+    ) -> Result<Option<(Vec<u8>, Delivery)>, StoreError> {
+        self.outbox
+            .scan_prefix(prefix(hook))
+            .next_back()
+            .map(decode_entry)
+            .transpose()
+    }
+
     /// The oldest delivery `hook` has not had acknowledged, with its outbox key.
     pub(crate) fn next_delivery(
         &self,
         hook: &str,
     ) -> Result<Option<(Vec<u8>, Delivery)>, StoreError> {
-        match self.outbox.scan_prefix(prefix(hook)).next() {
-            None => Ok(None),
-            Some(entry) => {
-                let (key, value) = entry?;
-                let delivery = decode(&value, &String::from_utf8_lossy(&key))?;
-                Ok(Some((key.to_vec(), delivery)))
-            }
-        }
+        self.outbox
+            .scan_prefix(prefix(hook))
+            .next()
+            .map(decode_entry)
+            .transpose()
     }
 
     /// The delivery at `key` is done with (acknowledged, or given up on): gone, flushed.
@@ -111,13 +148,14 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn delivery(id: &str) -> Delivery {
+    fn delivery(id: &str, stories: &[StoryId]) -> Delivery {
         Delivery {
             id: id.into(),
             topic: "ds".into(),
             created: DateTime::UNIX_EPOCH,
-            items: 1,
+            stories: stories.to_vec(),
             body: format!("{{\"delivery\":\"{id}\"}}"),
+            attempted: false,
         }
     }
 
@@ -133,29 +171,46 @@ mod tests {
             let store = Store::open(dir.path()).unwrap();
             assert_eq!(store.unsent("h", "ds", &[a, b]).unwrap(), [a, b]);
             store
-                .enqueue_delivery("h", &[a, b], &delivery("one"))
+                .put_delivery("h", None, &delivery("one", &[a, b]))
                 .unwrap();
             assert_eq!(store.unsent("h", "ds", &[c, a, b]).unwrap(), [c]);
             // Another webhook, and another topic of the same one, were sent nothing.
             assert_eq!(store.unsent("g", "ds", &[a]).unwrap(), [a]);
             assert_eq!(store.unsent("h", "rust", &[a]).unwrap(), [a]);
-            store.enqueue_delivery("h", &[c], &delivery("two")).unwrap();
+            store
+                .put_delivery("h", None, &delivery("two", &[]))
+                .unwrap();
+            // A batch that grows keeps its place.
+            let (key, last) = store.last_delivery("h").unwrap().unwrap();
+            assert_eq!(last.id, "two");
+            store
+                .put_delivery("h", Some(&key), &delivery("two+", &[c]))
+                .unwrap();
             assert_eq!(store.outbox_len("h"), 2);
             assert_eq!(store.outbox_len("g"), 0);
+            let (key, first) = store.next_delivery("h").unwrap().unwrap();
+            store.mark_attempted(&key, &first).unwrap();
         }
-        // Reopened, as after a restart: both wait, oldest first.
+        // Reopened, as after a restart: both wait, oldest first, the first marked as tried.
         let store = Store::reopen(dir.path()).unwrap();
         let (key, first) = store.next_delivery("h").unwrap().unwrap();
-        assert_eq!(first, delivery("one"));
+        assert_eq!(
+            first,
+            Delivery {
+                attempted: true,
+                ..delivery("one", &[a, b])
+            }
+        );
         store.remove_delivery(&key).unwrap();
         let (key, second) = store.next_delivery("h").unwrap().unwrap();
-        assert_eq!(second.id, "two");
+        assert_eq!((second.id.as_str(), second.stories), ("two+", vec![c]));
         store.remove_delivery(&key).unwrap();
         assert!(store.next_delivery("h").unwrap().is_none());
-        // Sent is sent: acknowledged stories stay known.
+        // Sent is sent: acknowledged stories stay known, so leaving and re-entering a feed
+        // sends nothing.
         assert!(store.unsent("h", "ds", &[a, b, c]).unwrap().is_empty());
         store
-            .enqueue_delivery("h", &[], &delivery("three"))
+            .put_delivery("h", None, &delivery("three", &[]))
             .unwrap();
         assert_eq!(store.next_delivery("h").unwrap().unwrap().1.id, "three");
     }

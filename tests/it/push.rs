@@ -399,3 +399,53 @@ async fn a_failing_receiver_and_a_sigkill_give_a_redelivery_with_the_same_id_nev
     let health = get_json(&daemon.url("/healthz")).await;
     assert_eq!(health["webhooks"][0]["backlog"], 0, "{health}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_down_across_polls_gets_what_it_missed_in_order_and_batched() {
+    let (up, receiver) = (Upstream::start().await, Receiver::start().await);
+    receiver.fail(true);
+    let ws = Workspace::new(&hn_webhook(&up, &receiver));
+    let daemon = ws.serve().await;
+    receiver.wait_received("/hook", 1, WAIT).await;
+    daemon.stop();
+    // Two more polls while it is down, each bringing new items.
+    let with_blog =
+        hn_webhook(&up, &receiver).source(feed("blog", up.serve("/blog", "feeds/dist-blog.rss")));
+    ws.write_config(&with_blog);
+    ws.fetch_once();
+    let daemon = ws.serve().await;
+    receiver.wait_received("/hook", 2, WAIT).await;
+    daemon.stop();
+    let with_infra = with_blog
+        .clone()
+        .source(feed("infra", up.serve("/infra", "feeds/infra-weekly.atom")));
+    ws.write_config(&with_infra);
+    ws.fetch_once();
+    let daemon = ws.serve().await;
+    receiver.wait_received("/hook", 3, WAIT).await;
+    receiver.fail(false);
+    let got = receiver.wait_accepted("/hook", 2, WAIT).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        receiver.accepted("/hook").len(),
+        2,
+        "two batches, not three"
+    );
+    // Every attempt before was the first delivery, byte for byte.
+    let tried = receiver.received("/hook");
+    assert!(tried[..3].iter().all(|r| r.body == got[0].body));
+    let first = item_ids(&body(&got[0])["items"]);
+    assert_eq!(first.len(), 7);
+    let shown = get_json(&daemon.url("/t/news.json")).await;
+    let missed: Vec<String> = item_ids(&shown["items"])
+        .into_iter()
+        .filter(|id| !first.contains(id))
+        .collect();
+    let second = item_ids(&body(&got[1])["items"]);
+    assert!(second.len() > 3, "both polls' new items: {second:?}");
+    let (mut second_sorted, mut missed_sorted) = (second.clone(), missed);
+    second_sorted.sort();
+    missed_sorted.sort();
+    assert_eq!(second_sorted, missed_sorted);
+    assert_signed(&got[1]);
+}
