@@ -29,7 +29,8 @@ impl Fetcher {
         let response = tokio::time::timeout(timeout, request.send())
             .await
             .map_err(|_| FetchError::Timeout(timeout))?
-            .map_err(|e| self.classify(e))?;
+            // Without the URL: a webhook's may carry a token, and errors reach `/healthz`.
+            .map_err(|e| self.classify(e.without_url()))?;
         let status = response.status();
         if status.is_success() {
             Ok(status.as_u16())

@@ -449,3 +449,32 @@ async fn a_receiver_down_across_polls_gets_what_it_missed_in_order_and_batched()
     assert_eq!(second_sorted, missed_sorted);
     assert_signed(&got[1]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connection_is_reported_without_the_url_token() {
+    std::env::set_var(KEY_ENV, KEY);
+    let up = Upstream::start().await;
+    let closed = crate::support::workspace::free_port();
+    let ws = Workspace::new(
+        &config()
+            .source(hn(up.serve("/hn", HN_FRONT_PAGE)))
+            .topic(topic("news"))
+            .webhook(&[
+                (
+                    "url",
+                    Value::from(format!("http://127.0.0.1:{closed}/h?token=s3cret")),
+                ),
+                ("secret_env", Value::from(KEY_ENV)),
+            ]),
+    );
+    let daemon = ws.serve().await;
+    let health = health_when(&daemon, |h| h["webhooks"][0]["failed"] == 1).await;
+    let hook = &health["webhooks"][0];
+    let error = hook["last_error"].as_str().unwrap();
+    assert!(error.contains("cannot connect"), "{error}");
+    assert_eq!(hook["backlog"], 1);
+    let (_, stderr) = daemon.stop();
+    for text in [health.to_string(), stderr] {
+        assert!(!text.contains("s3cret") && !text.contains(KEY), "{text}");
+    }
+}
