@@ -21,6 +21,7 @@ fn meta() -> FeedMeta {
         self_url: "http://127.0.0.1:8080/t/distributed-systems.rss".into(),
         updated: common::now(),
         full_content: false,
+        hubs: Vec::new(),
     }
 }
 

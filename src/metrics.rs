@@ -1,6 +1,9 @@
 //! Counters for `/metrics` (Prometheus text format): fetches by source and outcome, requests
-//! by route and status with a latency histogram, render cache hits and misses.
+//! by route and status with a latency histogram, render cache hits and misses, and each
+//! WebSub hub's deliveries and backlog (`HubHealth`, which `/healthz` shows too).
 
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,8 +29,68 @@ const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
 
+/// One WebSub hub as the push chore last left it. Fields in alphabetical order, as every
+/// `/healthz` record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct HubHealth {
+    /// Pings the hub answered with 2xx since the daemon started.
+    pub delivered: u64,
+    /// Pings that failed (no answer, or not 2xx) since the daemon started.
+    pub failed: u64,
+    pub last_delivery: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// When the pending pings are tried again after a failure.
+    pub next_retry: Option<DateTime<Utc>>,
+    /// Feed URLs waiting to be pinged.
+    pub pending: usize,
+    pub url: String,
+}
+
+impl HubHealth {
+    /// A hub nothing was sent to yet.
+    pub(crate) fn idle(url: &str) -> HubHealth {
+        HubHealth {
+            delivered: 0,
+            failed: 0,
+            last_delivery: None,
+            last_error: None,
+            next_retry: None,
+            pending: 0,
+            url: url.to_string(),
+        }
+    }
+}
+
+/// One `[[webhook]]`: the backlog (from the store) and what the webhook chore last saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct WebhookHealth {
+    /// Deliveries waiting in the outbox.
+    pub backlog: usize,
+    /// Deliveries acknowledged (2xx) since the daemon started.
+    pub delivered: u64,
+    /// Deliveries given up on after a day of failures, since the daemon started.
+    pub dropped: u64,
+    /// Failed attempts since the daemon started.
+    pub failed: u64,
+    /// The webhook's name in the store and in delivery ids (a hash of its URL).
+    pub id: String,
+    pub last_delivery: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub next_retry: Option<DateTime<Utc>>,
+    /// The environment variable its key is read from (never the key).
+    pub secret_env: Option<String>,
+    /// The topics it hears of; absent: all.
+    pub topics: Option<Vec<String>>,
+    /// Its URL without user, password, query or fragment.
+    pub url: String,
+}
+
 #[derive(Default)]
 pub(crate) struct Metrics {
+    /// Each hub's state, replaced by the push chore after every round.
+    hubs: Mutex<Vec<HubHealth>>,
+    /// Each webhook's state, replaced by the webhook chore after every round.
+    webhooks: Mutex<Vec<WebhookHealth>>,
     fetches: Mutex<BTreeMap<(String, &'static str), u64>>,
     /// Requests by route and status: plain atomics, so the hot path takes no lock.
     requests: [[AtomicU64; STATUSES.len() + 1]; ROUTES.len()],
@@ -81,6 +144,27 @@ impl Metrics {
             .fetch_add(n as u64, Ordering::Relaxed);
     }
 
+    pub(crate) fn set_hubs(&self, hubs: Vec<HubHealth>) {
+        *self.hubs.lock().unwrap_or_else(|p| p.into_inner()) = hubs;
+    }
+
+    /// The hubs as the push chore last recorded them (none before its first round).
+    pub(crate) fn hubs(&self) -> Vec<HubHealth> {
+        self.hubs.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub(crate) fn set_webhooks(&self, webhooks: Vec<WebhookHealth>) {
+        *self.webhooks.lock().unwrap_or_else(|p| p.into_inner()) = webhooks;
+    }
+
+    /// The webhooks as the webhook chore last recorded them.
+    pub(crate) fn webhooks(&self) -> Vec<WebhookHealth> {
+        self.webhooks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     pub(crate) fn cache_miss(&self) {
         self.cache_misses.fetch_add(1, Ordering::Relaxed);
     }
@@ -129,6 +213,8 @@ impl Metrics {
             self.cache_misses.load(Ordering::Relaxed)
         );
         let _ = writeln!(out, "# HELP feedsift_embeddings_computed_total Story embeddings computed since start.\n# TYPE feedsift_embeddings_computed_total counter\nfeedsift_embeddings_computed_total {}", self.embeddings_computed.load(Ordering::Relaxed));
+        self.render_hubs(&mut out);
+        self.render_webhooks(&mut out);
         let _ = writeln!(out, "# HELP feedsift_http_request_duration_seconds Time to answer a request.\n# TYPE feedsift_http_request_duration_seconds histogram");
         let mut within = 0;
         for (bucket, bound) in self.latency_buckets.iter().zip(BUCKETS) {
@@ -146,6 +232,63 @@ impl Metrics {
         let sum = self.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
         let _ = writeln!(out, "feedsift_http_request_duration_seconds_sum {sum}\nfeedsift_http_request_duration_seconds_count {count}");
         out
+    }
+}
+
+impl Metrics {
+    fn render_webhooks(&self, out: &mut String) {
+        let hooks = self.webhooks();
+        let _ = writeln!(out, "# HELP feedsift_webhook_deliveries_total Webhook deliveries by webhook and outcome.\n# TYPE feedsift_webhook_deliveries_total counter");
+        for w in &hooks {
+            for (outcome, n) in [
+                ("delivered", w.delivered),
+                ("failed", w.failed),
+                ("dropped", w.dropped),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "feedsift_webhook_deliveries_total{{webhook=\"{}\",outcome=\"{outcome}\"}} {n}",
+                    w.id
+                );
+            }
+        }
+        let _ = writeln!(out, "# HELP feedsift_webhook_backlog Deliveries waiting in the outbox, by webhook.\n# TYPE feedsift_webhook_backlog gauge");
+        for w in &hooks {
+            let _ = writeln!(
+                out,
+                "feedsift_webhook_backlog{{webhook=\"{}\"}} {}",
+                w.id, w.backlog
+            );
+        }
+    }
+
+    fn render_hubs(&self, out: &mut String) {
+        let hubs = self.hubs();
+        let _ = writeln!(out, "# HELP feedsift_websub_pings_total WebSub publish pings by hub and outcome.\n# TYPE feedsift_websub_pings_total counter");
+        for h in &hubs {
+            let hub = label(&h.url);
+            let _ = writeln!(out, "feedsift_websub_pings_total{{hub=\"{hub}\",outcome=\"delivered\"}} {}\nfeedsift_websub_pings_total{{hub=\"{hub}\",outcome=\"failed\"}} {}", h.delivered, h.failed);
+        }
+        let _ = writeln!(out, "# HELP feedsift_websub_pending Feed URLs waiting to be pinged, by hub.\n# TYPE feedsift_websub_pending gauge");
+        for h in &hubs {
+            let _ = writeln!(
+                out,
+                "feedsift_websub_pending{{hub=\"{}\"}} {}",
+                label(&h.url),
+                h.pending
+            );
+        }
+        let _ = writeln!(out, "# HELP feedsift_websub_last_delivery_seconds Unix time of the last ping a hub took.\n# TYPE feedsift_websub_last_delivery_seconds gauge");
+        for h in &hubs {
+            if let Some(at) = h.last_delivery {
+                let _ = writeln!(
+                    out,
+                    "feedsift_websub_last_delivery_seconds{{hub=\"{}\"}} {}",
+                    label(&h.url),
+                    at.timestamp()
+                );
+            }
+        }
     }
 }
 
@@ -169,7 +312,24 @@ mod tests {
         m.record_request("/t/{name}", 304, Duration::from_micros(300));
         m.record_request("/t/{name}", 200, Duration::from_secs(3));
         m.cache_miss();
+        m.set_hubs(vec![HubHealth {
+            delivered: 3,
+            failed: 1,
+            pending: 2,
+            last_delivery: DateTime::from_timestamp(1_800_000_000, 0),
+            ..HubHealth::idle("http://hub.example/")
+        }]);
         let text = m.render(42);
+        assert!(text.contains(
+            "feedsift_websub_pings_total{hub=\"http://hub.example/\",outcome=\"delivered\"} 3\n"
+        ));
+        assert!(text.contains(
+            "feedsift_websub_pings_total{hub=\"http://hub.example/\",outcome=\"failed\"} 1\n"
+        ));
+        assert!(text.contains("feedsift_websub_pending{hub=\"http://hub.example/\"} 2\n"));
+        assert!(text.contains(
+            "feedsift_websub_last_delivery_seconds{hub=\"http://hub.example/\"} 1800000000\n"
+        ));
         assert!(text.contains("feedsift_fetches_total{source=\"hn\",outcome=\"stored\"} 2\n"));
         assert!(text.contains("feedsift_stories 42\n"));
         assert!(

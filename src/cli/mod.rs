@@ -58,6 +58,24 @@ pub fn check(config: &Config) {
             t.sort.name()
         );
     }
+    for hub in &config.push.hubs {
+        println!(
+            "  hub    {hub} (each topic pings at most every {})",
+            crate::config::units::format_duration(config.push.min_interval)
+        );
+    }
+    for w in &config.webhooks {
+        // The shown URL and the variable's name only: never the key, nor a token in the query.
+        let topics = w
+            .topics
+            .as_ref()
+            .map_or("all topics".to_string(), |t| t.join(", "));
+        let signed = w
+            .secret_env
+            .as_ref()
+            .map_or("unsigned".to_string(), |n| format!("signed with ${n}"));
+        println!("  webhook {} for {topics}, {signed}", w.shown_url());
+    }
     for warning in crate::config::warnings(config) {
         println!("warning: {warning}");
     }

@@ -24,6 +24,10 @@ pub struct Config {
     pub defaults: Defaults,
     pub sources: Vec<SourceConfig>,
     pub topics: Vec<Topic>,
+    /// `[push]`: WebSub hubs.
+    pub push: PushConfig,
+    /// `[[webhook]]`s.
+    pub webhooks: Vec<WebhookConfig>,
     /// Why the embedding model could not be loaded, when some topic has `[topic.about]`
     /// (those topics then fall back to keywords). Set when the config is made live.
     pub model_problem: Option<String>,
@@ -60,6 +64,71 @@ pub struct Defaults {
     pub allow_private_networks: bool,
     /// `model_dir`: where the embedding model's files are (else see `Config::model_dir`).
     pub model_dir: Option<PathBuf>,
+}
+
+/// `[push]`: the WebSub hubs every feed names, pinged when a topic's feed changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushConfig {
+    pub hubs: Vec<Url>,
+    /// One topic pings at most once per this.
+    pub min_interval: Duration,
+}
+
+/// One `[[webhook]]`: new items of its topics are POSTed to `url`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookConfig {
+    pub url: Url,
+    /// The topics it hears of; `None`: every topic.
+    pub topics: Option<Vec<String>>,
+    /// The name of the environment variable the key was read from (safe to show).
+    pub secret_env: Option<String>,
+    pub secret: Option<Secret>,
+}
+
+impl WebhookConfig {
+    /// Its name in the store, in delivery ids and in `/healthz`: a hash of its URL (which
+    /// may carry a token).
+    pub fn key(&self) -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(self.url.as_str().as_bytes())[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// The URL as `/healthz` shows it: without user, password, query or fragment, where
+    /// receivers put their tokens.
+    pub fn shown_url(&self) -> String {
+        let mut shown = self.url.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        shown.set_query(None);
+        shown.set_fragment(None);
+        shown.to_string()
+    }
+
+    pub fn hears(&self, slug: &str) -> bool {
+        self.topics
+            .as_ref()
+            .is_none_or(|t| t.iter().any(|s| s == slug))
+    }
+}
+
+/// A webhook's HMAC key. Its `Debug` says only that there is one, so no log, error or
+/// `check` output can carry it.
+#[derive(Clone, PartialEq)]
+pub struct Secret(pub(crate) Vec<u8>);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+impl Secret {
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 impl Config {
@@ -221,6 +290,7 @@ pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 pub const MAX_DURATION: Duration = Duration::from_secs(36_500 * 86_400);
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(30 * 86_400);
 pub const DEFAULT_LIMIT: usize = 30;
+pub const DEFAULT_PUSH_INTERVAL: Duration = Duration::from_secs(60);
 /// Polling faster than this is refused: it is impolite to the sites polled.
 pub const MIN_POLL: Duration = Duration::from_secs(60);
 

@@ -22,6 +22,8 @@ pub(super) struct RawConfig {
     pub defaults: RawDefaults,
     pub sources: Vec<Spanned<RawSource>>,
     pub topics: Vec<Spanned<RawTopic>>,
+    pub push: RawPush,
+    pub webhooks: Vec<Spanned<RawWebhook>>,
     /// Ids of `[[source]]` tables too broken to read (e.g. without `kind`): topics naming
     /// them are not told the source does not exist.
     pub unreadable_source_ids: Vec<String>,
@@ -48,6 +50,22 @@ pub(super) struct RawDefaults {
     pub max_entries: Option<Spanned<i64>>,
     pub allow_private_networks: Option<Spanned<bool>>,
     pub model_dir: Option<Spanned<String>>,
+}
+
+/// `[push]`: WebSub hubs to ping.
+#[derive(Debug, Default)]
+pub(super) struct RawPush {
+    pub hubs: Option<Spanned<Vec<Spanned<String>>>>,
+    pub min_interval: Option<Spanned<String>>,
+}
+
+/// One `[[webhook]]`.
+#[derive(Debug, Default)]
+pub(super) struct RawWebhook {
+    pub url: Option<Spanned<String>>,
+    pub topics: Option<Spanned<Vec<Spanned<String>>>>,
+    pub secret_env: Option<Spanned<String>>,
+    pub format: Option<Spanned<String>>,
 }
 
 /// A size is written as "15MiB" or as a plain number of bytes.
@@ -140,7 +158,9 @@ pub(super) enum RawMinPoints {
 }
 
 // The keys of each table, in the order "expected one of" lists them.
-const TOP_KEYS: &[&str] = &["server", "defaults", "source", "topic"];
+const TOP_KEYS: &[&str] = &["server", "defaults", "source", "topic", "push", "webhook"];
+const WEBHOOK_KEYS: &[&str] = &["url", "topics", "secret_env", "format"];
+const PUSH_KEYS: &[&str] = &["hubs", "min_interval"];
 const SERVER_KEYS: &[&str] = &[
     "listen",
     "base_url",
@@ -248,6 +268,18 @@ pub(super) fn read(text: &str) -> Result<(RawConfig, Vec<Problem>), Vec<Problem>
                     }
                 }
             }
+            "push" => {
+                if let Some(t) = r.table(v, "push") {
+                    raw.push = read_push(&mut r, t);
+                }
+            }
+            "webhook" => {
+                for (i, item) in r.tables(v, "webhook").into_iter().enumerate() {
+                    if let Some(hook) = read_webhook(&mut r, item, i) {
+                        raw.webhooks.push(hook);
+                    }
+                }
+            }
             _ => r.unknown(k, TOP_KEYS),
         }
     }
@@ -289,6 +321,38 @@ fn read_defaults(r: &mut Reader, table: &DeTable) -> RawDefaults {
         }
     }
     out
+}
+
+fn read_push(r: &mut Reader, table: &DeTable) -> RawPush {
+    let mut out = RawPush::default();
+    for (k, v) in table {
+        let key = format!("push.{}", k.get_ref());
+        match k.get_ref().as_ref() {
+            "hubs" => out.hubs = r.strings(v, &key),
+            "min_interval" => out.min_interval = r.string(v, &key),
+            _ => r.unknown(k, PUSH_KEYS),
+        }
+    }
+    out
+}
+
+fn read_webhook(r: &mut Reader, item: &Spanned<DeValue>, i: usize) -> Option<Spanned<RawWebhook>> {
+    let path = format!("webhook[{i}]");
+    let table = r.table(item, &path)?;
+    let mut out = RawWebhook::default();
+    for (k, v) in table {
+        let key = format!("{path}.{}", k.get_ref());
+        match k.get_ref().as_ref() {
+            "url" => out.url = r.string(v, &key),
+            "topics" => out.topics = r.strings(v, &key),
+            "secret_env" => out.secret_env = r.string(v, &key),
+            "format" => out.format = r.string(v, &key),
+            _ => r.unknown(k, WEBHOOK_KEYS),
+        }
+    }
+    out.url = r.required(out.url, table, item, &path, "url");
+    out.url.as_ref()?;
+    Some(Spanned::new(item.span(), out))
 }
 
 fn read_source(r: &mut Reader, raw: &mut RawConfig, item: &Spanned<DeValue>, i: usize) {
@@ -737,7 +801,7 @@ mod tests {
         let messages: Vec<&str> = found.iter().map(|(_, _, m)| m.as_str()).collect();
         assert_eq!(found.len(), 5, "{found:#?}");
         assert!(messages.contains(
-            &"unknown key `colour` (expected one of `server`, `defaults`, `source`, `topic`)"
+            &"unknown key `colour` (expected one of `server`, `defaults`, `source`, `topic`, `push`, `webhook`)"
         ));
         assert!(messages
             .iter()

@@ -7,9 +7,12 @@ mod embeddings;
 mod index_upkeep;
 mod periodic;
 mod pollers;
+mod push_client;
 mod reload;
 mod retention;
 mod summaries;
+mod webhooks;
+mod websub;
 
 use crate::config::Config;
 use crate::ingest::hosts::HostLimits;
@@ -71,6 +74,8 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     chores.spawn(retention::run(running.clone()));
     chores.spawn(index_upkeep::run(running.clone()));
     chores.spawn(embeddings::run(running.clone(), Arc::clone(&metrics)));
+    chores.spawn(websub::run(running.clone(), Arc::clone(&metrics)));
+    chores.spawn(webhooks::run(running.clone(), Arc::clone(&metrics)));
     let config = running.config();
     tracing::info!(listen = %config.server.listen, base_url = %config.server.base_url, sources = config.sources.len(), topics = config.topics.len(), "serving");
     let mut server_stop = running.stop.clone();

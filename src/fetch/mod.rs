@@ -7,6 +7,7 @@
 
 pub mod charset;
 pub mod guard;
+mod post;
 pub(crate) mod redirect;
 
 use reqwest::header::{

@@ -16,10 +16,13 @@ pub(crate) fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
         title: Text::plain(meta.title.clone()),
         subtitle: (!meta.description.is_empty()).then(|| Text::plain(meta.description.clone())),
         id: meta.home_url.clone(),
-        links: vec![
+        links: [
             link("self", &meta.self_url, Some("application/atom+xml"), None),
             link("alternate", &meta.home_url, Some("text/html"), None),
-        ],
+        ]
+        .into_iter()
+        .chain(meta.hubs.iter().map(|hub| link("hub", hub, None, None)))
+        .collect(),
         updated: date(newest_update(stories, meta.updated)),
         authors: vec![person("feedsift")],
         generator: Some(Generator {

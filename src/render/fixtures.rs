@@ -12,6 +12,7 @@ pub fn meta() -> FeedMeta {
         self_url: "http://127.0.0.1:8080/t/distributed-systems.rss".into(),
         updated: Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap(),
         full_content: false,
+        hubs: Vec::new(),
     }
 }
 

@@ -16,6 +16,14 @@ pub(crate) fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
     feed.insert("title".into(), json!(meta.title));
     feed.insert("home_page_url".into(), json!(meta.home_url));
     feed.insert("feed_url".into(), json!(meta.self_url));
+    if !meta.hubs.is_empty() {
+        let hubs: Vec<Value> = meta
+            .hubs
+            .iter()
+            .map(|url| json!({ "type": "WebSub", "url": url }))
+            .collect();
+        feed.insert("hubs".into(), Value::Array(hubs));
+    }
     if !meta.description.is_empty() {
         feed.insert("description".into(), json!(meta.description));
     }
@@ -27,6 +35,14 @@ pub(crate) fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(&Value::Object(feed)).unwrap_or_default();
     bytes.push(b'\n');
     bytes
+}
+
+/// `stories` as the feed's `items` render them, cleaned the same way: what webhooks send.
+pub(crate) fn items(stories: &[Story], full_content: bool) -> Vec<Value> {
+    clean_stories(stories)
+        .iter()
+        .map(|s| item(s, full_content))
+        .collect()
 }
 
 fn item(story: &Story, full_content: bool) -> Value {

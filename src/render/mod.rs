@@ -28,6 +28,9 @@ pub struct FeedMeta {
     pub updated: DateTime<Utc>,
     /// Items carry the source's sanitized body instead of the summary.
     pub full_content: bool,
+    /// WebSub hubs the feed names (`[push] hubs`); none on narrowed feeds, which no hub is
+    /// told about.
+    pub hubs: Vec<String>,
 }
 
 /// Output formats and their wire names.
@@ -523,6 +526,54 @@ mod tests {
             let embed = html::embed(&meta, &stories);
             fixtures::assert_no_forbidden("embed", &String::from_utf8(embed).unwrap());
         }
+    }
+
+    #[test]
+    fn every_format_names_its_hubs_next_to_its_self_link() {
+        let meta = FeedMeta {
+            hubs: vec![
+                "https://hub.example/".into(),
+                "http://10.0.0.7:8080/hub".into(),
+            ],
+            ..fixtures::meta()
+        };
+        let stories = fixtures::stories();
+        let rss = String::from_utf8(Format::Rss.render(&meta, &stories)).unwrap();
+        assert!(
+            rss.contains(
+                "<atom:link href=\"http://127.0.0.1:8080/t/distributed-systems.rss\" rel=\"self\""
+            ),
+            "{rss}"
+        );
+        assert!(
+            rss.contains("<atom:link href=\"https://hub.example/\" rel=\"hub\"/>"),
+            "{rss}"
+        );
+        assert!(
+            rss.contains("<atom:link href=\"http://10.0.0.7:8080/hub\" rel=\"hub\"/>"),
+            "{rss}"
+        );
+        let atom = String::from_utf8(Format::Atom.render(&meta, &stories)).unwrap();
+        assert!(
+            atom.contains("<link href=\"https://hub.example/\" rel=\"hub\"/>"),
+            "{atom}"
+        );
+        assert!(atom.contains("rel=\"self\""), "{atom}");
+        let json: Value =
+            serde_json::from_slice(&Format::JsonFeed.render(&meta, &stories)).unwrap();
+        assert_eq!(
+            json["hubs"],
+            serde_json::json!([
+                { "type": "WebSub", "url": "https://hub.example/" },
+                { "type": "WebSub", "url": "http://10.0.0.7:8080/hub" }
+            ])
+        );
+        // Without hubs, nothing is said of them.
+        let plain: Value =
+            serde_json::from_slice(&Format::JsonFeed.render(&fixtures::meta(), &stories)).unwrap();
+        assert!(plain.get("hubs").is_none());
+        let rss = String::from_utf8(Format::Rss.render(&fixtures::meta(), &stories)).unwrap();
+        assert!(!rss.contains("rel=\"hub\""));
     }
 
     #[test]

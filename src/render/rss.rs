@@ -33,12 +33,18 @@ pub(crate) fn render(meta: &FeedMeta, stories: &[Story]) -> Vec<u8> {
         last_build_date: Some(rfc2822(newest_update(stories, meta.updated))),
         generator: Some(format!("feedsift {}", env!("CARGO_PKG_VERSION"))),
         atom_ext: Some(AtomExtension {
-            links: vec![Link {
+            links: std::iter::once(Link {
                 href: meta.self_url.clone(),
                 rel: "self".into(),
                 mime_type: Some("application/rss+xml".into()),
                 ..Link::default()
-            }],
+            })
+            .chain(meta.hubs.iter().map(|hub| Link {
+                href: hub.clone(),
+                rel: "hub".into(),
+                ..Link::default()
+            }))
+            .collect(),
         }),
         namespaces: NAMESPACES
             .iter()

@@ -294,9 +294,11 @@ async fn opml(State(live): State<Arc<Live>>) -> Response {
 
 async fn healthz(State(live): State<Arc<Live>>) -> Result<Response, Error> {
     let state = live.get();
-    let report = tokio::task::spawn_blocking(move || health::report(&state.config, &state.store))
-        .await
-        .map_err(|e| error::task_failed("health check", e))?;
+    let report = tokio::task::spawn_blocking(move || {
+        health::with_push(health::report(&state.config, &state.store), &state.metrics)
+    })
+    .await
+    .map_err(|e| error::task_failed("health check", e))?;
     let body = serde_json::to_string(&report).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(json(body))
 }

@@ -8,6 +8,8 @@ mod index;
 pub(crate) mod keys;
 mod ledger;
 pub mod merge;
+mod outbox;
+mod push;
 mod queue;
 mod records;
 mod schema;
@@ -16,6 +18,7 @@ mod tests;
 
 pub use index::StoryIndex;
 use ledger::Ledger;
+pub(crate) use outbox::Delivery;
 pub use queue::Queue;
 use queue::WorkQueue;
 pub use records::{ArticleState, SourceState};
@@ -92,6 +95,12 @@ pub struct Store {
     /// Stories changed since the indexes last filed them, with the rank key they were filed
     /// under.
     dirty: sled::Tree,
+    /// What push told the outside world: per topic, the digest of the feed hubs last heard of.
+    push: sled::Tree,
+    /// Webhook deliveries not yet acknowledged, per webhook in the order made.
+    outbox: sled::Tree,
+    /// Per webhook and topic, the stories it was sent (or has queued): never sent twice.
+    webhook_sent: sled::Tree,
     indexes: Arc<RwLock<Arc<index::Registry>>>,
     /// Some index exists or is registered, so writes mark what they change.
     indexed: Arc<AtomicBool>,
@@ -233,6 +242,9 @@ impl Store {
             indexed: Arc::new(AtomicBool::new(!index_meta.is_empty())),
             index_meta,
             dirty: db.open_tree("index_dirty")?,
+            push: db.open_tree("push")?,
+            outbox: db.open_tree("webhook_outbox")?,
+            webhook_sent: db.open_tree("webhook_sent")?,
             indexes: Arc::default(),
             count: Arc::new(AtomicU64::new(count)),
             db,

@@ -4,6 +4,7 @@
 
 use super::index::TopicIndex;
 use crate::config::Config;
+use crate::metrics::{HubHealth, Metrics, WebhookHealth};
 use crate::store::{Queue, SourceState, Store, StoryIndex};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,9 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Health {
+    /// Each `[push]` hub: pings delivered and failed, the last error, the backlog.
+    #[serde(default)]
+    pub hubs: Vec<HubHealth>,
     /// Stories written but not yet filed in the topic indexes.
     pub index_backlog: usize,
     /// The embedding model and the topics with `[topic.about]` judged on keywords alone;
@@ -24,6 +28,9 @@ pub(crate) struct Health {
     pub status: String,
     pub stories: usize,
     pub topics: Vec<TopicHealth>,
+    /// Each `[[webhook]]`: its backlog, deliveries, the last error.
+    #[serde(default)]
+    pub webhooks: Vec<WebhookHealth>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,6 +129,12 @@ pub(crate) fn report(config: &Config, store: &Store) -> Health {
         topics_falling_back: config.topics_falling_back(),
     });
     Health {
+        hubs: config
+            .push
+            .hubs
+            .iter()
+            .map(|h| HubHealth::idle(h.as_str()))
+            .collect(),
         semantic,
         index_backlog: store.index_backlog(),
         sources_failing: sources
@@ -132,7 +145,48 @@ pub(crate) fn report(config: &Config, store: &Store) -> Health {
         status: if unreadable == 0 { "ok" } else { "degraded" }.to_string(),
         stories: store.story_count(),
         topics,
+        webhooks: config
+            .webhooks
+            .iter()
+            .map(|w| {
+                let id = w.key();
+                WebhookHealth {
+                    backlog: store.outbox_len(&id),
+                    delivered: 0,
+                    dropped: 0,
+                    failed: 0,
+                    id,
+                    last_delivery: None,
+                    last_error: None,
+                    next_retry: None,
+                    secret_env: w.secret_env.clone(),
+                    topics: w.topics.clone(),
+                    url: w.shown_url(),
+                }
+            })
+            .collect(),
     }
+}
+
+/// The report with what the running daemon's push chores recorded of each hub and webhook
+/// (one they have not reached yet stays idle; backlogs are the store's).
+pub(crate) fn with_push(mut health: Health, metrics: &Metrics) -> Health {
+    let recorded = metrics.hubs();
+    for hub in &mut health.hubs {
+        if let Some(r) = recorded.iter().find(|r| r.url == hub.url) {
+            *hub = r.clone();
+        }
+    }
+    let recorded = metrics.webhooks();
+    for hook in &mut health.webhooks {
+        if let Some(r) = recorded.iter().find(|r| r.id == hook.id) {
+            *hook = WebhookHealth {
+                backlog: hook.backlog,
+                ..r.clone()
+            };
+        }
+    }
+    health
 }
 
 #[cfg(test)]

@@ -107,6 +107,12 @@ pub fn render_topic(
         self_url: format!("{base}{}{query}", view.path(&topic.slug)),
         updated,
         full_content: topic.full_content,
+        // Hubs hear only of the topic's own feed URLs, so only those name them.
+        hubs: if query.is_empty() {
+            config.push.hubs.iter().map(|u| u.to_string()).collect()
+        } else {
+            Vec::new()
+        },
     };
     let bytes = match view {
         View::Feed(format) => format.render(&meta, &stories),

@@ -31,6 +31,8 @@ mod fetch_failures;
 mod hostile;
 /// Topic indexes match a window scan and follow rule changes.
 mod indexes;
+/// WebSub pings to a local hub: the feeds name it, visible changes reach it, retries.
+mod push;
 /// Config reload under a running daemon, SIGHUP included.
 mod reload;
 /// `[topic.about]`: story embeddings, similarity in the feed and in explain, the fallback.

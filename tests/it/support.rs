@@ -2,6 +2,7 @@
 //!
 //! - `config`: builders for feeds.toml (`config()`, `hn(url)`, `feed(id, url)`, `topic(slug)`, ...).
 //! - `upstream`: a fixture-serving HTTP upstream on loopback, and the fixture names.
+//! - `receiver`: a WebSub hub / webhook receiver on loopback that records what it gets.
 //! - `bad_upstream`: a raw TCP upstream scripted byte by byte, for fetch failures.
 //! - `workspace`: the real binary, run once (`Workspace::run`, `check`) or as a daemon.
 //! - `http`: a client to talk to the daemon; `xml`: reading what it serves.
@@ -11,6 +12,7 @@ pub mod bad_upstream;
 pub mod config;
 pub mod http;
 pub mod lib_api;
+pub mod receiver;
 pub mod upstream;
 pub mod workspace;
 pub mod xml;
@@ -19,6 +21,8 @@ pub mod xml;
 #[allow(unused_imports)]
 pub use config::{config, devto, feed, hn, lobsters, reddit, source, topic, ConfigBuilder};
 pub use http::{client, get, get_json, get_text, status_of, wait_for_status};
+#[allow(unused_imports)]
+pub use receiver::{Received, Receiver};
 #[allow(unused_imports)]
 pub use upstream::{
     fixture, fixtures_dir, Upstream, HN_FRONT_PAGE, LOBSTERS_HOTTEST, SITE_FIXTURES,

@@ -4,16 +4,20 @@ use crate::config::error::{ConfigError, ConfigErrors};
 use crate::config::raw::{self, RawNumber, RawSize};
 use crate::config::units::{format_duration, format_size, parse_duration, parse_size};
 mod about;
+mod push;
 mod source;
 mod topic;
+mod webhook;
 
 use crate::config::*;
+use push::validate_push;
 use reqwest::header::HeaderValue;
 use source::validate_source;
 use std::collections::HashSet;
 use std::ops::Range;
 use toml::Spanned;
 use topic::validate_topic;
+use webhook::validate_webhook;
 
 pub(super) struct Checker<'a> {
     path: &'a Path,
@@ -411,6 +415,14 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
         topics.push(validate_topic(&mut c, t, &key, &seen_ids));
     }
 
+    let push = validate_push(&mut c, &raw.push);
+    let webhooks = raw
+        .webhooks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| validate_webhook(&mut c, w, &format!("webhook[{i}]"), &seen_slugs))
+        .collect();
+
     // In file order: problems found reading the schema and in validation interleave.
     c.errors
         .sort_by_key(|e| (e.line.unwrap_or(usize::MAX), e.column.unwrap_or(usize::MAX)));
@@ -421,6 +433,8 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
             defaults,
             sources,
             topics,
+            push,
+            webhooks,
             model_problem: None,
         })
     } else {

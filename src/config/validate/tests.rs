@@ -235,3 +235,54 @@ exclude = ["Medium.com"]
     assert_eq!(rules.exclude_domains, ["medium.com"]);
     assert_eq!(rules.min_relevance, 1.0);
 }
+
+#[test]
+fn push_hubs_are_http_urls_listed_once_and_min_interval_a_duration() {
+    let c = config("[push]\nhubs = [\"https://hub.example/\", \"http://10.0.0.7:8080/hub\"]\n");
+    let hubs: Vec<&str> = c.push.hubs.iter().map(|u| u.as_str()).collect();
+    assert_eq!(hubs, ["https://hub.example/", "http://10.0.0.7:8080/hub"]);
+    assert_eq!(c.push.min_interval, DEFAULT_PUSH_INTERVAL);
+    assert!(config("").push.hubs.is_empty());
+    assert_eq!(
+        config("[push]\nmin_interval = \"5m\"\n").push.min_interval,
+        Duration::from_secs(300)
+    );
+    let text = "[push]\nhubs = [\"ftp://hub.example/\", \"https://h.example/\", \"https://h.example/\", 3]\nmin_interval = \"0s\"\nmin_intervall = 1\n";
+    assert_eq!(
+        errors(text),
+        [
+            "feeds.toml:2:9: key `push.hubs`: \"ftp://hub.example/\" is not an http(s) URL",
+            "feeds.toml:2:53: key `push.hubs`: hub \"https://h.example/\" is listed twice",
+            "feeds.toml:2:75: key `push.hubs`: expected a string, found an integer",
+            "feeds.toml:3:16: key `push.min_interval`: must be longer than zero",
+            "feeds.toml:4:1: unknown key `min_intervall`, did you mean `min_interval`? (expected one of `hubs`, `min_interval`)",
+        ]
+    );
+}
+
+#[test]
+fn webhooks_name_an_url_known_topics_and_a_key_from_the_environment() {
+    std::env::set_var("FEEDSIFT_TEST_HOOK_KEY", "k3y-value");
+    let c = config("[[topic]]\nslug = \"ds\"\ntitle = \"DS\"\n\n[[webhook]]\nurl = \"https://u:p@hooks.example/h/abc?token=s3cret#x\"\ntopics = [\"ds\"]\nsecret_env = \"FEEDSIFT_TEST_HOOK_KEY\"\nformat = \"jsonfeed\"\n\n[[webhook]]\nurl = \"http://10.0.0.9/all\"\n");
+    let (a, b) = (&c.webhooks[0], &c.webhooks[1]);
+    assert!(a.hears("ds") && !a.hears("rust") && b.hears("rust"));
+    assert_eq!(
+        a.secret.as_ref().map(|s| s.bytes()),
+        Some(b"k3y-value".as_slice())
+    );
+    assert_eq!(a.shown_url(), "https://hooks.example/h/abc");
+    assert_eq!(a.key().len(), 16);
+    assert_ne!(a.key(), b.key());
+    assert!(!format!("{c:?}").contains("k3y-value"));
+    let text = "[[topic]]\nslug = \"ds\"\ntitle = \"DS\"\n\n[[webhook]]\nurl = \"ftp://x/\"\ntopics = [\"dss\"]\nformat = \"rss\"\nsecret_env = \"FEEDSIFT_TEST_UNSET_KEY\"\n\n[[webhook]]\ntopics = []\n";
+    assert_eq!(
+        errors(text),
+        [
+            "feeds.toml:6:7: key `webhook[0].url`: \"ftp://x/\" is not an http(s) URL",
+            "feeds.toml:7:11: key `webhook[0].topics`: no topic has the slug \"dss\"",
+            "feeds.toml:8:10: key `webhook[0].format`: \"rss\" is not a format webhooks send (expected jsonfeed)",
+            "feeds.toml:9:14: key `webhook[0].secret_env`: the environment variable FEEDSIFT_TEST_UNSET_KEY holding the webhook's key is not set or empty",
+            "feeds.toml:11:1: key `webhook[1]`: missing key `url`, which every such table needs",
+        ]
+    );
+}

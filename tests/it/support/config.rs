@@ -70,6 +70,12 @@ impl From<bool> for Value {
     }
 }
 
+impl From<Vec<String>> for Value {
+    fn from(items: Vec<String>) -> Value {
+        Value::List(items)
+    }
+}
+
 impl From<&[&str]> for Value {
     fn from(items: &[&str]) -> Value {
         Value::List(items.iter().map(|s| s.to_string()).collect())
@@ -128,12 +134,14 @@ impl Table {
     }
 }
 
-/// A whole feeds.toml: `[server]` (when a key is set), `[defaults]` (when a key is set),
-/// then every `[[source]]` and every `[[topic]]` in the order added.
+/// A whole feeds.toml: `[server]`, `[defaults]` and `[push]` (each when a key is set),
+/// then every `[[source]]`, `[[topic]]` and `[[webhook]]` in the order added.
 #[derive(Clone, Debug, Default)]
 pub struct ConfigBuilder {
     server: Table,
     defaults: Table,
+    push: Table,
+    webhooks: Vec<Table>,
     sources: Vec<Source>,
     topics: Vec<Topic>,
 }
@@ -153,6 +161,22 @@ impl ConfigBuilder {
     /// A `[defaults]` key.
     pub fn default_key(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.defaults.set(key, value);
+        self
+    }
+
+    /// A `[push]` key (`hubs`, `min_interval`).
+    pub fn push(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.push.set(key, value);
+        self
+    }
+
+    /// A `[[webhook]]` with these keys (`url`, `topics`, `secret_env`, `format`).
+    pub fn webhook(mut self, keys: &[(&str, Value)]) -> Self {
+        let mut table = Table::default();
+        for (key, value) in keys {
+            table.set(key, value.clone());
+        }
+        self.webhooks.push(table);
         self
     }
 
@@ -204,7 +228,12 @@ impl ConfigBuilder {
 
     pub fn to_toml(&self) -> String {
         let mut out = String::new();
-        for (name, table) in [("server", &self.server), ("defaults", &self.defaults)] {
+        let tables = [
+            ("server", &self.server),
+            ("defaults", &self.defaults),
+            ("push", &self.push),
+        ];
+        for (name, table) in tables {
             if !table.is_empty() {
                 out.push_str(&format!("[{name}]\n"));
                 table.write(&mut out);
@@ -218,6 +247,11 @@ impl ConfigBuilder {
         }
         for topic in &self.topics {
             topic.write(&mut out);
+        }
+        for hook in &self.webhooks {
+            out.push_str("[[webhook]]\n");
+            hook.write(&mut out);
+            out.push('\n');
         }
         out
     }

@@ -1,0 +1,285 @@
+//! The webhook chore: when the store (or the config) changed, queues the items new to each
+//! webhook's topics in the store's outbox (joining a batch not yet tried, with the ids it
+//! carries, before anything is sent), then sends each webhook's outbox oldest first, removing
+//! a delivery only after a 2xx; failures back off, and one failing for a day is dropped.
+
+use super::periodic::{repeat, Chore};
+use super::push_client::PushClient;
+use super::Running;
+use crate::config::{Config, WebhookConfig};
+use crate::fetch::Fetcher;
+use crate::metrics::{Metrics, WebhookHealth};
+use crate::model::{Story, StoryId};
+use crate::push::backoff::Attempts;
+use crate::push::feed_urls;
+use crate::push::webhook::{body, delivery_id, signature};
+use crate::render::jsonfeed;
+use crate::store::{Delivery, Store, StoreError};
+use crate::topics::items::items;
+use chrono::{DateTime, Utc};
+use reqwest::header::HeaderName;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+const EVERY: Duration = Duration::from_secs(1);
+/// Waits after failures in a row: from 5 s, doubling, at most 10 minutes.
+const RETRY_FIRST: Duration = Duration::from_secs(5);
+const RETRY_CAP: Duration = Duration::from_secs(600);
+/// A delivery still failing this long after it was made is given up on.
+const GIVE_UP: chrono::Duration = chrono::Duration::days(1);
+/// Deliveries sent to one webhook per round: a long backlog does not starve the others.
+const PER_ROUND: usize = 50;
+/// The first round waits for the topic indexes to file what is stored.
+const FIRST: Duration = Duration::from_secs(2);
+
+const DELIVERY_HEADER: HeaderName = HeaderName::from_static("x-feedsift-delivery");
+const SIGNATURE_HEADER: HeaderName = HeaderName::from_static("x-feedsift-signature");
+
+pub(super) async fn run(running: Running, metrics: Arc<Metrics>) {
+    let stop = running.stop.clone();
+    let chore = Webhooks {
+        running,
+        metrics,
+        last_read: None,
+        hooks: HashMap::new(),
+        client: PushClient::default(),
+    };
+    repeat(stop, FIRST, chore).await;
+}
+
+struct Webhooks {
+    running: Running,
+    metrics: Arc<Metrics>,
+    /// The config and store generation the feeds were last read at.
+    last_read: Option<(Arc<Config>, u64)>,
+    /// Per webhook key: what this process saw of its deliveries.
+    hooks: HashMap<String, HookState>,
+    client: PushClient,
+}
+
+#[derive(Default)]
+struct HookState {
+    attempts: Attempts,
+    /// Deliveries given up on.
+    dropped: u64,
+}
+
+/// Runs `work` on the store off the async threads; a panic or a store error is the error.
+async fn on_store<T: Send + 'static>(
+    store: &Store,
+    work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, String> {
+    let store = store.clone();
+    match tokio::task::spawn_blocking(move || work(&store)).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+impl Chore for Webhooks {
+    async fn round(&mut self) -> Duration {
+        let config = self.running.config();
+        if config.webhooks.is_empty() {
+            self.metrics.set_webhooks(Vec::new());
+            return EVERY * 5;
+        }
+        let generation = self.running.store.generation();
+        let changed = self
+            .last_read
+            .as_ref()
+            .is_none_or(|(c, g)| !Arc::ptr_eq(c, &config) || *g != generation);
+        if changed {
+            let read = Arc::clone(&config);
+            let now = Utc::now();
+            match on_store(&self.running.store, move |s| fill_outbox(&read, s, now)).await {
+                Ok(_) => self.last_read = Some((Arc::clone(&config), generation)),
+                Err(e) => tracing::warn!(error = %e, "webhook deliveries not queued; trying again"),
+            }
+        }
+        if let Some(fetcher) = self.client.for_config(&config) {
+            for hook in &config.webhooks {
+                self.deliver(hook, &fetcher).await;
+            }
+        }
+        let mut health = Vec::new();
+        for hook in &config.webhooks {
+            let key = hook.key();
+            let backlog = on_store(&self.running.store, {
+                let key = key.clone();
+                move |s| Ok(s.outbox_len(&key))
+            })
+            .await
+            .unwrap_or_default();
+            let state = self.hooks.entry(key.clone()).or_default();
+            let a = &state.attempts;
+            health.push(WebhookHealth {
+                backlog,
+                delivered: a.delivered,
+                dropped: state.dropped,
+                failed: a.failed,
+                id: key,
+                last_delivery: a.last_delivery,
+                last_error: a.last_error.clone(),
+                next_retry: a.next_try,
+                secret_env: hook.secret_env.clone(),
+                topics: hook.topics.clone(),
+                url: hook.shown_url(),
+            });
+        }
+        self.metrics.set_webhooks(health);
+        EVERY
+    }
+}
+
+impl Webhooks {
+    /// Sends `hook`'s outbox in order until it is empty, a delivery fails, or `PER_ROUND`.
+    async fn deliver(&mut self, hook: &WebhookConfig, fetcher: &Fetcher) {
+        let key = hook.key();
+        let store = self.running.store.clone();
+        let state = self.hooks.entry(key.clone()).or_default();
+        if !state.attempts.due(Utc::now()) {
+            return;
+        }
+        for _ in 0..PER_ROUND {
+            let next = on_store(&store, {
+                let key = key.clone();
+                move |s| s.next_delivery(&key)
+            })
+            .await;
+            let (outbox_key, delivery) = match next {
+                Ok(Some(next)) => next,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "webhook outbox not readable");
+                    return;
+                }
+            };
+            // Marked before it leaves: from then on it is never grown, so its id always
+            // names the same items.
+            if !delivery.attempted {
+                let (at, marked) = (outbox_key.clone(), delivery.clone());
+                if let Err(e) = on_store(&store, move |s| s.mark_attempted(&at, &marked)).await {
+                    tracing::warn!(error = %e, "webhook delivery not marked as sent; not sending");
+                    return;
+                }
+            }
+            let mut headers = vec![(DELIVERY_HEADER, delivery.id.clone())];
+            if let Some(secret) = &hook.secret {
+                headers.push((
+                    SIGNATURE_HEADER,
+                    signature(secret, delivery.body.as_bytes()),
+                ));
+            }
+            let sent = fetcher
+                .post(
+                    &hook.url,
+                    "application/json",
+                    &headers,
+                    delivery.body.clone().into_bytes(),
+                )
+                .await;
+            let now = Utc::now();
+            match sent {
+                Ok(_) => {
+                    if let Err(e) = on_store(&store, move |s| s.remove_delivery(&outbox_key)).await
+                    {
+                        // It stays queued: sent again, under the same id, which receivers
+                        // de-duplicate on.
+                        tracing::warn!(error = %e, "acknowledged webhook delivery not removed");
+                        return;
+                    }
+                    state.attempts.succeeded(now);
+                }
+                Err(e) => {
+                    let mut error = format!("delivery {}: {e}", delivery.id);
+                    if now - delivery.created >= GIVE_UP {
+                        error = format!("{error}; given up on after a day");
+                        state.dropped += 1;
+                        if let Err(e) =
+                            on_store(&store, move |s| s.remove_delivery(&outbox_key)).await
+                        {
+                            tracing::warn!(error = %e, "expired webhook delivery not removed");
+                        }
+                    }
+                    tracing::warn!(webhook = %hook.shown_url(), error = %error, "webhook delivery failed; will retry");
+                    state.attempts.failed(error, now, RETRY_FIRST, RETRY_CAP);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Most items one delivery carries: a long outage is sent in bodies of bounded size.
+const MAX_BATCH: usize = 200;
+
+/// Queues, for every webhook and topic it hears of, the items in the feed it was never sent
+/// (in feed order): added to the webhook's last delivery while that one is of the same topic
+/// and was never tried (so a receiver that is down gets what it missed in a few batches),
+/// else as a new delivery. Returns the deliveries written.
+fn fill_outbox(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut written = 0;
+    for topic in &config.topics {
+        let hooks: Vec<&WebhookConfig> = config
+            .webhooks
+            .iter()
+            .filter(|w| w.hears(&topic.slug))
+            .collect();
+        if hooks.is_empty() {
+            continue;
+        }
+        let stories = items(store, topic, topic, now)?;
+        let ids: Vec<StoryId> = stories.iter().map(|s| s.id).collect();
+        let urls = feed_urls(&config.server.base_url, &topic.slug);
+        for hook in hooks {
+            let key = hook.key();
+            let unsent = store.unsent(&key, &topic.slug, &ids)?;
+            if unsent.is_empty() {
+                continue;
+            }
+            let new: Vec<Story> = stories
+                .iter()
+                .filter(|s| unsent.contains(&s.id))
+                .cloned()
+                .collect();
+            let open = store.last_delivery(&key)?.and_then(|(at, d)| {
+                let joinable = d.topic == topic.slug
+                    && !d.attempted
+                    && d.stories.len() + new.len() <= MAX_BATCH;
+                joinable.then(|| items_of(&d.body).map(|items| (at, d.stories, items)))?
+            });
+            let (at, mut carried, mut items) = match open {
+                Some((at, stories, items)) => (Some(at), stories, items),
+                None => (None, Vec::new(), Vec::new()),
+            };
+            carried.extend(&unsent);
+            items.extend(jsonfeed::items(&new, topic.full_content));
+            let id = delivery_id(&key, &topic.slug, &carried);
+            let delivery = Delivery {
+                body: body(&id, &topic.slug, &topic.title, &urls, items),
+                id,
+                topic: topic.slug.clone(),
+                created: now,
+                stories: carried,
+                attempted: false,
+            };
+            store.put_delivery(&key, at.as_deref(), &delivery)?;
+            written += 1;
+        }
+    }
+    Ok(written)
+}
+
+/// The items of a delivery body this daemon wrote (none when it cannot be read back: then
+/// the new items go to a delivery of their own).
+fn items_of(body: &str) -> Option<Vec<serde_json::Value>> {
+    match serde_json::from_str::<serde_json::Value>(body)
+        .ok()?
+        .get("items")?
+    {
+        serde_json::Value::Array(items) => Some(items.clone()),
+        _ => None,
+    }
+}

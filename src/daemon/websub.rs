@@ -1,0 +1,194 @@
+//! The WebSub chore: reads each topic's feed when the store (or the config) changed, hashes
+//! what readers see, and pings the `[push]` hubs for the topics whose hash moved, retrying
+//! failed pings with backoff; each hub's state goes to `/metrics` and `/healthz`.
+
+use super::periodic::{repeat, Chore};
+use super::push_client::PushClient;
+use super::Running;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::push::digest::{visible_digest, Digest};
+use crate::push::websub::Publisher;
+use crate::push::{feed_urls, ping};
+use crate::store::{Store, StoreError};
+use crate::topics::items::items;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often due pings are looked at; feeds are read again only when the store or the
+/// config changed, or `REREAD` passed (items leave windows with time alone).
+const EVERY: Duration = Duration::from_secs(1);
+const REREAD: chrono::Duration = chrono::Duration::seconds(30);
+/// The first round waits for the topic indexes to file what is stored.
+const FIRST: Duration = Duration::from_secs(2);
+
+pub(super) async fn run(running: Running, metrics: Arc<Metrics>) {
+    let stop = running.stop.clone();
+    let chore = Websub {
+        running,
+        metrics,
+        publisher: Publisher::default(),
+        last_read: None,
+        client: PushClient::default(),
+    };
+    repeat(stop, FIRST, chore).await;
+}
+
+struct Websub {
+    running: Running,
+    metrics: Arc<Metrics>,
+    publisher: Publisher,
+    /// The config and store generation the feeds were last read at, and when.
+    last_read: Option<(Arc<Config>, u64, DateTime<Utc>)>,
+    client: PushClient,
+}
+
+/// One topic's feed as read now.
+struct Read {
+    slug: String,
+    /// The stored announced digest, for topics the publisher has not loaded yet.
+    stored: Option<Option<Digest>>,
+    digest: Digest,
+    empty: bool,
+}
+
+impl Chore for Websub {
+    async fn round(&mut self) -> Duration {
+        let config = self.running.config();
+        if config.push.hubs.is_empty() {
+            self.metrics.set_hubs(Vec::new());
+            return EVERY * 5;
+        }
+        self.publisher.set_hubs(&config.push.hubs);
+        let now = Utc::now();
+        if self.due_to_read(&config, now) {
+            self.read(&config, now).await;
+        }
+        self.publisher.schedule(now, config.push.min_interval);
+        self.deliver(&config, now).await;
+        let settled = self.publisher.settle();
+        if !settled.is_empty() {
+            let store = self.running.store.clone();
+            let written = tokio::task::spawn_blocking(move || {
+                settled
+                    .iter()
+                    .try_for_each(|(slug, d)| store.put_announced_digest(slug, d))
+            })
+            .await;
+            if !matches!(written, Ok(Ok(()))) {
+                tracing::warn!(
+                    "what the WebSub hubs were told was not stored; a restart may ping again"
+                );
+            }
+        }
+        self.metrics.set_hubs(self.publisher.health());
+        EVERY
+    }
+}
+
+impl Websub {
+    fn due_to_read(&self, config: &Arc<Config>, now: DateTime<Utc>) -> bool {
+        match &self.last_read {
+            None => true,
+            Some((read_config, generation, at)) => {
+                !Arc::ptr_eq(read_config, config)
+                    || *generation != self.running.store.generation()
+                    || now - *at >= REREAD
+            }
+        }
+    }
+
+    async fn read(&mut self, config: &Arc<Config>, now: DateTime<Utc>) {
+        let generation = self.running.store.generation();
+        let unknown: Vec<String> = config
+            .topics
+            .iter()
+            .filter(|t| !self.publisher.knows(&t.slug))
+            .map(|t| t.slug.clone())
+            .collect();
+        let (store, read_config) = (self.running.store.clone(), Arc::clone(config));
+        let read =
+            tokio::task::spawn_blocking(move || read_feeds(&read_config, &store, &unknown, now))
+                .await;
+        let reads = match read {
+            Ok(Ok(reads)) => reads,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "feeds not read for WebSub; trying again");
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "WebSub feed read failed");
+                return;
+            }
+        };
+        let mut first_seen = Vec::new();
+        for r in reads {
+            if let Some(stored) = r.stored {
+                self.publisher.load(&r.slug, stored);
+            }
+            let urls = feed_urls(&config.server.base_url, &r.slug);
+            if let Some(d) = self.publisher.observe(&r.slug, r.digest, r.empty, urls) {
+                first_seen.push((r.slug, d));
+            }
+        }
+        if !first_seen.is_empty() {
+            let store = self.running.store.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                for (slug, d) in first_seen {
+                    let _ = store.put_announced_digest(&slug, &d);
+                }
+            })
+            .await;
+        }
+        self.last_read = Some((Arc::clone(config), generation, now));
+    }
+
+    /// Pings what is due at each hub, in order; a hub's first failure ends its turn.
+    async fn deliver(&mut self, config: &Arc<Config>, now: DateTime<Utc>) {
+        let due = self.publisher.due(now);
+        if due.is_empty() {
+            return;
+        }
+        let Some(fetcher) = self.client.for_config(config) else {
+            return;
+        };
+        for (hub, feeds) in due {
+            for feed in feeds {
+                match ping(&fetcher, &hub, &feed).await {
+                    Ok(()) => self.publisher.delivered(&hub, &feed, Utc::now()),
+                    Err(e) => {
+                        tracing::warn!(hub = %hub, feed = %feed, error = %e, "WebSub ping failed; will retry");
+                        self.publisher.failed(&hub, e.to_string(), Utc::now());
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every topic's visible digest at `now`, with the stored announced digest of `unknown` ones.
+fn read_feeds(
+    config: &Config,
+    store: &Store,
+    unknown: &[String],
+    now: DateTime<Utc>,
+) -> Result<Vec<Read>, StoreError> {
+    let mut out = Vec::with_capacity(config.topics.len());
+    for topic in &config.topics {
+        let stories = items(store, topic, topic, now)?;
+        let stored = if unknown.contains(&topic.slug) {
+            Some(store.announced_digest(&topic.slug)?)
+        } else {
+            None
+        };
+        out.push(Read {
+            slug: topic.slug.clone(),
+            stored,
+            digest: visible_digest(&stories, topic.full_content),
+            empty: stories.is_empty(),
+        });
+    }
+    Ok(out)
+}
