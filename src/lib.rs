@@ -20,8 +20,8 @@
 //!   views, and the health report
 //! - `ingest`: one poll of one source (fetch, parse, normalize, store), article summaries,
 //!   poll schedules and per-host limits
-//! - `push`: WebSub publish pings when what a topic's readers see changes (a digest of its
-//!   items), retried with backoff
+//! - `push`: telling others when what a topic's readers see changes (a digest of its items):
+//!   WebSub publish pings and signed webhook deliveries, retried with backoff
 //! - `server`: HTTP only: routes, the hot path for cached feeds, conditional GET, encodings,
 //!   the error type that becomes a response
 //! - `daemon`: `serve`: owns the running config, store and host limits, and runs the chores
