@@ -194,7 +194,7 @@ impl Webhooks {
                 }
                 Err(e) => {
                     let mut error = format!("delivery {}: {e}", delivery.id);
-                    if now - delivery.created >= GIVE_UP {
+                    if expired(&delivery, now) {
                         error = format!("{error}; given up on after a day");
                         state.dropped += 1;
                         if let Err(e) =
@@ -210,6 +210,11 @@ impl Webhooks {
             }
         }
     }
+}
+
+/// A delivery failing for a day is given up on: its receiver is gone, or refuses it for good.
+fn expired(delivery: &Delivery, now: DateTime<Utc>) -> bool {
+    now - delivery.created >= GIVE_UP
 }
 
 /// Most items one delivery carries: a long outage is sent in bodies of bounded size.
@@ -281,5 +286,29 @@ fn items_of(body: &str) -> Option<Vec<serde_json::Value>> {
     {
         serde_json::Value::Array(items) => Some(items.clone()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_delivery_is_retried_for_a_day_then_given_up_on() {
+        let created = Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap();
+        let delivery = Delivery {
+            id: "d1".into(),
+            topic: "t".into(),
+            created,
+            stories: vec![],
+            body: "{}".into(),
+            attempted: true,
+        };
+        let after = |hours| created + chrono::Duration::hours(hours);
+        assert!(!expired(&delivery, after(1)));
+        assert!(!expired(&delivery, after(23)));
+        assert!(expired(&delivery, after(24)));
+        assert!(expired(&delivery, after(72)));
     }
 }
