@@ -13,6 +13,8 @@
 //! - `sources`: the site registry and one adapter per source kind, bytes to sightings
 //! - `config`: feeds.toml schema, validation with file:line:col errors, compiled topics
 //! - `fetch`: the HTTP client (conditional GET, timeouts, caps, redirects)
+//! - `llm`: the optional language model for summaries: the chat-completions call, prompt and
+//!   cache key, answer hygiene, budget and backoff
 //! - `store`: sled trees, merge of sightings into stories, typed fetch and article records,
 //!   the by-time index and the machinery of secondary indexes
 //! - `render`: RSS, Atom, JSON Feed, HTML and OPML output, pure functions of stories
@@ -31,6 +33,7 @@ pub mod config;
 pub mod daemon;
 pub mod fetch;
 pub mod ingest;
+pub mod llm;
 pub(crate) mod metrics;
 pub mod model;
 pub mod normalize;

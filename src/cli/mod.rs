@@ -144,7 +144,7 @@ pub fn explain(
             };
             let live = live_config(config, Some(&store));
             let topic = live.topic(slug).unwrap_or(topic);
-            views::explain_topic(&store, topic, &filter, chrono::Utc::now())?
+            views::explain_topic(&live, &store, topic, &filter, chrono::Utc::now())?
         }
         Err(StoreError::Locked { .. }) => {
             let mut query = url::form_urlencoded::Serializer::new(String::new());

@@ -66,6 +66,7 @@ pub fn stories() -> Vec<Story> {
         ],
         article: None,
         embedding: None,
+        llm_summary: None,
     };
     let hostile_url = "https://evil.example/?a=1&b=2";
     let hostile = Story {
@@ -87,6 +88,7 @@ pub fn stories() -> Vec<Story> {
         }],
         article: None,
         embedding: None,
+        llm_summary: None,
     };
     vec![raft, hostile]
 }
@@ -120,6 +122,7 @@ pub fn hostile_reddit() -> Story {
         )],
         article: None,
         embedding: None,
+        llm_summary: None,
     }
 }
 

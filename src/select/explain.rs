@@ -38,6 +38,9 @@ pub struct StoryExplanation {
     pub reason: String,
     pub from_topic_sources: bool,
     pub verdict: Verdict,
+    /// Which summary the story shows and why: `extractive: ...` or `llm (model ...)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
 }
 
 /// Which candidates to list.
@@ -90,6 +93,7 @@ pub(crate) fn explain(
                 reason,
                 from_topic_sources,
                 verdict,
+                summary: None,
             }
         })
         .filter(|e| {
@@ -241,6 +245,9 @@ impl Explanation {
                     "{:>22}similarity: {:.2} to {:?} (threshold {:.2}, {:+})\n",
                     "", m.similarity, m.nearest, m.threshold, m.contribution
                 ));
+            }
+            if let Some(summary) = &s.summary {
+                out.push_str(&format!("{:>22}summary: {summary}\n", ""));
             }
         }
         if self.stories.is_empty() {

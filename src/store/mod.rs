@@ -20,7 +20,9 @@ pub use queue::Queue;
 use queue::WorkQueue;
 pub use records::{ArticleState, SourceState};
 
-use crate::model::{Article, Story, StoryId};
+use crate::llm::state::LlmAttempt;
+use crate::llm::LlmState;
+use crate::model::{Article, LlmSummary, Story, StoryId};
 use crate::normalize::Candidate;
 use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Serialize};
@@ -83,6 +85,10 @@ pub struct Store {
     article_queue: WorkQueue,
     /// Stories waiting for their embedding.
     embed_queue: WorkQueue,
+    /// Stories that may want a summary from the language model.
+    llm_queue: WorkQueue,
+    /// Per story, the model's refused answers (`llm::state::LlmAttempt`).
+    llm_attempts: sled::Tree,
     /// Schema version and story count.
     meta: sled::Tree,
     /// Entries of every secondary index, each under its own prefix.
@@ -228,6 +234,8 @@ impl Store {
             articles: db.open_tree("articles")?,
             article_queue: WorkQueue::open(&db, Queue::Articles)?,
             embed_queue: WorkQueue::open(&db, Queue::Embeddings)?,
+            llm_queue: WorkQueue::open(&db, Queue::LlmSummaries)?,
+            llm_attempts: db.open_tree("llm_attempts")?,
             meta,
             index_entries: db.open_tree("index_entries")?,
             indexed: Arc::new(AtomicBool::new(!index_meta.is_empty())),
@@ -317,6 +325,7 @@ impl Store {
         let tracks = self.tracks_changes();
         let queues = self.article_queue.is_on();
         let queues_embeddings = self.embed_queue.is_on();
+        let queues_llm = self.llm_queue.is_on();
         for (original, story) in merged.into_values() {
             let old_key = match &original {
                 None => {
@@ -341,12 +350,16 @@ impl Store {
                 && original
                     .as_ref()
                     .is_none_or(|o| o.top_points() != story.top_points());
-            let queue_embedding = queues_embeddings
-                && original
-                    .as_ref()
-                    .is_none_or(|o| o.embedding_text() != story.embedding_text());
+            let text_changed = original
+                .as_ref()
+                .is_none_or(|o| o.embedding_text() != story.embedding_text());
+            let points_moved = original
+                .as_ref()
+                .is_none_or(|o| o.top_points() != story.top_points());
+            let queue_embedding = queues_embeddings && text_changed;
             writes.push(Write {
                 queue_embedding,
+                queue_llm: queues_llm && (text_changed || points_moved),
                 id: story.id,
                 bytes: schema::encode_story(&story)?,
                 moved,
@@ -364,11 +377,15 @@ impl Store {
             &self.meta,
             &self.article_queue.tree,
             &self.embed_queue.tree,
+            &self.llm_queue.tree,
         )
             .transaction(
-                |(stories, by_time, sources, dirty, meta, queue, embed_queue)| {
+                |(stories, by_time, sources, dirty, meta, queue, embed_queue, llm_queue)| {
                     for w in &writes {
                         stories.insert(&w.id.0, w.bytes.as_slice())?;
+                        if w.queue_llm {
+                            llm_queue.insert(&w.id.0, &[])?;
+                        }
                         if w.queue_article {
                             queue.insert(&w.id.0, &[])?;
                         }
@@ -526,6 +543,8 @@ impl Store {
         // A new summary or excerpt changes the embedding text.
         let queue_embedding = changed && self.embed_queue.is_on();
         let missed_embedding = changed && !queue_embedding;
+        // ... and the text the language model summarizes.
+        let queue_llm = changed && self.llm_queue.is_on();
         // The article and the "done" state land together: a crash between them must not
         // leave an article marked done whose text was never stored.
         (
@@ -534,10 +553,14 @@ impl Store {
             &self.dirty,
             &self.embed_queue.tree,
             &self.meta,
+            &self.llm_queue.tree,
         )
-            .transaction(|(stories, articles, dirty, embed_queue, meta)| {
+            .transaction(|(stories, articles, dirty, embed_queue, meta, llm_queue)| {
                 if let Some(bytes) = &story_bytes {
                     stories.insert(&id.0, bytes.as_slice())?;
+                }
+                if queue_llm {
+                    llm_queue.insert(&id.0, &[])?;
                 }
                 if queue_embedding {
                     embed_queue.insert(&id.0, &[])?;
@@ -563,6 +586,7 @@ impl Store {
         match queue {
             Queue::Articles => &self.article_queue,
             Queue::Embeddings => &self.embed_queue,
+            Queue::LlmSummaries => &self.llm_queue,
         }
     }
 
@@ -677,6 +701,64 @@ impl Store {
         Ok(())
     }
 
+    /// Whether `id` waits in `queue`.
+    pub fn is_queued(&self, queue: Queue, id: StoryId) -> Result<bool, StoreError> {
+        Ok(self.queue(queue).tree.contains_key(id.0)?)
+    }
+
+    /// Records the language model's summary of a story, takes it off the LLM queue and forgets
+    /// its refused answers, in one transaction. Rules never read it, so no index changes; the
+    /// generation moves, so rendered feeds refresh. False when the story is gone.
+    pub fn set_llm_summary(&self, id: StoryId, summary: LlmSummary) -> Result<bool, StoreError> {
+        let _guard = self.lock_writes();
+        let Some(mut story) = self.story(id)? else {
+            self.llm_queue.remove(&[id])?;
+            return Ok(false);
+        };
+        story.llm_summary = Some(summary);
+        let bytes = schema::encode_story(&story)?;
+        (&self.stories, &self.llm_queue.tree, &self.llm_attempts)
+            .transaction(|(stories, llm_queue, llm_attempts)| {
+                stories.insert(&id.0, bytes.as_slice())?;
+                llm_queue.remove(&id.0)?;
+                llm_attempts.remove(&id.0)?;
+                Ok::<_, ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| transaction_error(e, &id.to_hex()))?;
+        self.db.flush()?;
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        Ok(true)
+    }
+
+    /// The model's refused answers for a story, if any.
+    pub fn llm_attempt(&self, id: StoryId) -> Result<Option<LlmAttempt>, StoreError> {
+        self.llm_attempts
+            .get(id.0)?
+            .map(|bytes| decode(&bytes, &id.to_hex()))
+            .transpose()
+    }
+
+    pub fn put_llm_attempt(&self, id: StoryId, attempt: &LlmAttempt) -> Result<(), StoreError> {
+        self.llm_attempts.insert(id.0, encode(attempt)?)?;
+        Ok(())
+    }
+
+    /// Where the language model stands (budget, backoff, counts); the default before any call.
+    pub fn llm_state(&self) -> Result<LlmState, StoreError> {
+        self.meta
+            .get(schema::LLM_STATE_KEY)?
+            .map(|bytes| decode(&bytes, schema::LLM_STATE_KEY))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    /// Records where the language model stands, flushed: the budget holds across restarts.
+    pub fn put_llm_state(&self, state: &LlmState) -> Result<(), StoreError> {
+        self.meta.insert(schema::LLM_STATE_KEY, encode(state)?)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
     pub fn story_count(&self) -> usize {
         self.count.load(Ordering::Acquire) as usize
     }
@@ -714,15 +796,29 @@ impl Store {
             &self.meta,
             &self.article_queue.tree,
             &self.embed_queue.tree,
+            &self.llm_queue.tree,
+            &self.llm_attempts,
         )
             .transaction(
-                |(stories, articles, by_time, dirty, meta, queue, embed_queue)| {
+                |(
+                    stories,
+                    articles,
+                    by_time,
+                    dirty,
+                    meta,
+                    queue,
+                    embed_queue,
+                    llm_queue,
+                    llm_attempts,
+                )| {
                     for (key, id, filed) in &doomed {
                         if let Some(id) = id {
                             stories.remove(&id.0)?;
                             articles.remove(&id.0)?;
                             queue.remove(&id.0)?;
                             embed_queue.remove(&id.0)?;
+                            llm_queue.remove(&id.0)?;
+                            llm_attempts.remove(&id.0)?;
                             if let Some(filed) = filed {
                                 index::mark(dirty, *id, filed)?;
                             }
@@ -760,6 +856,8 @@ struct Write {
     queue_article: bool,
     /// Queue the story for the embedding chore.
     queue_embedding: bool,
+    /// Queue the story for the language model's summary.
+    queue_llm: bool,
 }
 
 /// Our transactions never abort on purpose: an abort means the record was unusable.

@@ -4,6 +4,7 @@ use crate::config::error::{ConfigError, ConfigErrors};
 use crate::config::raw::{self, RawNumber, RawSize};
 use crate::config::units::{format_duration, format_size, parse_duration, parse_size};
 mod about;
+mod llm;
 mod source;
 mod topic;
 
@@ -394,6 +395,8 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
         }
     }
 
+    let llm = raw.llm.as_ref().and_then(|l| llm::validate_llm(&mut c, l));
+
     let mut topics = Vec::new();
     let mut seen_slugs = HashSet::new();
     for (i, t) in raw.topics.iter().enumerate() {
@@ -408,7 +411,13 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
                 format!("duplicate topic slug {:?}", t.slug.get_ref()),
             );
         }
-        topics.push(validate_topic(&mut c, t, &key, &seen_ids));
+        topics.push(validate_topic(
+            &mut c,
+            t,
+            &key,
+            &seen_ids,
+            raw.llm.is_some(),
+        ));
     }
 
     // In file order: problems found reading the schema and in validation interleave.
@@ -421,6 +430,7 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
             defaults,
             sources,
             topics,
+            llm,
             model_problem: None,
         })
     } else {

@@ -50,7 +50,7 @@ windw = "7d"
             "feeds.toml:8:17: key `defaults.summary_words`: expected an integer, found a string",
             "feeds.toml:13:1: unknown key `urll`, did you mean `url`? (expected one of `id`, `kind`, `url`, `poll`, `name`, `subreddit`, `listing`, `period`, `include_nsfw`, `tag`)",
             "feeds.toml:18:8: key `topic[0].sort`: \"recnt\" is not one of points, recent, hot, did you mean `recent`?",
-            "feeds.toml:19:1: unknown key `windw`, did you mean `window`? (expected one of `slug`, `title`, `description`, `sources`, `window`, `limit`, `sort`, `min_relevance`, `keywords`, `exclude`, `domains`, `min_points`, `min_comments`, `summaries`, `content`, `about`)",
+            "feeds.toml:19:1: unknown key `windw`, did you mean `window`? (expected one of `slug`, `title`, `description`, `sources`, `window`, `limit`, `sort`, `min_relevance`, `keywords`, `exclude`, `domains`, `min_points`, `min_comments`, `summaries`, `min_points_for_llm`, `content`, `about`)",
             "feeds.toml:21:10: key `topic[0].keywords.raft`: expected a number, found a string",
         ]
     );
