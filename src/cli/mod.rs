@@ -51,6 +51,26 @@ pub fn check(config: &Config) {
             t.sort.name()
         );
     }
+    if let Some(llm) = &config.llm {
+        let users: Vec<&str> = config
+            .topics
+            .iter()
+            .filter(|t| t.summaries.uses_llm())
+            .map(|t| t.slug.as_str())
+            .collect();
+        // The host only: an endpoint's user-info may hold credentials.
+        println!(
+            "  llm    model {} at {}, at most {} calls an hour, for topics: {}",
+            llm.model,
+            llm.endpoint.host_str().unwrap_or("?"),
+            llm.max_per_hour,
+            if users.is_empty() {
+                "none".to_string()
+            } else {
+                users.join(", ")
+            }
+        );
+    }
     for warning in crate::config::warnings(config) {
         println!("warning: {warning}");
     }

@@ -77,12 +77,14 @@ pub fn clean(answer: &str, instructions: &str, budget: usize) -> Result<String, 
 }
 
 struct Patterns {
-    /// `![alt](url)` and `[text](url)`: the text stays.
+    /// `![alt](url)` and `[text](url)` (the address may hold one level of brackets): the
+    /// text stays.
     link: Regex,
     /// Bare addresses: a summary links nowhere.
     url: Regex,
-    /// `# `, `> `, `- `, `* `, `+ `, `1. `, `1) ` at the start of a line.
+    /// `> ` quoting at the start of a line.
     line_mark: Regex,
+    /// `- `, `* `, `+ `, `1. `, `1) ` at the start of a line.
     bullet: Regex,
     /// `Summary:` and the like before the text.
     label: Regex,
@@ -91,9 +93,9 @@ struct Patterns {
 fn patterns() -> &'static Patterns {
     static PATTERNS: OnceLock<Patterns> = OnceLock::new();
     PATTERNS.get_or_init(|| Patterns {
-        link: Regex::new(r"!?\[([^\]]*)\]\([^)]*\)").expect("valid regex"),
+        link: Regex::new(r"!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)").expect("valid regex"),
         url: Regex::new(r"(?i)\b(?:https?://|www\.|javascript:|data:)\S*").expect("valid regex"),
-        line_mark: Regex::new(r"^\s*(?:#{1,6}\s+|>\s*)+").expect("valid regex"),
+        line_mark: Regex::new(r"^\s*(?:>\s*)+").expect("valid regex"),
         bullet: Regex::new(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+").expect("valid regex"),
         label: Regex::new(r"(?i)^(?:tl;?dr|summary)\s*:\s*").expect("valid regex"),
     })
@@ -105,7 +107,12 @@ fn strip_markdown(answer: &str) -> (String, usize) {
     let mut items = 0;
     let mut lines = Vec::new();
     for line in answer.lines() {
-        if line.trim_start().starts_with("```") || line.trim().chars().all(|c| "-*_=".contains(c)) {
+        // Fences, rules and headings: a heading is a title, not a sentence of the summary.
+        let bare = line.trim();
+        if bare.starts_with("```")
+            || bare.starts_with('#')
+            || bare.chars().all(|c| "-*_=".contains(c))
+        {
             continue;
         }
         let line = p.line_mark.replace(line, "");
@@ -161,7 +168,7 @@ mod tests {
         let md = "## Raft\n**Raft** keeps a [replicated log](https://evil.example/x) consistent. The article explains `leader election` with real numbers.";
         assert_eq!(
             clean(md, PROMPT, 60).unwrap(),
-            "Raft Raft keeps a replicated log consistent. The article explains leader election with real numbers."
+            "Raft keeps a replicated log consistent. The article explains leader election with real numbers."
         );
         let html = "<p>Raft keeps a <a href=\"javascript:alert(1)\">replicated</a> log consistent.</p><script>alert(1)</script><p>The article explains leader election &amp; numbers.</p>";
         let text = clean(html, PROMPT, 60).unwrap();

@@ -11,18 +11,35 @@ use chrono::{DateTime, Utc};
 
 /// Ok when `topic` wants the model's summary of `story` at `now`, else why not.
 pub(crate) fn wants(topic: &Topic, story: &Story, now: DateTime<Utc>) -> Result<(), String> {
-    let SummaryMode::Llm { min_points } = topic.summaries else {
-        return Err(format!("summaries = {:?}", topic.summaries.name()));
-    };
+    shows_llm(topic, story)?;
     if !topic.shows(story, topic.window_start(now)) {
         return Err("not in the topic's feed".into());
     }
+    Ok(())
+}
+
+/// Ok when `topic` shows the model's summary of `story` once there is one: it opted in and
+/// the story has `min_points_for_llm`. Else why not.
+fn shows_llm(topic: &Topic, story: &Story) -> Result<(), String> {
+    let SummaryMode::Llm { min_points } = topic.summaries else {
+        return Err(format!("summaries = {:?}", topic.summaries.name()));
+    };
     match min_points {
         Some(min) if story.top_points() < min => Err(format!(
             "below min_points_for_llm ({} < {min})",
             story.top_points()
         )),
         _ => Ok(()),
+    }
+}
+
+/// The story as `topic` shows it: with the model's summary in place of the extractive one
+/// where the topic opted in and the story qualifies (`Story::with_llm_summary`).
+pub(crate) fn as_shown(topic: &Topic, story: Story) -> Story {
+    if shows_llm(topic, &story).is_ok() {
+        story.with_llm_summary()
+    } else {
+        story
     }
 }
 
@@ -56,6 +73,9 @@ pub(crate) fn describe(
             "extractive (summaries = {:?})",
             topic.summaries.name()
         ));
+    }
+    if let Err(why) = shows_llm(topic, story) {
+        return Ok(format!("extractive: {why}"));
     }
     if let Some(made) = &story.llm_summary {
         return Ok(format!(

@@ -4,7 +4,7 @@
 
 use super::{items, llm_summaries};
 use crate::config::{units::human_duration, Config};
-use crate::model::{Story, StoryId};
+use crate::model::StoryId;
 use crate::render::html::{self, PageFacts, TopicLink};
 use crate::render::opml::{self, OpmlFeed};
 use crate::render::{newest_update, FeedMeta, Format};
@@ -88,7 +88,10 @@ pub fn render_topic(
     let configured = config.topic(&topic.slug).unwrap_or(topic);
     let mut stories = items::items(store, configured, topic, now)?;
     if topic.summaries.uses_llm() {
-        stories = stories.into_iter().map(Story::with_llm_summary).collect();
+        stories = stories
+            .into_iter()
+            .map(|s| llm_summaries::as_shown(topic, s))
+            .collect();
     }
     let window = chrono::Duration::from_std(topic.window).unwrap_or(chrono::Duration::MAX);
     let leaves_window = stories

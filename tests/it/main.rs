@@ -31,6 +31,9 @@ mod fetch_failures;
 mod hostile;
 /// Topic indexes match a window scan and follow rule changes.
 mod indexes;
+/// Summaries from a language model behind an OpenAI-compatible API: request shape, cache,
+/// budget, failures, hostile answers, the API key kept secret.
+mod llm;
 /// Config reload under a running daemon, SIGHUP included.
 mod reload;
 /// `[topic.about]`: story embeddings, similarity in the feed and in explain, the fallback.

@@ -4,6 +4,7 @@
 //! - `upstream`: a fixture-serving HTTP upstream on loopback, and the fixture names.
 //! - `bad_upstream`: a raw TCP upstream scripted byte by byte, for fetch failures.
 //! - `workspace`: the real binary, run once (`Workspace::run`, `check`) or as a daemon.
+//! - `llm_server`: an OpenAI-compatible chat completions endpoint on loopback, scripted.
 //! - `http`: a client to talk to the daemon; `xml`: reading what it serves.
 //! - `lib_api`: every library item the tests use (the one place that names feedsift paths).
 
@@ -11,6 +12,7 @@ pub mod bad_upstream;
 pub mod config;
 pub mod http;
 pub mod lib_api;
+pub mod llm_server;
 pub mod upstream;
 pub mod workspace;
 pub mod xml;
@@ -19,6 +21,7 @@ pub mod xml;
 #[allow(unused_imports)]
 pub use config::{config, devto, feed, hn, lobsters, reddit, source, topic, ConfigBuilder};
 pub use http::{client, get, get_json, get_text, status_of, wait_for_status};
+pub use llm_server::{Behavior, LlmServer};
 #[allow(unused_imports)]
 pub use upstream::{
     fixture, fixtures_dir, Upstream, HN_FRONT_PAGE, LOBSTERS_HOTTEST, SITE_FIXTURES,

@@ -128,12 +128,13 @@ impl Table {
     }
 }
 
-/// A whole feeds.toml: `[server]` (when a key is set), `[defaults]` (when a key is set),
-/// then every `[[source]]` and every `[[topic]]` in the order added.
+/// A whole feeds.toml: `[server]`, `[defaults]` and `[llm]` (each when a key is set), then
+/// every `[[source]]` and every `[[topic]]` in the order added.
 #[derive(Clone, Debug, Default)]
 pub struct ConfigBuilder {
     server: Table,
     defaults: Table,
+    llm: Table,
     sources: Vec<Source>,
     topics: Vec<Topic>,
 }
@@ -153,6 +154,12 @@ impl ConfigBuilder {
     /// A `[defaults]` key.
     pub fn default_key(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.defaults.set(key, value);
+        self
+    }
+
+    /// An `[llm]` key: `endpoint`, `model`, `api_key_env`, `max_per_hour`, ...
+    pub fn llm(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.llm.set(key, value);
         self
     }
 
@@ -204,7 +211,11 @@ impl ConfigBuilder {
 
     pub fn to_toml(&self) -> String {
         let mut out = String::new();
-        for (name, table) in [("server", &self.server), ("defaults", &self.defaults)] {
+        for (name, table) in [
+            ("server", &self.server),
+            ("defaults", &self.defaults),
+            ("llm", &self.llm),
+        ] {
             if !table.is_empty() {
                 out.push_str(&format!("[{name}]\n"));
                 table.write(&mut out);
