@@ -25,6 +25,28 @@ pub(super) async fn run(running: Running, metrics: Arc<Metrics>) {
     repeat(stop, Duration::ZERO, chore).await;
 }
 
+/// Queues the stories of the LLM topics' windows stored while no topic used the model (a
+/// no-op when the queue has been on since), off the async threads.
+async fn backfill(store: &crate::store::Store, config: &Config) {
+    let now = chrono::Utc::now();
+    let Some(since) = config
+        .topics
+        .iter()
+        .filter(|t| t.summaries.uses_llm())
+        .map(|t| t.window_start(now))
+        .min()
+    else {
+        return;
+    };
+    let store = store.clone();
+    match tokio::task::spawn_blocking(move || store.backfill_llm_summaries(since)).await {
+        Ok(Ok(0)) => {}
+        Ok(Ok(n)) => tracing::info!(stories = n, "stories queued for llm summaries"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "stories not queued for llm summaries"),
+        Err(e) => tracing::warn!(error = %e, "llm backfill failed"),
+    }
+}
+
 struct LlmSummaries {
     running: Running,
     metrics: Arc<Metrics>,
@@ -44,6 +66,9 @@ impl Chore for LlmSummaries {
             .is_none_or(|(built_for, _)| !Arc::ptr_eq(built_for, &config))
         {
             let worker = LlmWorker::new(&config, self.running.store.clone());
+            if worker.is_some() {
+                backfill(&self.running.store, &config).await;
+            }
             self.worker = Some((Arc::clone(&config), worker));
         }
         let Some((_, Some(worker))) = &self.worker else {

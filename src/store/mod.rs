@@ -7,6 +7,8 @@ mod embedding_tests;
 mod index;
 pub(crate) mod keys;
 mod ledger;
+#[cfg(test)]
+mod llm_tests;
 pub mod merge;
 mod queue;
 mod records;
@@ -407,6 +409,9 @@ impl Store {
                         // Stories written unqueued: a backfill must look again.
                         meta.remove(schema::EMBEDDINGS_QUEUED_KEY)?;
                     }
+                    if !queues_llm && !writes.is_empty() {
+                        meta.remove(schema::LLM_QUEUED_KEY)?;
+                    }
                     if report.new > 0 {
                         meta.insert(schema::COUNT_KEY, &count.to_be_bytes())?;
                     }
@@ -568,6 +573,9 @@ impl Store {
                 if missed_embedding {
                     meta.remove(schema::EMBEDDINGS_QUEUED_KEY)?;
                 }
+                if changed && !queue_llm {
+                    meta.remove(schema::LLM_QUEUED_KEY)?;
+                }
                 if let Some(filed) = &dirty_value {
                     index::mark(dirty, id, filed)?;
                 }
@@ -621,33 +629,55 @@ impl Store {
     /// written while no topic had `[topic.about]`, or before embeddings existed). Reads the
     /// stories one by one, never the whole store at once. Returns how many were queued.
     pub fn backfill_embeddings(&self) -> Result<usize, StoreError> {
-        self.embed_queue.set_on(true);
-        if self.meta.get(schema::EMBEDDINGS_QUEUED_KEY)?.is_some() {
+        self.backfill(
+            Queue::Embeddings,
+            schema::EMBEDDINGS_QUEUED_KEY,
+            DateTime::<Utc>::MIN_UTC,
+            |s| s.current_embedding().is_none(),
+        )
+    }
+
+    /// Turns the LLM queue on and, unless it has been on since the last time it was off,
+    /// queues the stories published since `since` that have no summary from the model
+    /// (stored before a topic opted in). Returns how many were queued.
+    pub fn backfill_llm_summaries(&self, since: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.backfill(Queue::LlmSummaries, schema::LLM_QUEUED_KEY, since, |s| {
+            s.llm_summary.is_none()
+        })
+    }
+
+    /// Turns `queue` on and queues the stories since `since` that `due` says need its work,
+    /// unless `flag` says the queue has been on since it was last off; then sets `flag`.
+    fn backfill(
+        &self,
+        queue: Queue,
+        flag: &str,
+        since: DateTime<Utc>,
+        due: impl Fn(&Story) -> bool,
+    ) -> Result<usize, StoreError> {
+        let work = self.queue(queue);
+        work.set_on(true);
+        if self.meta.get(flag)?.is_some() {
             return Ok(0);
         }
         const BATCH: usize = 1000;
         let (mut batch, mut pending, mut queued) = (sled::Batch::default(), 0, 0);
-        for key in self.by_time.iter().keys() {
+        for key in self.by_time.range(keys::time_prefix(since)..).keys() {
             let Some(id) = keys::id_of_by_time_key(&key?) else {
                 continue;
             };
-            if self
-                .story(id)?
-                .is_some_and(|s| s.current_embedding().is_none())
-            {
+            if self.story(id)?.is_some_and(|s| due(&s)) {
                 batch.insert(&id.0, &[]);
                 pending += 1;
                 queued += 1;
             }
             if pending == BATCH {
-                self.embed_queue
-                    .tree
-                    .apply_batch(std::mem::take(&mut batch))?;
+                work.tree.apply_batch(std::mem::take(&mut batch))?;
                 pending = 0;
             }
         }
-        self.embed_queue.tree.apply_batch(batch)?;
-        self.meta.insert(schema::EMBEDDINGS_QUEUED_KEY, &[1])?;
+        work.tree.apply_batch(batch)?;
+        self.meta.insert(flag, &[1])?;
         Ok(queued)
     }
 

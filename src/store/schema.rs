@@ -16,6 +16,9 @@ pub(super) const COUNT_KEY: &str = "story_count";
 /// Set while every stored story is known to be queued for its embedding or to have one
 /// (the embedding queue has been on since that was last checked).
 pub(super) const EMBEDDINGS_QUEUED_KEY: &str = "embeddings_queued";
+/// Set while every stored story of the LLM topics' windows is known to be queued for the
+/// model's summary or to have one (like `EMBEDDINGS_QUEUED_KEY`).
+pub(super) const LLM_QUEUED_KEY: &str = "llm_queued";
 /// Where the language model stands (`llm::LlmState`, JSON).
 pub(super) const LLM_STATE_KEY: &str = "llm_state";
 /// Stories rewritten per batch while migrating.

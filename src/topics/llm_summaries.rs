@@ -122,3 +122,60 @@ pub(crate) fn describe(
         None => "extractive: waiting for the model (queued)".into(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{LlmSummary, StoredSighting};
+    use chrono::Duration;
+
+    fn topics() -> Config {
+        let text = "[llm]\nendpoint = \"http://127.0.0.1:1/v1\"\nmodel = \"m\"\n\n[[topic]]\nslug = \"llm\"\ntitle = \"L\"\nsummaries = \"llm\"\nmin_points_for_llm = 100\n\n[[topic]]\nslug = \"plain\"\ntitle = \"P\"\n";
+        Config::parse(std::path::Path::new("feeds.toml"), text).unwrap()
+    }
+
+    fn story(points: i64, now: DateTime<Utc>) -> Story {
+        let published = now - Duration::hours(2);
+        Story {
+            summary: "The extractive one.".into(),
+            sources: vec!["s".into()],
+            sightings: vec![StoredSighting::scored(
+                "hackernews",
+                Some(points),
+                None,
+                published,
+            )],
+            llm_summary: Some(LlmSummary {
+                text: "The model's one. In two sentences.".into(),
+                model: "m".into(),
+                input_hash: 1,
+                made_at: now,
+            }),
+            ..Story::bare("Raft", published)
+        }
+    }
+
+    #[test]
+    fn only_topics_that_opted_in_show_the_model_summary_and_above_their_points() {
+        let config = topics();
+        let now = Utc::now();
+        let (llm, plain) = (&config.topics[0], &config.topics[1]);
+        let shown = as_shown(llm, story(150, now));
+        assert_eq!(shown.summary, "The model's one. In two sentences.");
+        assert_eq!(shown.entry_updated(), now, "the entry counts as revised");
+        assert_eq!(
+            as_shown(plain, story(150, now)).summary,
+            "The extractive one."
+        );
+        assert_eq!(as_shown(llm, story(40, now)).summary, "The extractive one.");
+        assert_eq!(wants(llm, &story(150, now), now), Ok(()));
+        assert_eq!(
+            wants(llm, &story(40, now), now),
+            Err("below min_points_for_llm (40 < 100)".into())
+        );
+        assert_eq!(
+            wants(plain, &story(150, now), now),
+            Err("summaries = \"article\"".into())
+        );
+    }
+}

@@ -64,20 +64,26 @@ async fn setup(
     tweak: impl FnOnce(ConfigBuilder) -> ConfigBuilder,
 ) -> (Upstream, LlmServer, Workspace) {
     let up = Upstream::start().await;
-    let hn_url = up.serve_bytes("/hn", listing(&up));
     let llm = LlmServer::start(behavior).await;
-    let built = config()
+    let built =
+        with_model(&up, &llm, "llm").topic(topic("plain").title("Extractive").article_summaries());
+    let ws = Workspace::new(&tweak(built));
+    ws.fetch_once();
+    (up, llm, ws)
+}
+
+/// The listing on `up` as the one source, `[llm]` pointing at `llm`, and topic `ds` with
+/// `summaries = mode`.
+fn with_model(up: &Upstream, llm: &LlmServer, mode: &str) -> ConfigBuilder {
+    let hn_url = up.serve_bytes("/hn", listing(up));
+    config()
         .default_key("allow_private_networks", true)
         .source(hn(hn_url))
         .llm("endpoint", llm.endpoint())
         .llm("model", MODEL)
         .llm("api_key_env", KEY_ENV)
         .llm("concurrency", 1)
-        .topic(topic("ds").title("With the model").key("summaries", "llm"))
-        .topic(topic("plain").title("Extractive").article_summaries());
-    let ws = Workspace::new(&tweak(built));
-    ws.fetch_once();
-    (up, llm, ws)
+        .topic(topic("ds").title("With the model").key("summaries", mode))
 }
 
 async fn serve(ws: &Workspace) -> Daemon {
@@ -282,6 +288,18 @@ async fn summaries_replace_extractive_ones_in_place_once_per_text() {
     assert_eq!(summary(&daemon, "ds", OUTAGE).await, good_answer(OUTAGE));
     let (_, stderr) = daemon.stop();
     assert!(!stderr.contains(KEY), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_that_opts_in_later_gets_summaries_of_the_stories_already_stored() {
+    let up = Upstream::start().await;
+    let llm = LlmServer::start(Behavior::answer(|user| good_answer(&title_of(user)))).await;
+    let ws = Workspace::new(&with_model(&up, &llm, "article"));
+    ws.fetch_once();
+    ws.write_config(&with_model(&up, &llm, "llm"));
+    let daemon = serve(&ws).await;
+    wait_for_llm(&daemon, |l| l["calls"] == 4 && l["backlog"] == 0).await;
+    assert_eq!(summary(&daemon, "ds", QUORUM).await, good_answer(QUORUM));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

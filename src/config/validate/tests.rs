@@ -235,3 +235,30 @@ exclude = ["Medium.com"]
     assert_eq!(rules.exclude_domains, ["medium.com"]);
     assert_eq!(rules.min_relevance, 1.0);
 }
+
+#[test]
+fn llm_section_defaults_and_a_topic_that_opts_in() {
+    let c = config(
+        "[llm]\nendpoint = \"http://127.0.0.1:11434/v1/\"\nmodel = \"smollm2\"\n\n[[topic]]\nslug = \"t\"\ntitle = \"T\"\nsummaries = \"llm\"\nmin_points_for_llm = 50\n\n[[topic]]\nslug = \"u\"\ntitle = \"U\"\n",
+    );
+    let llm = c.llm.as_ref().unwrap();
+    assert_eq!(llm.model, "smollm2");
+    assert_eq!(
+        (llm.timeout.as_secs(), llm.concurrency, llm.max_per_hour),
+        (60, 2, 60)
+    );
+    assert_eq!((llm.max_input_words, llm.api_key_env.as_ref()), (300, None));
+    assert_eq!(llm.api_key(), Ok(None));
+    assert_eq!(
+        c.topics[0].summaries,
+        crate::select::SummaryMode::Llm {
+            min_points: Some(50)
+        }
+    );
+    assert!(c.uses_llm() && c.reads_articles());
+    assert!(!c.topics[1].summaries.uses_llm());
+    assert_eq!(
+        errors("[[topic]]\nslug = \"t\"\ntitle = \"T\"\nsummaries = \"lm\"\n"),
+        ["feeds.toml:4:13: key `topic[0].summaries`: \"lm\" is not one of article, feed, llm, did you mean `llm`?"]
+    );
+}
