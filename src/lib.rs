@@ -19,13 +19,14 @@
 //!   the by-time index and the machinery of secondary indexes
 //! - `render`: RSS, Atom, JSON Feed, HTML and OPML output, pure functions of stories
 //! - `topics`: the read path of a topic: its index keys, its items for a view, rendered
-//!   views, and the health report
+//!   views, which summary a story shows, and the health report
 //! - `ingest`: one poll of one source (fetch, parse, normalize, store), article summaries,
-//!   poll schedules and per-host limits
+//!   summaries from the language model, poll schedules and per-host limits
 //! - `server`: HTTP only: routes, the hot path for cached feeds, conditional GET, encodings,
 //!   the error type that becomes a response
 //! - `daemon`: `serve`: owns the running config, store and host limits, and runs the chores
-//!   (pollers, index upkeep, articles, pruning, reload) and the server
+//!   (pollers, index upkeep, articles, embeddings, LLM summaries, pruning, reload) and the
+//!   server
 //! - `cli`: what each command does and prints (`main.rs` only parses and dispatches)
 
 pub mod cli;
