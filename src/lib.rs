@@ -34,7 +34,7 @@ pub mod config;
 pub mod daemon;
 pub mod fetch;
 pub mod ingest;
-pub mod llm;
+pub(crate) mod llm;
 pub(crate) mod metrics;
 pub mod model;
 pub mod normalize;

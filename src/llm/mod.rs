@@ -2,10 +2,10 @@
 //! (`client`), the messages and the cache key (`prompt`), what makes an answer fit to show
 //! (`answer`), and the hourly budget with the worker's backoff (`state`). I/O only in `client`.
 
-pub mod answer;
-pub mod client;
-pub mod prompt;
-pub mod state;
+pub(crate) mod answer;
+pub(crate) mod client;
+pub(crate) mod prompt;
+pub(crate) mod state;
 
-pub use client::{LlmClient, LlmError};
-pub use state::LlmState;
+pub(crate) use client::{LlmClient, LlmError};
+pub(crate) use state::LlmState;

@@ -640,7 +640,7 @@ impl Store {
     /// Turns the LLM queue on and, unless it has been on since the last time it was off,
     /// queues the stories published since `since` that have no summary from the model
     /// (stored before a topic opted in). Returns how many were queued.
-    pub fn backfill_llm_summaries(&self, since: DateTime<Utc>) -> Result<usize, StoreError> {
+    pub(crate) fn backfill_llm_summaries(&self, since: DateTime<Utc>) -> Result<usize, StoreError> {
         self.backfill(Queue::LlmSummaries, schema::LLM_QUEUED_KEY, since, |s| {
             s.llm_summary.is_none()
         })
@@ -739,7 +739,11 @@ impl Store {
     /// Records the language model's summary of a story, takes it off the LLM queue and forgets
     /// its refused answers, in one transaction. Rules never read it, so no index changes; the
     /// generation moves, so rendered feeds refresh. False when the story is gone.
-    pub fn set_llm_summary(&self, id: StoryId, summary: LlmSummary) -> Result<bool, StoreError> {
+    pub(crate) fn set_llm_summary(
+        &self,
+        id: StoryId,
+        summary: LlmSummary,
+    ) -> Result<bool, StoreError> {
         let _guard = self.lock_writes();
         let Some(mut story) = self.story(id)? else {
             self.llm_queue.remove(&[id])?;
@@ -761,20 +765,24 @@ impl Store {
     }
 
     /// The model's refused answers for a story, if any.
-    pub fn llm_attempt(&self, id: StoryId) -> Result<Option<LlmAttempt>, StoreError> {
+    pub(crate) fn llm_attempt(&self, id: StoryId) -> Result<Option<LlmAttempt>, StoreError> {
         self.llm_attempts
             .get(id.0)?
             .map(|bytes| decode(&bytes, &id.to_hex()))
             .transpose()
     }
 
-    pub fn put_llm_attempt(&self, id: StoryId, attempt: &LlmAttempt) -> Result<(), StoreError> {
+    pub(crate) fn put_llm_attempt(
+        &self,
+        id: StoryId,
+        attempt: &LlmAttempt,
+    ) -> Result<(), StoreError> {
         self.llm_attempts.insert(id.0, encode(attempt)?)?;
         Ok(())
     }
 
     /// Where the language model stands (budget, backoff, counts); the default before any call.
-    pub fn llm_state(&self) -> Result<LlmState, StoreError> {
+    pub(crate) fn llm_state(&self) -> Result<LlmState, StoreError> {
         self.meta
             .get(schema::LLM_STATE_KEY)?
             .map(|bytes| decode(&bytes, schema::LLM_STATE_KEY))
@@ -783,7 +791,7 @@ impl Store {
     }
 
     /// Records where the language model stands, flushed: the budget holds across restarts.
-    pub fn put_llm_state(&self, state: &LlmState) -> Result<(), StoreError> {
+    pub(crate) fn put_llm_state(&self, state: &LlmState) -> Result<(), StoreError> {
         self.meta.insert(schema::LLM_STATE_KEY, encode(state)?)?;
         self.db.flush()?;
         Ok(())
