@@ -63,6 +63,10 @@ done
 echo "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Articles</title><link>http://127.0.0.1:$up_port/</link><description>three articles</description>$items</channel></rss>" >"$work/up/feed.rss"
 python3 -m http.server "$up_port" --bind 127.0.0.1 --directory "$work/up" >/dev/null 2>&1 &
 pids+=($!)
+for _ in $(seq 1 50); do
+  [ -n "$(get "http://127.0.0.1:$up_port/feed.rss")" ] && break
+  sleep 0.2
+done
 
 key_line=""
 [ -n "${LLM_API_KEY_ENV:-}" ] && key_line="api_key_env = \"$LLM_API_KEY_ENV\""
