@@ -115,22 +115,22 @@ impl LlmWorker {
                 self.save_state(&state).await;
                 let client = client.clone();
                 tasks.spawn(async move {
-                    let started = Instant::now();
+                    let (started_at, started) = (Utc::now(), Instant::now());
                     let answer = client.complete(&request).await;
-                    (story, request, answer, started.elapsed())
+                    (story, request, answer, started_at, started.elapsed())
                 });
             }
             let Some(done) = tasks.join_next().await else {
                 break;
             };
-            let Ok((story, request, answer, elapsed)) = done else {
+            let Ok((story, request, answer, started_at, elapsed)) = done else {
                 continue;
             };
             let now = Utc::now();
             let ms = elapsed.as_millis() as u64;
             let outcome = match answer {
                 Ok(text) => {
-                    state.answered(now, ms);
+                    state.answered(started_at, now, ms);
                     self.take_answer(&story, &request, &text, now).await
                 }
                 Err(e) => {

@@ -24,6 +24,9 @@ pub struct LlmState {
     pub refused: u64,
     pub consecutive_failures: u32,
     pub backoff_until: Option<DateTime<Utc>>,
+    /// When the last failed call ended.
+    #[serde(default)]
+    pub last_failure: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub last_success: Option<DateTime<Utc>>,
     pub last_latency_ms: Option<u64>,
@@ -101,10 +104,14 @@ impl LlmState {
         Ok(())
     }
 
-    /// A call answered (whether or not the answer is used).
-    pub fn answered(&mut self, now: DateTime<Utc>, latency_ms: u64) {
-        self.consecutive_failures = 0;
-        self.backoff_until = None;
+    /// A call that started at `started` answered at `now` (whether or not the answer is
+    /// used). It ends the backoff unless a call failed while it was under way: that failure
+    /// is newer news about the endpoint.
+    pub fn answered(&mut self, started: DateTime<Utc>, now: DateTime<Utc>, latency_ms: u64) {
+        if self.last_failure.is_none_or(|failed| failed < started) {
+            self.consecutive_failures = 0;
+            self.backoff_until = None;
+        }
         self.last_success = Some(now);
         self.last_latency_ms = Some(latency_ms);
     }
@@ -113,6 +120,7 @@ impl LlmState {
     pub fn failed(&mut self, now: DateTime<Utc>, latency_ms: u64, error: &LlmError) {
         self.failures += 1;
         self.consecutive_failures += 1;
+        self.last_failure = Some(now);
         self.last_latency_ms = Some(latency_ms);
         self.last_error = Some(error.to_string());
         let doubled = FIRST_BACKOFF_SECS
@@ -192,7 +200,11 @@ mod tests {
         };
         s.failed(at(13, 0), 5, &limited);
         assert_eq!(s.backoff_until, Some(at(13, 10)));
-        s.answered(at(13, 11), 40);
+        // A call under way when the last one failed does not end the backoff...
+        s.answered(at(12, 59), at(13, 1), 40);
+        assert_eq!(s.backoff_until, Some(at(13, 10)));
+        // ... one started after it does.
+        s.answered(at(13, 11), at(13, 11), 40);
         assert_eq!((s.consecutive_failures, s.backoff_until), (0, None));
         assert_eq!(s.take(at(13, 11), 10), Ok(()));
     }
