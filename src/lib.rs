@@ -13,19 +13,22 @@
 //! - `sources`: the site registry and one adapter per source kind, bytes to sightings
 //! - `config`: feeds.toml schema, validation with file:line:col errors, compiled topics
 //! - `fetch`: the HTTP client (conditional GET, timeouts, caps, redirects)
+//! - `llm`: the optional language model for summaries: the chat-completions call, prompt and
+//!   cache key, answer hygiene, budget and backoff
 //! - `store`: sled trees, merge of sightings into stories, typed fetch and article records,
 //!   the by-time index and the machinery of secondary indexes
 //! - `render`: RSS, Atom, JSON Feed, HTML and OPML output, pure functions of stories
 //! - `topics`: the read path of a topic: its index keys, its items for a view, rendered
-//!   views, and the health report
+//!   views, which summary a story shows, and the health report
 //! - `ingest`: one poll of one source (fetch, parse, normalize, store), article summaries,
-//!   poll schedules and per-host limits
+//!   summaries from the language model, poll schedules and per-host limits
 //! - `push`: telling others when what a topic's readers see changes (a digest of its items):
 //!   WebSub publish pings and signed webhook deliveries, retried with backoff
 //! - `server`: HTTP only: routes, the hot path for cached feeds, conditional GET, encodings,
 //!   the error type that becomes a response
 //! - `daemon`: `serve`: owns the running config, store and host limits, and runs the chores
-//!   (pollers, index upkeep, articles, pruning, reload) and the server
+//!   (pollers, index upkeep, articles, embeddings, LLM summaries, pruning, reload) and the
+//!   server
 //! - `cli`: what each command does and prints (`main.rs` only parses and dispatches)
 
 pub mod cli;
@@ -33,6 +36,7 @@ pub mod config;
 pub mod daemon;
 pub mod fetch;
 pub mod ingest;
+pub(crate) mod llm;
 pub(crate) mod metrics;
 pub mod model;
 pub mod normalize;

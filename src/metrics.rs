@@ -1,6 +1,7 @@
 //! Counters for `/metrics` (Prometheus text format): fetches by source and outcome, requests
-//! by route and status with a latency histogram, render cache hits and misses, and each
-//! WebSub hub's deliveries and backlog (`HubHealth`, which `/healthz` shows too).
+//! by route and status with a latency histogram, render cache hits and misses, each WebSub
+//! hub's deliveries and backlog (`HubHealth`, which `/healthz` shows too), and calls to the
+//! language model.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -103,7 +104,16 @@ pub(crate) struct Metrics {
     cache_misses: AtomicU64,
     /// Story embeddings computed by the embedding chore.
     embeddings_computed: AtomicU64,
+    /// Calls to the language model by outcome (`LLM_OUTCOMES`), and their time.
+    llm_calls: [AtomicU64; LLM_OUTCOMES.len()],
+    llm_latency_count: AtomicU64,
+    llm_latency_sum_micros: AtomicU64,
+    /// Calls left this hour, as the worker last saw it (u64::MAX: never set).
+    llm_budget_left: AtomicU64,
 }
+
+/// Outcomes of a language model call: a summary made, an answer refused, a failed call.
+const LLM_OUTCOMES: [&str; 3] = ["made", "refused", "failed"];
 
 impl Metrics {
     /// `outcome` is one of `stored`, `not_modified`, `failed`.
@@ -165,6 +175,22 @@ impl Metrics {
             .clone()
     }
 
+    /// `outcome` is one of `made`, `refused`, `failed`.
+    pub(crate) fn llm_call(&self, outcome: &str, elapsed: Duration) {
+        if let Some(i) = LLM_OUTCOMES.iter().position(|o| *o == outcome) {
+            self.llm_calls[i].fetch_add(1, Ordering::Relaxed);
+        }
+        self.llm_latency_count.fetch_add(1, Ordering::Relaxed);
+        self.llm_latency_sum_micros
+            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn llm_budget_left(&self, left: u32) {
+        // Stored plus one, so that the default zero means "not known yet".
+        self.llm_budget_left
+            .store(u64::from(left) + 1, Ordering::Relaxed);
+    }
+
     pub(crate) fn cache_miss(&self) {
         self.cache_misses.fetch_add(1, Ordering::Relaxed);
     }
@@ -215,6 +241,17 @@ impl Metrics {
         let _ = writeln!(out, "# HELP feedsift_embeddings_computed_total Story embeddings computed since start.\n# TYPE feedsift_embeddings_computed_total counter\nfeedsift_embeddings_computed_total {}", self.embeddings_computed.load(Ordering::Relaxed));
         self.render_hubs(&mut out);
         self.render_webhooks(&mut out);
+        let _ = writeln!(out, "# HELP feedsift_llm_calls_total Calls to the language model by outcome.\n# TYPE feedsift_llm_calls_total counter");
+        for (outcome, n) in LLM_OUTCOMES.iter().zip(&self.llm_calls) {
+            let n = n.load(Ordering::Relaxed);
+            let _ = writeln!(out, "feedsift_llm_calls_total{{outcome=\"{outcome}\"}} {n}");
+        }
+        let llm_sum = self.llm_latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+        let llm_count = self.llm_latency_count.load(Ordering::Relaxed);
+        let _ = writeln!(out, "# HELP feedsift_llm_call_duration_seconds Time of the calls to the language model.\n# TYPE feedsift_llm_call_duration_seconds summary\nfeedsift_llm_call_duration_seconds_sum {llm_sum}\nfeedsift_llm_call_duration_seconds_count {llm_count}");
+        if let Some(left) = self.llm_budget_left.load(Ordering::Relaxed).checked_sub(1) {
+            let _ = writeln!(out, "# HELP feedsift_llm_budget_left Calls to the language model left this hour.\n# TYPE feedsift_llm_budget_left gauge\nfeedsift_llm_budget_left {left}");
+        }
         let _ = writeln!(out, "# HELP feedsift_http_request_duration_seconds Time to answer a request.\n# TYPE feedsift_http_request_duration_seconds histogram");
         let mut within = 0;
         for (bucket, bound) in self.latency_buckets.iter().zip(BUCKETS) {
@@ -330,6 +367,14 @@ mod tests {
         assert!(text.contains(
             "feedsift_websub_last_delivery_seconds{hub=\"http://hub.example/\"} 1800000000\n"
         ));
+        m.llm_call("made", Duration::from_millis(1500));
+        m.llm_call("failed", Duration::from_millis(500));
+        let text = m.render(42);
+        assert!(text.contains("feedsift_llm_calls_total{outcome=\"made\"} 1\n"));
+        assert!(text.contains("feedsift_llm_call_duration_seconds_sum 2\n"));
+        assert!(!text.contains("feedsift_llm_budget_left"));
+        m.llm_budget_left(0);
+        assert!(m.render(42).contains("feedsift_llm_budget_left 0\n"));
         assert!(text.contains("feedsift_fetches_total{source=\"hn\",outcome=\"stored\"} 2\n"));
         assert!(text.contains("feedsift_stories 42\n"));
         assert!(

@@ -137,6 +137,21 @@ pub struct Story {
     /// from `embedding_text`, kept with the hash of that text.
     #[serde(default)]
     pub embedding: Option<StoredEmbedding>,
+    /// The language model's summary, for topics with `summaries = "llm"` (other topics keep
+    /// showing `summary`).
+    #[serde(default)]
+    pub llm_summary: Option<LlmSummary>,
+}
+
+/// A summary written by the configured language model: shown instead of the extractive
+/// `summary` in the topics that opted in. `input_hash` covers the text sent, the prompt and
+/// the model, so the same input is never summarized twice.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LlmSummary {
+    pub text: String,
+    pub model: String,
+    pub input_hash: u64,
+    pub made_at: DateTime<Utc>,
 }
 
 /// A story's sentence embedding as stored: the 8-bit quantized vector (384 bytes, see
@@ -187,6 +202,7 @@ impl Story {
             sightings: vec![],
             article: None,
             embedding: None,
+            llm_summary: None,
         }
     }
 }
@@ -265,6 +281,17 @@ impl Story {
         self.embedding
             .as_ref()
             .filter(|e| e.text_hash == self.embedding_text_hash())
+    }
+
+    /// The story as a topic with `summaries = "llm"` shows it: the model's summary, when
+    /// there is one, replaces the extractive one in place, and the entry counts as revised
+    /// when it arrived (Atom `updated`, JSON Feed `date_modified`).
+    pub fn with_llm_summary(mut self) -> Story {
+        if let Some(llm) = &self.llm_summary {
+            self.summary = llm.text.clone();
+            self.revised = Some(self.entry_updated().max(llm.made_at));
+        }
+        self
     }
 
     /// When the entry itself last changed in a way readers care about.

@@ -76,6 +76,26 @@ pub fn check(config: &Config) {
             .map_or("unsigned".to_string(), |n| format!("signed with ${n}"));
         println!("  webhook {} for {topics}, {signed}", w.shown_url());
     }
+    if let Some(llm) = &config.llm {
+        let users: Vec<&str> = config
+            .topics
+            .iter()
+            .filter(|t| t.summaries.uses_llm())
+            .map(|t| t.slug.as_str())
+            .collect();
+        // The host only: an endpoint's user-info may hold credentials.
+        println!(
+            "  llm    model {} at {}, at most {} calls an hour, for topics: {}",
+            llm.model,
+            llm.endpoint.host_str().unwrap_or("?"),
+            llm.max_per_hour,
+            if users.is_empty() {
+                "none".to_string()
+            } else {
+                users.join(", ")
+            }
+        );
+    }
     for warning in crate::config::warnings(config) {
         println!("warning: {warning}");
     }
@@ -169,7 +189,7 @@ pub fn explain(
             };
             let live = live_config(config, Some(&store));
             let topic = live.topic(slug).unwrap_or(topic);
-            views::explain_topic(&store, topic, &filter, chrono::Utc::now())?
+            views::explain_topic(&live, &store, topic, &filter, chrono::Utc::now())?
         }
         Err(StoreError::Locked { .. }) => {
             let mut query = url::form_urlencoded::Serializer::new(String::new());

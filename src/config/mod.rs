@@ -28,6 +28,8 @@ pub struct Config {
     pub push: PushConfig,
     /// `[[webhook]]`s.
     pub webhooks: Vec<WebhookConfig>,
+    /// `[llm]`: the language model behind topics with `summaries = "llm"`.
+    pub llm: Option<LlmConfig>,
     /// Why the embedding model could not be loaded, when some topic has `[topic.about]`
     /// (those topics then fall back to keywords). Set when the config is made live.
     pub model_problem: Option<String>,
@@ -131,6 +133,56 @@ impl Secret {
     }
 }
 
+/// `[llm]`: an OpenAI-compatible chat completions endpoint and what it may cost. The API key
+/// is never here: only the name of the environment variable holding it.
+#[derive(Clone)]
+pub struct LlmConfig {
+    /// Base URL, e.g. `http://127.0.0.1:11434/v1`; requests go to `{endpoint}/chat/completions`.
+    pub endpoint: Url,
+    pub model: String,
+    /// Name of the environment variable holding the API key (none: no `Authorization`).
+    pub api_key_env: Option<String>,
+    /// Whole-request limit of one call, body included.
+    pub timeout: Duration,
+    /// Calls in flight at once.
+    pub concurrency: usize,
+    /// Calls per clock hour, a hard budget.
+    pub max_per_hour: u32,
+    /// Words of a story's text sent at most.
+    pub max_input_words: usize,
+    /// The operator's instructions, replacing the default ones (the rules that keep the
+    /// article as data are always added).
+    pub prompt: Option<String>,
+}
+
+impl std::fmt::Debug for LlmConfig {
+    // The endpoint may carry credentials in its user-info: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmConfig")
+            .field("model", &self.model)
+            .field("api_key_env", &self.api_key_env)
+            .field("timeout", &self.timeout)
+            .field("concurrency", &self.concurrency)
+            .field("max_per_hour", &self.max_per_hour)
+            .field("max_input_words", &self.max_input_words)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LlmConfig {
+    /// The API key from the environment: `Ok(None)` when none is configured, `Err` (the
+    /// variable's name, never a value) when it is configured but unset or empty.
+    pub fn api_key(&self) -> Result<Option<String>, String> {
+        let Some(name) = &self.api_key_env else {
+            return Ok(None);
+        };
+        match std::env::var(name) {
+            Ok(key) if !key.trim().is_empty() => Ok(Some(key.trim().to_string())),
+            _ => Err(format!("environment variable {name} is not set")),
+        }
+    }
+}
+
 impl Config {
     /// Reads and validates `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
@@ -160,11 +212,14 @@ impl Config {
         self.sources.iter().filter(|s| topic.reads(&s.id))
     }
 
-    /// Some topic reads the article pages of its link posts (`summaries = "article"`).
+    /// Some topic reads the article pages of its link posts (`summaries = "article"` or `"llm"`).
     pub fn reads_articles(&self) -> bool {
-        self.topics
-            .iter()
-            .any(|t| t.summaries == crate::select::SummaryMode::Article)
+        self.topics.iter().any(|t| t.summaries.reads_articles())
+    }
+
+    /// Some topic shows the language model's summaries (`summaries = "llm"`).
+    pub fn uses_llm(&self) -> bool {
+        self.llm.is_some() && self.topics.iter().any(|t| t.summaries.uses_llm())
     }
 
     /// Some topic has a semantic rule (`[topic.about]`): stories need embeddings.
@@ -249,6 +304,11 @@ pub fn warnings(config: &Config) -> Vec<String> {
         {
             out.push(format!("topic {:?} can never match: all its keywords together weigh less than min_relevance {}", t.slug, t.rules.min_relevance));
         }
+    }
+    if let Some(Err(problem)) = config.llm.as_ref().map(LlmConfig::api_key) {
+        out.push(format!(
+            "llm: {problem}: topics with summaries = \"llm\" keep their extractive summaries until it is"
+        ));
     }
     for s in &config.sources {
         let used = config.topics.iter().any(|t| t.reads(&s.id));

@@ -24,6 +24,8 @@ pub(super) struct RawConfig {
     pub topics: Vec<Spanned<RawTopic>>,
     pub push: RawPush,
     pub webhooks: Vec<Spanned<RawWebhook>>,
+    /// `[llm]`, when present (its span: errors about the table as a whole point there).
+    pub llm: Option<Spanned<RawLlm>>,
     /// Ids of `[[source]]` tables too broken to read (e.g. without `kind`): topics naming
     /// them are not told the source does not exist.
     pub unreadable_source_ids: Vec<String>,
@@ -68,6 +70,18 @@ pub(super) struct RawWebhook {
     pub format: Option<Spanned<String>>,
 }
 
+#[derive(Debug, Default)]
+pub(super) struct RawLlm {
+    pub endpoint: Option<Spanned<String>>,
+    pub model: Option<Spanned<String>>,
+    pub api_key_env: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<String>>,
+    pub concurrency: Option<Spanned<i64>>,
+    pub max_per_hour: Option<Spanned<i64>>,
+    pub max_input_words: Option<Spanned<i64>>,
+    pub prompt: Option<Spanned<String>>,
+}
+
 /// A size is written as "15MiB" or as a plain number of bytes.
 #[derive(Debug)]
 pub(super) enum RawSize {
@@ -107,6 +121,7 @@ pub(super) struct RawTopic {
     pub min_points: Option<Spanned<RawMinPoints>>,
     pub min_comments: Option<Spanned<i64>>,
     pub summaries: Option<Spanned<String>>,
+    pub min_points_for_llm: Option<Spanned<i64>>,
     pub content: Option<Spanned<String>>,
     pub about: Option<Spanned<RawAbout>>,
 }
@@ -158,9 +173,21 @@ pub(super) enum RawMinPoints {
 }
 
 // The keys of each table, in the order "expected one of" lists them.
-const TOP_KEYS: &[&str] = &["server", "defaults", "source", "topic", "push", "webhook"];
+const TOP_KEYS: &[&str] = &[
+    "server", "defaults", "source", "topic", "push", "webhook", "llm",
+];
 const WEBHOOK_KEYS: &[&str] = &["url", "topics", "secret_env", "format"];
 const PUSH_KEYS: &[&str] = &["hubs", "min_interval"];
+const LLM_KEYS: &[&str] = &[
+    "endpoint",
+    "model",
+    "api_key_env",
+    "timeout",
+    "concurrency",
+    "max_per_hour",
+    "max_input_words",
+    "prompt",
+];
 const SERVER_KEYS: &[&str] = &[
     "listen",
     "base_url",
@@ -207,6 +234,7 @@ const TOPIC_KEYS: &[&str] = &[
     "min_points",
     "min_comments",
     "summaries",
+    "min_points_for_llm",
     "content",
     "about",
 ];
@@ -280,10 +308,34 @@ pub(super) fn read(text: &str) -> Result<(RawConfig, Vec<Problem>), Vec<Problem>
                     }
                 }
             }
+            "llm" => {
+                if let Some(t) = r.table(v, "llm") {
+                    raw.llm = Some(Spanned::new(v.span(), read_llm(&mut r, t)));
+                }
+            }
             _ => r.unknown(k, TOP_KEYS),
         }
     }
     Ok((raw, r.problems))
+}
+
+fn read_llm(r: &mut Reader, table: &DeTable) -> RawLlm {
+    let mut out = RawLlm::default();
+    for (k, v) in table {
+        let key = format!("llm.{}", k.get_ref());
+        match k.get_ref().as_ref() {
+            "endpoint" => out.endpoint = r.string(v, &key),
+            "model" => out.model = r.string(v, &key),
+            "api_key_env" => out.api_key_env = r.string(v, &key),
+            "timeout" => out.timeout = r.string(v, &key),
+            "concurrency" => out.concurrency = r.integer(v, &key),
+            "max_per_hour" => out.max_per_hour = r.integer(v, &key),
+            "max_input_words" => out.max_input_words = r.integer(v, &key),
+            "prompt" => out.prompt = r.string(v, &key),
+            _ => r.unknown(k, LLM_KEYS),
+        }
+    }
+    out
 }
 
 fn read_server(r: &mut Reader, table: &DeTable) -> RawServer {
@@ -407,6 +459,7 @@ fn read_topic(r: &mut Reader, item: &Spanned<DeValue>, i: usize) -> Option<Spann
     let (mut slug, mut title, mut description, mut sources) = (None, None, None, None);
     let (mut window, mut limit, mut sort, mut min_relevance) = (None, None, None, None);
     let (mut min_points, mut min_comments, mut summaries, mut content) = (None, None, None, None);
+    let mut min_points_for_llm = None;
     let mut keywords = BTreeMap::new();
     let mut exclude = RawExclude::default();
     let mut about = None;
@@ -454,6 +507,7 @@ fn read_topic(r: &mut Reader, item: &Spanned<DeValue>, i: usize) -> Option<Spann
             "min_points" => min_points = r.min_points(v, &key),
             "min_comments" => min_comments = r.integer(v, &key),
             "summaries" => summaries = r.string(v, &key),
+            "min_points_for_llm" => min_points_for_llm = r.integer(v, &key),
             "content" => content = r.string(v, &key),
             "about" => about = read_about(r, v, &key),
             _ => r.unknown(k, TOPIC_KEYS),
@@ -478,6 +532,7 @@ fn read_topic(r: &mut Reader, item: &Spanned<DeValue>, i: usize) -> Option<Spann
             min_points,
             min_comments,
             summaries,
+            min_points_for_llm,
             content,
             about,
         },
@@ -801,7 +856,7 @@ mod tests {
         let messages: Vec<&str> = found.iter().map(|(_, _, m)| m.as_str()).collect();
         assert_eq!(found.len(), 5, "{found:#?}");
         assert!(messages.contains(
-            &"unknown key `colour` (expected one of `server`, `defaults`, `source`, `topic`, `push`, `webhook`)"
+            &"unknown key `colour` (expected one of `server`, `defaults`, `source`, `topic`, `push`, `webhook`, `llm`)"
         ));
         assert!(messages
             .iter()

@@ -1,10 +1,12 @@
 //! `serve`: the daemon owns the running state (the config as a `watch` of `Arc<Config>`, the
 //! store, per-host limits, metrics) and hands each chore what it needs; it polls, keeps the
-//! topic indexes, summarizes articles, prunes, reloads and serves HTTP until SIGINT/SIGTERM,
+//! topic indexes, summarizes articles, asks the language model for summaries, prunes, reloads
+//! and serves HTTP until SIGINT/SIGTERM,
 //! then lets work in flight finish, flushes and exits.
 
 mod embeddings;
 mod index_upkeep;
+mod llm_summaries;
 mod periodic;
 mod pollers;
 mod push_client;
@@ -76,6 +78,7 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     chores.spawn(embeddings::run(running.clone(), Arc::clone(&metrics)));
     chores.spawn(websub::run(running.clone(), Arc::clone(&metrics)));
     chores.spawn(webhooks::run(running.clone(), Arc::clone(&metrics)));
+    chores.spawn(llm_summaries::run(running.clone(), Arc::clone(&metrics)));
     let config = running.config();
     tracing::info!(listen = %config.server.listen, base_url = %config.server.base_url, sources = config.sources.len(), topics = config.topics.len(), "serving");
     let mut server_stop = running.stop.clone();

@@ -14,7 +14,7 @@ use crate::normalize::article_text::extract;
 use crate::normalize::bounds::cut_long_words;
 use crate::normalize::extractive::summarize_article;
 use crate::normalize::{summarize, tokenize};
-use crate::select::{SummaryMode, Topic};
+use crate::select::Topic;
 use crate::store::{ArticleState, Queue, Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
@@ -113,7 +113,7 @@ impl ArticleWorker {
         let readers: Vec<(&Topic, HashSet<String>)> = config
             .topics
             .iter()
-            .filter(|t| t.summaries == SummaryMode::Article)
+            .filter(|t| t.summaries.reads_articles())
             .map(|t| {
                 let words = t.rules.keywords.iter().flat_map(|k| tokenize(&k.text));
                 (t, words.collect())

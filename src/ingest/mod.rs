@@ -3,6 +3,7 @@
 
 pub(crate) mod articles;
 pub mod hosts;
+pub(crate) mod llm_summaries;
 pub(crate) mod schedule;
 
 use crate::config::Config;
@@ -112,6 +113,8 @@ impl Ingester {
         store.set_queueing(Queue::Articles, config.reads_articles());
         // ... and for the embedding chore while some topic has `[topic.about]`.
         store.set_queueing(Queue::Embeddings, config.uses_about());
+        // ... and for the language model while some topic has `summaries = "llm"`.
+        store.set_queueing(Queue::LlmSummaries, config.uses_llm());
         let settings = PollSettings::of(config);
         Ok(Ingester {
             store,

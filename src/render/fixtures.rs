@@ -67,6 +67,7 @@ pub fn stories() -> Vec<Story> {
         ],
         article: None,
         embedding: None,
+        llm_summary: None,
     };
     let hostile_url = "https://evil.example/?a=1&b=2";
     let hostile = Story {
@@ -88,6 +89,7 @@ pub fn stories() -> Vec<Story> {
         }],
         article: None,
         embedding: None,
+        llm_summary: None,
     };
     vec![raft, hostile]
 }
@@ -121,6 +123,7 @@ pub fn hostile_reddit() -> Story {
         )],
         article: None,
         embedding: None,
+        llm_summary: None,
     }
 }
 

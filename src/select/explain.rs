@@ -38,6 +38,9 @@ pub struct StoryExplanation {
     pub reason: String,
     pub from_topic_sources: bool,
     pub verdict: Verdict,
+    /// Which summary the story shows and why: `extractive: ...` or `llm (model ...)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
 }
 
 /// Which candidates to list.
@@ -90,6 +93,7 @@ pub(crate) fn explain(
                 reason,
                 from_topic_sources,
                 verdict,
+                summary: None,
             }
         })
         .filter(|e| {
@@ -250,6 +254,9 @@ impl Explanation {
                         if m.excluded { " (excluded)" } else { "" }
                     ));
                 }
+            }
+            if let Some(summary) = &s.summary {
+                out.push_str(&format!("{:>22}summary: {summary}\n", ""));
             }
         }
         if self.stories.is_empty() {

@@ -34,12 +34,36 @@ pub struct Topic {
 }
 
 /// `summaries = "article"` fetches the article page of link posts that carry no text;
-/// `"feed"` keeps whatever the sources said (possibly nothing).
+/// `"feed"` keeps whatever the sources said (possibly nothing); `"llm"` reads articles too and
+/// shows the language model's summary of stories with at least `min_points` (once made).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SummaryMode {
     Feed,
     #[default]
     Article,
+    Llm {
+        /// `min_points_for_llm`: stories below it keep their extractive summary.
+        min_points: Option<i64>,
+    },
+}
+
+impl SummaryMode {
+    pub fn reads_articles(self) -> bool {
+        matches!(self, SummaryMode::Article | SummaryMode::Llm { .. })
+    }
+
+    pub fn uses_llm(self) -> bool {
+        matches!(self, SummaryMode::Llm { .. })
+    }
+
+    /// The name written in feeds.toml.
+    pub fn name(self) -> &'static str {
+        match self {
+            SummaryMode::Feed => "feed",
+            SummaryMode::Article => "article",
+            SummaryMode::Llm { .. } => "llm",
+        }
+    }
 }
 
 impl Topic {

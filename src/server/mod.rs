@@ -365,7 +365,7 @@ async fn explain(
         &headers,
         "explain",
         move |st, generation, now| {
-            let explanation = views::explain_topic(&st.store, &topic, &filter, now)?;
+            let explanation = views::explain_topic(&st.config, &st.store, &topic, &filter, now)?;
             let body =
                 serde_json::to_vec(&explanation).map_err(|e| Error::Internal(e.to_string()))?;
             let info = cache::RenderInfo {

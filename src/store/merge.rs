@@ -35,6 +35,7 @@ pub fn merge(existing: Option<Story>, c: &Candidate) -> Story {
             sightings: vec![stored],
             article: None,
             embedding: None,
+            llm_summary: None,
         };
         return story;
     };

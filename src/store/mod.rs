@@ -7,6 +7,8 @@ mod embedding_tests;
 mod index;
 pub(crate) mod keys;
 mod ledger;
+#[cfg(test)]
+mod llm_tests;
 pub mod merge;
 mod outbox;
 mod push;
@@ -23,7 +25,9 @@ pub use queue::Queue;
 use queue::WorkQueue;
 pub use records::{ArticleState, SourceState};
 
-use crate::model::{Article, Story, StoryId};
+use crate::llm::state::LlmAttempt;
+use crate::llm::LlmState;
+use crate::model::{Article, LlmSummary, Story, StoryId};
 use crate::normalize::Candidate;
 use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Serialize};
@@ -86,6 +90,10 @@ pub struct Store {
     article_queue: WorkQueue,
     /// Stories waiting for their embedding.
     embed_queue: WorkQueue,
+    /// Stories that may want a summary from the language model.
+    llm_queue: WorkQueue,
+    /// Per story, the model's refused answers (`llm::state::LlmAttempt`).
+    llm_attempts: sled::Tree,
     /// Schema version and story count.
     meta: sled::Tree,
     /// Entries of every secondary index, each under its own prefix.
@@ -237,6 +245,8 @@ impl Store {
             articles: db.open_tree("articles")?,
             article_queue: WorkQueue::open(&db, Queue::Articles)?,
             embed_queue: WorkQueue::open(&db, Queue::Embeddings)?,
+            llm_queue: WorkQueue::open(&db, Queue::LlmSummaries)?,
+            llm_attempts: db.open_tree("llm_attempts")?,
             meta,
             index_entries: db.open_tree("index_entries")?,
             indexed: Arc::new(AtomicBool::new(!index_meta.is_empty())),
@@ -329,6 +339,7 @@ impl Store {
         let tracks = self.tracks_changes();
         let queues = self.article_queue.is_on();
         let queues_embeddings = self.embed_queue.is_on();
+        let queues_llm = self.llm_queue.is_on();
         for (original, story) in merged.into_values() {
             let old_key = match &original {
                 None => {
@@ -353,12 +364,16 @@ impl Store {
                 && original
                     .as_ref()
                     .is_none_or(|o| o.top_points() != story.top_points());
-            let queue_embedding = queues_embeddings
-                && original
-                    .as_ref()
-                    .is_none_or(|o| o.embedding_text() != story.embedding_text());
+            let text_changed = original
+                .as_ref()
+                .is_none_or(|o| o.embedding_text() != story.embedding_text());
+            let points_moved = original
+                .as_ref()
+                .is_none_or(|o| o.top_points() != story.top_points());
+            let queue_embedding = queues_embeddings && text_changed;
             writes.push(Write {
                 queue_embedding,
+                queue_llm: queues_llm && (text_changed || points_moved),
                 id: story.id,
                 bytes: schema::encode_story(&story)?,
                 moved,
@@ -376,11 +391,15 @@ impl Store {
             &self.meta,
             &self.article_queue.tree,
             &self.embed_queue.tree,
+            &self.llm_queue.tree,
         )
             .transaction(
-                |(stories, by_time, sources, dirty, meta, queue, embed_queue)| {
+                |(stories, by_time, sources, dirty, meta, queue, embed_queue, llm_queue)| {
                     for w in &writes {
                         stories.insert(&w.id.0, w.bytes.as_slice())?;
+                        if w.queue_llm {
+                            llm_queue.insert(&w.id.0, &[])?;
+                        }
                         if w.queue_article {
                             queue.insert(&w.id.0, &[])?;
                         }
@@ -401,6 +420,9 @@ impl Store {
                     if !queues_embeddings && !writes.is_empty() {
                         // Stories written unqueued: a backfill must look again.
                         meta.remove(schema::EMBEDDINGS_QUEUED_KEY)?;
+                    }
+                    if !queues_llm && !writes.is_empty() {
+                        meta.remove(schema::LLM_QUEUED_KEY)?;
                     }
                     if report.new > 0 {
                         meta.insert(schema::COUNT_KEY, &count.to_be_bytes())?;
@@ -538,6 +560,8 @@ impl Store {
         // A new summary or excerpt changes the embedding text.
         let queue_embedding = changed && self.embed_queue.is_on();
         let missed_embedding = changed && !queue_embedding;
+        // ... and the text the language model summarizes.
+        let queue_llm = changed && self.llm_queue.is_on();
         // The article and the "done" state land together: a crash between them must not
         // leave an article marked done whose text was never stored.
         (
@@ -546,16 +570,23 @@ impl Store {
             &self.dirty,
             &self.embed_queue.tree,
             &self.meta,
+            &self.llm_queue.tree,
         )
-            .transaction(|(stories, articles, dirty, embed_queue, meta)| {
+            .transaction(|(stories, articles, dirty, embed_queue, meta, llm_queue)| {
                 if let Some(bytes) = &story_bytes {
                     stories.insert(&id.0, bytes.as_slice())?;
+                }
+                if queue_llm {
+                    llm_queue.insert(&id.0, &[])?;
                 }
                 if queue_embedding {
                     embed_queue.insert(&id.0, &[])?;
                 }
                 if missed_embedding {
                     meta.remove(schema::EMBEDDINGS_QUEUED_KEY)?;
+                }
+                if changed && !queue_llm {
+                    meta.remove(schema::LLM_QUEUED_KEY)?;
                 }
                 if let Some(filed) = &dirty_value {
                     index::mark(dirty, id, filed)?;
@@ -575,6 +606,7 @@ impl Store {
         match queue {
             Queue::Articles => &self.article_queue,
             Queue::Embeddings => &self.embed_queue,
+            Queue::LlmSummaries => &self.llm_queue,
         }
     }
 
@@ -609,33 +641,55 @@ impl Store {
     /// written while no topic had `[topic.about]`, or before embeddings existed). Reads the
     /// stories one by one, never the whole store at once. Returns how many were queued.
     pub fn backfill_embeddings(&self) -> Result<usize, StoreError> {
-        self.embed_queue.set_on(true);
-        if self.meta.get(schema::EMBEDDINGS_QUEUED_KEY)?.is_some() {
+        self.backfill(
+            Queue::Embeddings,
+            schema::EMBEDDINGS_QUEUED_KEY,
+            DateTime::<Utc>::MIN_UTC,
+            |s| s.current_embedding().is_none(),
+        )
+    }
+
+    /// Turns the LLM queue on and, unless it has been on since the last time it was off,
+    /// queues the stories published since `since` that have no summary from the model
+    /// (stored before a topic opted in). Returns how many were queued.
+    pub(crate) fn backfill_llm_summaries(&self, since: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.backfill(Queue::LlmSummaries, schema::LLM_QUEUED_KEY, since, |s| {
+            s.llm_summary.is_none()
+        })
+    }
+
+    /// Turns `queue` on and queues the stories since `since` that `due` says need its work,
+    /// unless `flag` says the queue has been on since it was last off; then sets `flag`.
+    fn backfill(
+        &self,
+        queue: Queue,
+        flag: &str,
+        since: DateTime<Utc>,
+        due: impl Fn(&Story) -> bool,
+    ) -> Result<usize, StoreError> {
+        let work = self.queue(queue);
+        work.set_on(true);
+        if self.meta.get(flag)?.is_some() {
             return Ok(0);
         }
         const BATCH: usize = 1000;
         let (mut batch, mut pending, mut queued) = (sled::Batch::default(), 0, 0);
-        for key in self.by_time.iter().keys() {
+        for key in self.by_time.range(keys::time_prefix(since)..).keys() {
             let Some(id) = keys::id_of_by_time_key(&key?) else {
                 continue;
             };
-            if self
-                .story(id)?
-                .is_some_and(|s| s.current_embedding().is_none())
-            {
+            if self.story(id)?.is_some_and(|s| due(&s)) {
                 batch.insert(&id.0, &[]);
                 pending += 1;
                 queued += 1;
             }
             if pending == BATCH {
-                self.embed_queue
-                    .tree
-                    .apply_batch(std::mem::take(&mut batch))?;
+                work.tree.apply_batch(std::mem::take(&mut batch))?;
                 pending = 0;
             }
         }
-        self.embed_queue.tree.apply_batch(batch)?;
-        self.meta.insert(schema::EMBEDDINGS_QUEUED_KEY, &[1])?;
+        work.tree.apply_batch(batch)?;
+        self.meta.insert(flag, &[1])?;
         Ok(queued)
     }
 
@@ -689,6 +743,72 @@ impl Store {
         Ok(())
     }
 
+    /// Whether `id` waits in `queue`.
+    pub fn is_queued(&self, queue: Queue, id: StoryId) -> Result<bool, StoreError> {
+        Ok(self.queue(queue).tree.contains_key(id.0)?)
+    }
+
+    /// Records the language model's summary of a story, takes it off the LLM queue and forgets
+    /// its refused answers, in one transaction. Rules never read it, so no index changes; the
+    /// generation moves, so rendered feeds refresh. False when the story is gone.
+    pub(crate) fn set_llm_summary(
+        &self,
+        id: StoryId,
+        summary: LlmSummary,
+    ) -> Result<bool, StoreError> {
+        let _guard = self.lock_writes();
+        let Some(mut story) = self.story(id)? else {
+            self.llm_queue.remove(&[id])?;
+            return Ok(false);
+        };
+        story.llm_summary = Some(summary);
+        let bytes = schema::encode_story(&story)?;
+        (&self.stories, &self.llm_queue.tree, &self.llm_attempts)
+            .transaction(|(stories, llm_queue, llm_attempts)| {
+                stories.insert(&id.0, bytes.as_slice())?;
+                llm_queue.remove(&id.0)?;
+                llm_attempts.remove(&id.0)?;
+                Ok::<_, ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| transaction_error(e, &id.to_hex()))?;
+        self.db.flush()?;
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        Ok(true)
+    }
+
+    /// The model's refused answers for a story, if any.
+    pub(crate) fn llm_attempt(&self, id: StoryId) -> Result<Option<LlmAttempt>, StoreError> {
+        self.llm_attempts
+            .get(id.0)?
+            .map(|bytes| decode(&bytes, &id.to_hex()))
+            .transpose()
+    }
+
+    pub(crate) fn put_llm_attempt(
+        &self,
+        id: StoryId,
+        attempt: &LlmAttempt,
+    ) -> Result<(), StoreError> {
+        self.llm_attempts.insert(id.0, encode(attempt)?)?;
+        Ok(())
+    }
+
+    /// Where the language model stands (budget, backoff, counts); the default before any call.
+    pub(crate) fn llm_state(&self) -> Result<LlmState, StoreError> {
+        self.meta
+            .get(schema::LLM_STATE_KEY)?
+            .map(|bytes| decode(&bytes, schema::LLM_STATE_KEY))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    /// Records where the language model stands, flushed: the budget holds across restarts.
+    pub(crate) fn put_llm_state(&self, state: &LlmState) -> Result<(), StoreError> {
+        self.meta.insert(schema::LLM_STATE_KEY, encode(state)?)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
     pub fn story_count(&self) -> usize {
         self.count.load(Ordering::Acquire) as usize
     }
@@ -726,15 +846,29 @@ impl Store {
             &self.meta,
             &self.article_queue.tree,
             &self.embed_queue.tree,
+            &self.llm_queue.tree,
+            &self.llm_attempts,
         )
             .transaction(
-                |(stories, articles, by_time, dirty, meta, queue, embed_queue)| {
+                |(
+                    stories,
+                    articles,
+                    by_time,
+                    dirty,
+                    meta,
+                    queue,
+                    embed_queue,
+                    llm_queue,
+                    llm_attempts,
+                )| {
                     for (key, id, filed) in &doomed {
                         if let Some(id) = id {
                             stories.remove(&id.0)?;
                             articles.remove(&id.0)?;
                             queue.remove(&id.0)?;
                             embed_queue.remove(&id.0)?;
+                            llm_queue.remove(&id.0)?;
+                            llm_attempts.remove(&id.0)?;
                             if let Some(filed) = filed {
                                 index::mark(dirty, *id, filed)?;
                             }
@@ -772,6 +906,8 @@ struct Write {
     queue_article: bool,
     /// Queue the story for the embedding chore.
     queue_embedding: bool,
+    /// Queue the story for the language model's summary.
+    queue_llm: bool,
 }
 
 /// Our transactions never abort on purpose: an abort means the record was unusable.

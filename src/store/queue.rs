@@ -1,4 +1,5 @@
-//! Work that waits on a story after ingest (fetching its article, computing its embedding):
+//! Work that waits on a story after ingest (fetching its article, computing its embedding,
+//! asking the language model for its summary):
 //! a set of story ids, marked inside the write transactions that make the work due while
 //! some topic wants it, and drained by the chore that does it.
 
@@ -15,6 +16,9 @@ pub enum Queue {
     Articles,
     /// Stories whose embedding text is new or changed.
     Embeddings,
+    /// Stories that may want a summary from the language model: new, their points moved
+    /// (`min_points_for_llm`), or their text changed.
+    LlmSummaries,
 }
 
 impl Queue {
@@ -22,6 +26,7 @@ impl Queue {
         match self {
             Queue::Articles => "article_queue",
             Queue::Embeddings => "embed_queue",
+            Queue::LlmSummaries => "llm_queue",
         }
     }
 }

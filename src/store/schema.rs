@@ -1,20 +1,26 @@
 //! The on-disk schema version and the migrations between versions. Version 1 kept stories
 //! as JSON; version 2 keeps them in postcard (compact binary, several times faster to read);
 //! version 3 adds the story's article excerpt, and reads version 2 records as they are
-//! (without one). Opening a store migrates an older one in place; a newer one is refused.
+//! (without one); version 4 adds the language model's summary and reads version 3 records
+//! as stories without one. Opening a store migrates an older one in place; a newer one is refused.
 
 use super::StoreError;
 use crate::model::Story;
 use std::path::Path;
 
 /// Version of the on-disk layout this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 3;
+pub const SCHEMA_VERSION: u64 = 4;
 const KEY: &str = "schema_version";
 /// Where the number of stories is kept (updated with every write that changes it).
 pub(super) const COUNT_KEY: &str = "story_count";
 /// Set while every stored story is known to be queued for its embedding or to have one
 /// (the embedding queue has been on since that was last checked).
 pub(super) const EMBEDDINGS_QUEUED_KEY: &str = "embeddings_queued";
+/// Set while every stored story of the LLM topics' windows is known to be queued for the
+/// model's summary or to have one (like `EMBEDDINGS_QUEUED_KEY`).
+pub(super) const LLM_QUEUED_KEY: &str = "llm_queued";
+/// Where the language model stands (`llm::LlmState`, JSON).
+pub(super) const LLM_STATE_KEY: &str = "llm_state";
 /// Stories rewritten per batch while migrating.
 const BATCH: usize = 1000;
 
@@ -90,10 +96,19 @@ pub(super) fn encode_story(story: &Story) -> Result<Vec<u8>, StoreError> {
 }
 
 pub(super) fn decode_story(bytes: &[u8], key: &[u8]) -> Result<Story, StoreError> {
+    // Newest first: postcard ignores trailing bytes, so an older layout could read the
+    // front of a newer record.
     postcard::from_bytes(bytes)
-        .or_else(|e| match postcard::from_bytes::<StoryV2>(bytes) {
-            Ok(v2) => Ok(v2.into()),
-            Err(_) => Err(e),
+        .or_else(|e| match postcard::from_bytes::<StoryV3>(bytes) {
+            Ok(v3) => Ok(v3.into()),
+            Err(_) => match postcard::from_bytes::<StoryV2>(bytes) {
+                Ok(v2) => Ok(Story::from(StoryV3 {
+                    v2,
+                    article: None,
+                    embedding: None,
+                })),
+                Err(_) => Err(e),
+            },
         })
         .map_err(|e| StoreError::Corrupt {
             key: hex(key),
@@ -119,8 +134,17 @@ struct StoryV2 {
     sightings: Vec<crate::model::StoredSighting>,
 }
 
-impl From<StoryV2> for Story {
-    fn from(v2: StoryV2) -> Story {
+/// A story as schema 3 wrote it: schema 2's fields, then the article and the embedding.
+#[derive(serde::Deserialize)]
+struct StoryV3 {
+    v2: StoryV2,
+    article: Option<crate::model::Article>,
+    embedding: Option<crate::model::StoredEmbedding>,
+}
+
+impl From<StoryV3> for Story {
+    fn from(v3: StoryV3) -> Story {
+        let v2 = v3.v2;
         Story {
             id: v2.id,
             canonical_url: v2.canonical_url,
@@ -135,8 +159,9 @@ impl From<StoryV2> for Story {
             tags: v2.tags,
             sources: v2.sources,
             sightings: v2.sightings,
-            article: None,
-            embedding: None,
+            article: v3.article,
+            embedding: v3.embedding,
+            llm_summary: None,
         }
     }
 }
@@ -171,6 +196,7 @@ mod tests {
             sightings: vec![],
             article: None,
             embedding: None,
+            llm_summary: None,
         }
     }
 
@@ -234,13 +260,13 @@ mod tests {
         }
         let err = Store::reopen(dir.path()).err().unwrap().to_string();
         assert!(
-            err.contains("written by a newer feedsift (schema 99, this build reads 3)"),
+            err.contains("written by a newer feedsift (schema 99, this build reads 4)"),
             "{err}"
         );
     }
 
     #[test]
-    fn a_schema_2_record_reads_as_a_story_without_an_article() {
+    fn older_records_read_as_stories_without_what_came_later() {
         let mut original = story(7);
         let v2 = postcard::to_stdvec(&(
             &original.id,
@@ -262,7 +288,17 @@ mod tests {
         original.article = Some(crate::model::Article {
             excerpt: "Replication in practice".into(),
         });
-        let v3 = encode_story(&original).unwrap();
+        // Postcard writes a record field after field: schema 3 is schema 2 and two more.
+        let mut v3 = v2.clone();
+        v3.extend(postcard::to_stdvec(&(&original.article, &original.embedding)).unwrap());
         assert_eq!(decode_story(&v3, b"k").unwrap(), original);
+        original.llm_summary = Some(crate::model::LlmSummary {
+            text: "A summary by the model. It has two sentences.".into(),
+            model: "m".into(),
+            input_hash: 7,
+            made_at: original.published,
+        });
+        let v4 = encode_story(&original).unwrap();
+        assert_eq!(decode_story(&v4, b"k").unwrap(), original);
     }
 }

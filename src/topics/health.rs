@@ -1,9 +1,11 @@
 //! The health report behind `/healthz` and `feedsift status`: each source's fetch state
 //! ("degraded" when a stored state cannot be read, or the last one could not be written) and whether each topic is served from its
-//! index. One type, serialized by the server and read back by the CLI.
+//! index, and where the language model stands. One type, serialized by the server and read
+//! back by the CLI.
 
 use super::index::TopicIndex;
-use crate::config::Config;
+use crate::config::{Config, LlmConfig};
+use crate::llm::LlmState;
 use crate::metrics::{HubHealth, Metrics, WebhookHealth};
 use crate::store::{Queue, SourceState, Store, StoryIndex};
 use chrono::{DateTime, Utc};
@@ -18,6 +20,9 @@ pub(crate) struct Health {
     pub hubs: Vec<HubHealth>,
     /// Stories written but not yet filed in the topic indexes.
     pub index_backlog: usize,
+    /// The language model behind `summaries = "llm"`; absent without `[llm]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm: Option<LlmHealth>,
     /// The embedding model and the topics with `[topic.about]` judged on keywords alone;
     /// absent when no topic has `[topic.about]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -59,6 +64,29 @@ pub(crate) struct SemanticHealth {
     /// `ok`, or `missing: ...` (why the model could not be loaded).
     pub model: String,
     pub topics_falling_back: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct LlmHealth {
+    /// Stories queued for the model (some wait for their article, a retry or the budget).
+    pub backlog: usize,
+    /// Calls left this clock hour.
+    pub budget_left: u32,
+    pub calls: u64,
+    pub failures: u64,
+    pub last_error: Option<String>,
+    pub last_latency_ms: Option<u64>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub max_per_hour: u32,
+    pub model: String,
+    /// Answers that arrived but were not fit to show (the extractive summary stayed).
+    pub refused: u64,
+    /// `ok`, `idle: ...`, `key missing: ...`, `backing off until ...` or
+    /// `budget exhausted until ...`.
+    pub state: String,
+    /// Why the state could not be read, if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,6 +163,10 @@ pub(crate) fn report(config: &Config, store: &Store) -> Health {
             .iter()
             .map(|h| HubHealth::idle(h.as_str()))
             .collect(),
+        llm: config
+            .llm
+            .as_ref()
+            .map(|llm| llm_report(config, llm, store)),
         semantic,
         index_backlog: store.index_backlog(),
         sources_failing: sources
@@ -187,6 +219,37 @@ pub(crate) fn with_push(mut health: Health, metrics: &Metrics) -> Health {
         }
     }
     health
+}
+
+fn llm_report(config: &Config, llm: &LlmConfig, store: &Store) -> LlmHealth {
+    let now = Utc::now();
+    let (state, state_error) = match store.llm_state() {
+        Ok(s) => (s, None),
+        Err(e) => (LlmState::default(), Some(e.to_string())),
+    };
+    let shown = if !config.uses_llm() {
+        "idle: no topic has summaries = \"llm\"".to_string()
+    } else if let Err(problem) = llm.api_key() {
+        format!("key missing: {problem}")
+    } else if let Some(wait) = state.wait(now, llm.max_per_hour) {
+        wait.to_string()
+    } else {
+        "ok".to_string()
+    };
+    LlmHealth {
+        backlog: store.queue_len(Queue::LlmSummaries),
+        budget_left: state.budget_left(now, llm.max_per_hour),
+        calls: state.calls,
+        failures: state.failures,
+        last_error: state.last_error,
+        last_latency_ms: state.last_latency_ms,
+        last_success: state.last_success,
+        max_per_hour: llm.max_per_hour,
+        model: llm.model.clone(),
+        refused: state.refused,
+        state: shown,
+        state_error,
+    }
 }
 
 #[cfg(test)]

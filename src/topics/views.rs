@@ -2,7 +2,7 @@
 //! (window selected, rules applied, rendered), the index and the OPML. Blocking (reads sled);
 //! the server runs it off the async threads.
 
-use super::items;
+use super::{items, llm_summaries};
 use crate::config::{units::human_duration, Config};
 use crate::model::StoryId;
 use crate::render::html::{self, PageFacts, TopicLink};
@@ -86,7 +86,13 @@ pub fn render_topic(
     now: DateTime<Utc>,
 ) -> Result<TopicRender, StoreError> {
     let configured = config.topic(&topic.slug).unwrap_or(topic);
-    let stories = items::items(store, configured, topic, now)?;
+    let mut stories = items::items(store, configured, topic, now)?;
+    if topic.summaries.uses_llm() {
+        stories = stories
+            .into_iter()
+            .map(|s| llm_summaries::as_shown(topic, s))
+            .collect();
+    }
     let window = chrono::Duration::from_std(topic.window).unwrap_or(chrono::Duration::MAX);
     let leaves_window = stories
         .iter()
@@ -138,8 +144,10 @@ pub fn render_topic(
 pub(crate) const EXPLAIN_NEWEST: usize = 2000;
 
 /// Why each candidate is in `topic` or not: the newest `EXPLAIN_NEWEST` stories of the
-/// window, every story in the feed, and the story `filter` asks for.
+/// window, every story in the feed, and the story `filter` asks for; with the summary each
+/// shows (extractive or the model's) and why.
 pub fn explain_topic(
+    config: &Config,
     store: &Store,
     topic: &Topic,
     filter: &explain::Filter,
@@ -160,8 +168,28 @@ pub fn explain_topic(
             candidates.push(story);
         }
     }
+    // Every story of a topic that uses the model, or the one story asked about; by link,
+    // what an explanation names a story by.
+    let described = topic.summaries.uses_llm() || filter.canonical_url.is_some();
+    let summaries: std::collections::HashMap<String, String> = candidates
+        .iter()
+        .filter(|s| {
+            described
+                && filter
+                    .canonical_url
+                    .as_ref()
+                    .is_none_or(|u| *u == s.canonical_url)
+        })
+        .map(|s| {
+            let why = llm_summaries::describe(config, store, topic, s, now)?;
+            Ok((s.url.clone(), why))
+        })
+        .collect::<Result<_, StoreError>>()?;
     let mut explanation = explain::explain(topic, candidates, now, filter);
     explanation.newest_only = limited.then_some(EXPLAIN_NEWEST);
+    for story in &mut explanation.stories {
+        story.summary = summaries.get(&story.url).cloned();
+    }
     Ok(explanation)
 }
 

@@ -40,7 +40,7 @@ min_point = 50
             "config error: feeds.toml:6:1: unknown key `user_agnet`, did you mean `user_agent`? (expected one of `poll`, `timeout`, `max_body`, `user_agent`, `summary_words`, `max_entries`, `allow_private_networks`, `model_dir`)",
             "config error: feeds.toml:12:1: unknown key `intervall` (expected one of `id`, `kind`, `url`, `poll`, `name`, `subreddit`, `listing`, `period`, `include_nsfw`, `tag`)",
             "config error: feeds.toml:17:9: key `topic[0].limit`: expected an integer, found a string",
-            "config error: feeds.toml:19:1: unknown key `min_point`, did you mean `min_points`? (expected one of `slug`, `title`, `description`, `sources`, `window`, `limit`, `sort`, `min_relevance`, `keywords`, `exclude`, `domains`, `min_points`, `min_comments`, `summaries`, `content`, `about`)",
+            "config error: feeds.toml:19:1: unknown key `min_point`, did you mean `min_points`? (expected one of `slug`, `title`, `description`, `sources`, `window`, `limit`, `sort`, `min_relevance`, `keywords`, `exclude`, `domains`, `min_points`, `min_comments`, `summaries`, `min_points_for_llm`, `content`, `about`)",
             "config error: feeds.toml:21:10: key `topic[0].keywords.raft`: expected a number, found a string",
         ]
     );

@@ -31,6 +31,9 @@ mod fetch_failures;
 mod hostile;
 /// Topic indexes match a window scan and follow rule changes.
 mod indexes;
+/// Summaries from a language model behind an OpenAI-compatible API: request shape, cache,
+/// budget, failures, hostile answers, the API key kept secret.
+mod llm;
 /// WebSub pings to a local hub: the feeds name it, visible changes reach it, retries.
 mod push;
 /// Config reload under a running daemon, SIGHUP included.

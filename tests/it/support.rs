@@ -5,6 +5,7 @@
 //! - `receiver`: a WebSub hub / webhook receiver on loopback that records what it gets.
 //! - `bad_upstream`: a raw TCP upstream scripted byte by byte, for fetch failures.
 //! - `workspace`: the real binary, run once (`Workspace::run`, `check`) or as a daemon.
+//! - `llm_server`: an OpenAI-compatible chat completions endpoint on loopback, scripted.
 //! - `http`: a client to talk to the daemon; `xml`: reading what it serves.
 //! - `lib_api`: every library item the tests use (the one place that names feedsift paths).
 
@@ -12,6 +13,7 @@ pub mod bad_upstream;
 pub mod config;
 pub mod http;
 pub mod lib_api;
+pub mod llm_server;
 pub mod receiver;
 pub mod upstream;
 pub mod workspace;
@@ -21,6 +23,7 @@ pub mod xml;
 #[allow(unused_imports)]
 pub use config::{config, devto, feed, hn, lobsters, reddit, source, topic, ConfigBuilder};
 pub use http::{client, get, get_json, get_text, status_of, wait_for_status};
+pub use llm_server::{Behavior, LlmServer};
 #[allow(unused_imports)]
 pub use receiver::{Received, Receiver};
 #[allow(unused_imports)]

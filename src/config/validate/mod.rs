@@ -4,6 +4,7 @@ use crate::config::error::{ConfigError, ConfigErrors};
 use crate::config::raw::{self, RawNumber, RawSize};
 use crate::config::units::{format_duration, format_size, parse_duration, parse_size};
 mod about;
+mod llm;
 mod push;
 mod source;
 mod topic;
@@ -398,6 +399,8 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
         }
     }
 
+    let llm = raw.llm.as_ref().and_then(|l| llm::validate_llm(&mut c, l));
+
     let mut topics = Vec::new();
     let mut seen_slugs = HashSet::new();
     for (i, t) in raw.topics.iter().enumerate() {
@@ -412,7 +415,13 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
                 format!("duplicate topic slug {:?}", t.slug.get_ref()),
             );
         }
-        topics.push(validate_topic(&mut c, t, &key, &seen_ids));
+        topics.push(validate_topic(
+            &mut c,
+            t,
+            &key,
+            &seen_ids,
+            raw.llm.is_some(),
+        ));
     }
 
     let push = validate_push(&mut c, &raw.push);
@@ -435,6 +444,7 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
             topics,
             push,
             webhooks,
+            llm,
             model_problem: None,
         })
     } else {

@@ -50,7 +50,7 @@ windw = "7d"
             "feeds.toml:8:17: key `defaults.summary_words`: expected an integer, found a string",
             "feeds.toml:13:1: unknown key `urll`, did you mean `url`? (expected one of `id`, `kind`, `url`, `poll`, `name`, `subreddit`, `listing`, `period`, `include_nsfw`, `tag`)",
             "feeds.toml:18:8: key `topic[0].sort`: \"recnt\" is not one of points, recent, hot, did you mean `recent`?",
-            "feeds.toml:19:1: unknown key `windw`, did you mean `window`? (expected one of `slug`, `title`, `description`, `sources`, `window`, `limit`, `sort`, `min_relevance`, `keywords`, `exclude`, `domains`, `min_points`, `min_comments`, `summaries`, `content`, `about`)",
+            "feeds.toml:19:1: unknown key `windw`, did you mean `window`? (expected one of `slug`, `title`, `description`, `sources`, `window`, `limit`, `sort`, `min_relevance`, `keywords`, `exclude`, `domains`, `min_points`, `min_comments`, `summaries`, `min_points_for_llm`, `content`, `about`)",
             "feeds.toml:21:10: key `topic[0].keywords.raft`: expected a number, found a string",
         ]
     );
@@ -284,5 +284,32 @@ fn webhooks_name_an_url_known_topics_and_a_key_from_the_environment() {
             "feeds.toml:9:14: key `webhook[0].secret_env`: the environment variable FEEDSIFT_TEST_UNSET_KEY holding the webhook's key is not set or empty",
             "feeds.toml:11:1: key `webhook[1]`: missing key `url`, which every such table needs",
         ]
+    );
+}
+
+#[test]
+fn llm_section_defaults_and_a_topic_that_opts_in() {
+    let c = config(
+        "[llm]\nendpoint = \"http://127.0.0.1:11434/v1/\"\nmodel = \"smollm2\"\n\n[[topic]]\nslug = \"t\"\ntitle = \"T\"\nsummaries = \"llm\"\nmin_points_for_llm = 50\n\n[[topic]]\nslug = \"u\"\ntitle = \"U\"\n",
+    );
+    let llm = c.llm.as_ref().unwrap();
+    assert_eq!(llm.model, "smollm2");
+    assert_eq!(
+        (llm.timeout.as_secs(), llm.concurrency, llm.max_per_hour),
+        (60, 2, 60)
+    );
+    assert_eq!((llm.max_input_words, llm.api_key_env.as_ref()), (300, None));
+    assert_eq!(llm.api_key(), Ok(None));
+    assert_eq!(
+        c.topics[0].summaries,
+        crate::select::SummaryMode::Llm {
+            min_points: Some(50)
+        }
+    );
+    assert!(c.uses_llm() && c.reads_articles());
+    assert!(!c.topics[1].summaries.uses_llm());
+    assert_eq!(
+        errors("[[topic]]\nslug = \"t\"\ntitle = \"T\"\nsummaries = \"lm\"\n"),
+        ["feeds.toml:4:13: key `topic[0].summaries`: \"lm\" is not one of article, feed, llm, did you mean `llm`?"]
     );
 }

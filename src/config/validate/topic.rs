@@ -16,6 +16,7 @@ pub(super) fn validate_topic(
     t: &RawTopic,
     key: &str,
     source_ids: &HashSet<String>,
+    has_llm: bool,
 ) -> Topic {
     if t.title.get_ref().trim().is_empty() {
         c.error(t.title.span(), format!("{key}.title"), "must not be empty");
@@ -105,18 +106,7 @@ pub(super) fn validate_topic(
             )
         }),
     };
-    let summaries = match t.summaries.as_ref().map(|v| (v, v.get_ref().as_str())) {
-        None | Some((_, "article")) => SummaryMode::Article,
-        Some((_, "feed")) => SummaryMode::Feed,
-        Some((v, other)) => {
-            c.error(
-                v.span(),
-                format!("{key}.summaries"),
-                format!("{other:?} is not one of article, feed"),
-            );
-            SummaryMode::Article
-        }
-    };
+    let summaries = summary_mode(c, t, key, has_llm);
     let full_content = match t.content.as_ref().map(|v| (v, v.get_ref().as_str())) {
         None | Some((_, "summary")) => false,
         Some((_, "full")) => true,
@@ -149,6 +139,52 @@ pub(super) fn validate_topic(
         summaries,
         full_content,
     }
+}
+
+/// `summaries` and `min_points_for_llm`: `"llm"` needs an `[llm]` section, and
+/// `min_points_for_llm` applies only to it.
+fn summary_mode(c: &mut Checker, t: &RawTopic, key: &str, has_llm: bool) -> SummaryMode {
+    let min_points = t.min_points_for_llm.as_ref().map(|_| {
+        c.count(
+            &t.min_points_for_llm,
+            &format!("{key}.min_points_for_llm"),
+            0..i64::MAX,
+            0,
+        )
+    });
+    let mode = match t.summaries.as_ref().map(|v| (v, v.get_ref().as_str())) {
+        None | Some((_, "article")) => SummaryMode::Article,
+        Some((_, "feed")) => SummaryMode::Feed,
+        Some((v, "llm")) => {
+            if !has_llm {
+                c.error(
+                    v.span(),
+                    format!("{key}.summaries"),
+                    "\"llm\" needs an [llm] section (endpoint and model)",
+                );
+            }
+            SummaryMode::Llm { min_points }
+        }
+        Some((v, other)) => {
+            c.error(
+                v.span(),
+                format!("{key}.summaries"),
+                format!(
+                    "{other:?} is not one of article, feed, llm{}",
+                    suggest::hint(other, ["article", "feed", "llm"])
+                ),
+            );
+            SummaryMode::Article
+        }
+    };
+    if let (Some(v), false) = (&t.min_points_for_llm, mode.uses_llm()) {
+        c.error(
+            v.span(),
+            format!("{key}.min_points_for_llm"),
+            "applies only to topics with summaries = \"llm\"",
+        );
+    }
+    mode
 }
 
 fn compile_terms<'t>(

@@ -134,14 +134,15 @@ impl Table {
     }
 }
 
-/// A whole feeds.toml: `[server]`, `[defaults]` and `[push]` (each when a key is set),
-/// then every `[[source]]`, `[[topic]]` and `[[webhook]]` in the order added.
+/// A whole feeds.toml: `[server]`, `[defaults]`, `[push]` and `[llm]` (each when a key is
+/// set), then every `[[source]]`, `[[topic]]` and `[[webhook]]` in the order added.
 #[derive(Clone, Debug, Default)]
 pub struct ConfigBuilder {
     server: Table,
     defaults: Table,
     push: Table,
     webhooks: Vec<Table>,
+    llm: Table,
     sources: Vec<Source>,
     topics: Vec<Topic>,
 }
@@ -177,6 +178,12 @@ impl ConfigBuilder {
             table.set(key, value.clone());
         }
         self.webhooks.push(table);
+        self
+    }
+
+    /// An `[llm]` key: `endpoint`, `model`, `api_key_env`, `max_per_hour`, ...
+    pub fn llm(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.llm.set(key, value);
         self
     }
 
@@ -232,6 +239,7 @@ impl ConfigBuilder {
             ("server", &self.server),
             ("defaults", &self.defaults),
             ("push", &self.push),
+            ("llm", &self.llm),
         ];
         for (name, table) in tables {
             if !table.is_empty() {

@@ -51,6 +51,16 @@ pub enum Route {
     Status(u16),
 }
 
+/// Serves `app` on a free port of 127.0.0.1 until the task is dropped with its owner.
+pub async fn serve_on_loopback(app: axum::Router) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (addr, task)
+}
+
 /// A local upstream: serves fixture files at paths the test chooses.
 pub struct Upstream {
     pub addr: SocketAddr,
@@ -61,14 +71,10 @@ pub struct Upstream {
 impl Upstream {
     pub async fn start() -> Upstream {
         let routes = Arc::new(Mutex::new(Routes::default()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let app = axum::Router::new()
             .fallback(serve_fixture)
             .with_state(Arc::clone(&routes));
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
+        let (addr, task) = serve_on_loopback(app).await;
         Upstream {
             addr,
             routes,

@@ -105,11 +105,17 @@ impl Workspace {
 
     /// Runs `feedsift <args> --config <this config>` to completion.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.run_with_env(args, &[])
+    }
+
+    /// Runs `feedsift <args> --config <this config>` with these environment variables added.
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         feedsift()
             .args(args)
             .arg("--config")
             .arg(self.config_path())
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .output()
             .unwrap()
     }
@@ -132,10 +138,17 @@ impl Workspace {
 
     /// Starts `feedsift serve` and waits until it answers.
     pub async fn serve(&self) -> Daemon {
+        self.serve_with_env(&[]).await
+    }
+
+    /// Starts `feedsift serve` with these environment variables added (`RUST_LOG` is `warn`
+    /// unless one of them sets it), and waits until it answers.
+    pub async fn serve_with_env(&self, env: &[(&str, &str)]) -> Daemon {
         let child = feedsift()
             .args(["serve", "--config"])
             .arg(self.config_path())
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
