@@ -105,10 +105,11 @@ started=$(date +%s)
 RUST_LOG=info "$bin" serve --config "$work/feeds.toml" 2>"$work/serve.log" &
 pids+=($!)
 deadline=$((started + ${LLM_CHECK_TIMEOUT:-900}))
-until get "http://127.0.0.1:$port/healthz" | python3 -c '
-import json, sys
-llm = json.load(sys.stdin)["llm"]
-sys.exit(0 if llm["backlog"] == 0 and llm["calls"] >= 3 or llm["state"] != "ok" and llm["failures"] > 0 else 1)' 2>/dev/null; do
+# Until every story's call has ended (a summary made, an answer refused, or a failure).
+until get "http://127.0.0.1:$port/metrics" | python3 -c '
+import sys
+ended = sum(int(l.split()[-1]) for l in sys.stdin if l.startswith("feedsift_llm_calls_total{"))
+sys.exit(0 if ended >= 3 else 1)' 2>/dev/null; do
   [ "$(date +%s)" -lt "$deadline" ] || { echo "timed out waiting for the summaries" >&2; break; }
   sleep 1
 done
