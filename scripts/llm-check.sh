@@ -15,7 +15,10 @@ bin=$(realpath "$bin")
 venv=${LLM_VENV:-target/llm-venv}
 work=$(mktemp -d)
 pids=()
+llama_group=""
 cleanup() {
+  # The launcher starts llama-server as its child: the whole process group goes.
+  [ -n "$llama_group" ] && kill -- "-$llama_group" 2>/dev/null || true
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
@@ -42,7 +45,8 @@ if [ -z "${LLM_ENDPOINT:-}" ]; then
   server="$venv/bin/llama-cpp-server"
   [ -n "$gguf" ] && [ -x "$server" ] || { echo "llama-cpp-server or the GGUF file not found in $venv" >&2; exit 1; }
   llm_port=$(free_port)
-  "$server" -m "$gguf" --host 127.0.0.1 --port "$llm_port" --ctx-size 4096 >"$work/llama.log" 2>&1 &
+  setsid "$server" -m "$gguf" --host 127.0.0.1 --port "$llm_port" --ctx-size 4096 >"$work/llama.log" 2>&1 &
+  llama_group=$!
   pids+=($!)
   LLM_ENDPOINT="http://127.0.0.1:$llm_port/v1"
   LLM_MODEL=${LLM_MODEL:-SmolLM2-135M-Instruct}
