@@ -15,7 +15,10 @@ bin=$(realpath "$bin")
 venv=${LLM_VENV:-target/llm-venv}
 work=$(mktemp -d)
 pids=()
+llama_group=""
 cleanup() {
+  # The launcher starts llama-server as its child: the whole process group goes.
+  [ -n "$llama_group" ] && kill -- "-$llama_group" 2>/dev/null || true
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
@@ -42,7 +45,8 @@ if [ -z "${LLM_ENDPOINT:-}" ]; then
   server="$venv/bin/llama-cpp-server"
   [ -n "$gguf" ] && [ -x "$server" ] || { echo "llama-cpp-server or the GGUF file not found in $venv" >&2; exit 1; }
   llm_port=$(free_port)
-  "$server" -m "$gguf" --host 127.0.0.1 --port "$llm_port" --ctx-size 4096 >"$work/llama.log" 2>&1 &
+  setsid "$server" -m "$gguf" --host 127.0.0.1 --port "$llm_port" --ctx-size 4096 >"$work/llama.log" 2>&1 &
+  llama_group=$!
   pids+=($!)
   LLM_ENDPOINT="http://127.0.0.1:$llm_port/v1"
   LLM_MODEL=${LLM_MODEL:-SmolLM2-135M-Instruct}
@@ -105,10 +109,11 @@ started=$(date +%s)
 RUST_LOG=info "$bin" serve --config "$work/feeds.toml" 2>"$work/serve.log" &
 pids+=($!)
 deadline=$((started + ${LLM_CHECK_TIMEOUT:-900}))
-until get "http://127.0.0.1:$port/healthz" | python3 -c '
-import json, sys
-llm = json.load(sys.stdin)["llm"]
-sys.exit(0 if llm["backlog"] == 0 and llm["calls"] >= 3 or llm["state"] != "ok" and llm["failures"] > 0 else 1)' 2>/dev/null; do
+# Until every story's call has ended (a summary made, an answer refused, or a failure).
+until get "http://127.0.0.1:$port/metrics" | python3 -c '
+import sys
+ended = sum(int(l.split()[-1]) for l in sys.stdin if l.startswith("feedsift_llm_calls_total{"))
+sys.exit(0 if ended >= 3 else 1)' 2>/dev/null; do
   [ "$(date +%s)" -lt "$deadline" ] || { echo "timed out waiting for the summaries" >&2; break; }
   sleep 1
 done

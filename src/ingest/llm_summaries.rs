@@ -205,7 +205,9 @@ impl LlmWorker {
                 }
             }
             Err(refusal) => {
-                tracing::info!(story = %story.url, reason = %refusal, "llm answer refused; the extractive summary stays");
+                // What it said, to tune the prompt by: the model's words, never the key.
+                let said: String = text.chars().take(300).collect();
+                tracing::info!(story = %story.url, reason = %refusal, answer = %said, "llm answer refused; the extractive summary stays");
                 let hash = request.input_hash;
                 let recorded = tokio::task::spawn_blocking(move || {
                     let mut attempt = store
