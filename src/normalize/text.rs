@@ -51,6 +51,8 @@ pub fn collapse_whitespace(text: &str) -> String {
 /// one more pass when the first leaves only an entity behind), control characters dropped,
 /// whitespace collapsed.
 pub fn clean_title(raw: &str) -> String {
+    // Only what can survive the title's bound is worth decoding: a 10 MB title is not copied.
+    let raw = super::bounds::raw_prefix(raw, super::bounds::RAW_TITLE_BYTES);
     let once = html_escape::decode_html_entities(raw);
     let decoded = if looks_entity_escaped(&once) {
         html_escape::decode_html_entities(&once).into_owned()
@@ -180,6 +182,18 @@ pub fn tokenize(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_title_is_cleaned_from_its_first_kilobytes_only() {
+        let huge = "caf&eacute; ".repeat(1_000_000);
+        let title = clean_title(&huge);
+        assert!(
+            title.len() <= super::super::bounds::RAW_TITLE_BYTES,
+            "{}",
+            title.len()
+        );
+        assert!(title.starts_with("café café"), "{}", &title[..40]);
+    }
 
     #[test]
     fn titles_are_decoded_and_collapsed() {

@@ -5,6 +5,7 @@
 use super::site_json::{self, count, decode, describe, id, invalid, read_document, record};
 use super::{Parsed, SourceContext, SourceError};
 use crate::model::Sighting;
+use crate::normalize::bounds::{raw_prefix, RAW_TEXT_BYTES};
 use crate::normalize::{clean_title, collapse_whitespace, html_to_text, parse_http_url};
 use serde::Deserialize;
 use serde_json::Value;
@@ -108,7 +109,9 @@ fn sighting(ctx: &SourceContext, raw: &Value, index: usize) -> Result<Sighting, 
         item_id: Some(item_id),
         url,
         title,
-        text: body.map(html_to_text).unwrap_or_default(),
+        text: body
+            .map(|b| html_to_text(raw_prefix(b, RAW_TEXT_BYTES)))
+            .unwrap_or_default(),
         html: body.map(str::to_string).filter(|h| !h.trim().is_empty()),
         author: site_json::non_empty(item.author.as_deref().map(collapse_whitespace)),
         tags: Vec::new(),

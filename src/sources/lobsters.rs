@@ -4,6 +4,7 @@
 use super::site_json::{self, count, decode, describe, invalid, read_document, record};
 use super::{Parsed, SourceContext, SourceError};
 use crate::model::Sighting;
+use crate::normalize::bounds::{raw_prefix, RAW_TEXT_BYTES};
 use crate::normalize::{clean_title, html_to_text, parse_http_url};
 use serde::Deserialize;
 use serde_json::Value;
@@ -92,7 +93,7 @@ fn sighting(ctx: &SourceContext, raw: &Value, index: usize) -> Result<Sighting, 
         text: story
             .description
             .as_deref()
-            .map(html_to_text)
+            .map(|d| html_to_text(raw_prefix(d, RAW_TEXT_BYTES)))
             .unwrap_or_default(),
         html: story.description.clone().filter(|h| !h.trim().is_empty()),
         author: story.submitter_user,
