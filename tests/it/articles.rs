@@ -116,8 +116,7 @@ async fn link_posts_get_summaries_from_their_articles() {
         .as_str()
         .unwrap()
         .starts_with("Sources: Hacker News 120 pts"));
-    let (status, _) = daemon.stop();
-    assert!(status.success());
+    daemon.stop_cleanly();
 
     // A second run fetches no article twice, and the failed one waits for its backoff.
     let before = (

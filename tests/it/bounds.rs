@@ -553,8 +553,7 @@ async fn a_reload_that_cannot_run_keeps_the_running_config() {
     wait_for_status(&daemon.url("/t/new.rss"), 200, Duration::from_secs(15)).await;
     assert_eq!(get(&daemon.url("/t/ds.rss")).await.status(), 200);
 
-    let (status, stderr) = daemon.stop();
-    assert!(status.success(), "{stderr}");
+    let stderr = daemon.stop_cleanly();
     assert!(
         stderr.contains("config reload failed, still running the previous config"),
         "{stderr}"

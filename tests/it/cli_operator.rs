@@ -92,8 +92,7 @@ async fn explain_says_why_with_or_without_the_daemon() {
     assert!(
         String::from_utf8_lossy(&missing.stderr).contains("unknown topic \"nope\" (topics: ds)")
     );
-    let (status, _) = daemon.stop();
-    assert!(status.success());
+    daemon.stop_cleanly();
 }
 
 #[test]
@@ -186,8 +185,7 @@ async fn export_writes_the_served_bytes_and_rewrites_nothing_unchanged() {
     }
     let third = stdout_of(&ws.run(&["export", "--out", out_dir.to_str().unwrap()]));
     assert!(third.contains("0 files written, 7 unchanged"), "{third}");
-    let (status, _) = daemon.stop();
-    assert!(status.success());
+    daemon.stop_cleanly();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -247,8 +247,7 @@ async fn readers_get_the_curated_topic_and_ids_never_change() {
         .unwrap()
         .contains("unknown topic \"no-such-topic\""));
 
-    let (status, stderr) = daemon.stop();
-    assert!(status.success(), "serve exited with {status}: {stderr}");
+    daemon.stop_cleanly();
 
     // A second fetch is conditional (304s) and a restart serves identical bytes and ids.
     let out = ws.fetch_once();
@@ -266,6 +265,5 @@ async fn readers_get_the_curated_topic_and_ids_never_change() {
     assert_eq!(after.headers()["etag"], etag.as_str());
     let after = after.text().await.unwrap();
     assert_eq!(all_elements(&after, "guid"), guids);
-    let (status, _) = daemon.stop();
-    assert!(status.success());
+    daemon.stop_cleanly();
 }

@@ -101,6 +101,5 @@ async fn indexed_feeds_match_a_window_scan_and_follow_rule_changes() {
         .await
         .unwrap();
     assert_eq!(rss_titles(&ds), ["Chain replication for the rest of us"]);
-    let (status, _) = daemon.stop();
-    assert!(status.success());
+    daemon.stop_cleanly();
 }

@@ -273,8 +273,7 @@ async fn summaries_replace_extractive_ones_in_place_once_per_text() {
     let served = everything_served(&daemon).await;
     assert!(!served.contains(KEY));
     assert!(!shown.contains(KEY));
-    let (status, stderr) = daemon.stop();
-    assert!(status.success(), "{stderr}");
+    let stderr = daemon.stop_cleanly();
     assert!(
         stderr.contains("llm summaries"),
         "the log says what was done: {stderr}"
@@ -373,8 +372,7 @@ async fn fails_gracefully(behavior: Behavior, timeout: &str, error: &str) {
         metrics.contains("feedsift_llm_calls_total{outcome=\"failed\"} 1\n"),
         "{metrics}"
     );
-    let (status, stderr) = daemon.stop();
-    assert!(status.success());
+    let stderr = daemon.stop_cleanly();
     assert!(stderr.contains("llm call failed"), "{stderr}");
     assert!(!stderr.contains(KEY));
 }

@@ -339,8 +339,7 @@ async fn new_items_reach_the_webhook_once_signed_as_the_json_feed_renders_them()
     // Three of the blog's six posts are stories Hacker News had already: not new.
     assert_eq!(new.len(), 3, "{new:?}");
     assert_eq!(item_ids(&body(second)["items"]), new);
-    let (status, stderr) = daemon.stop();
-    assert!(status.success(), "{stderr}");
+    let stderr = daemon.stop_cleanly();
     assert!(!stderr.contains(KEY), "{stderr}");
 }
 

@@ -154,8 +154,7 @@ async fn a_neutral_title_joins_the_feed_by_its_article_and_a_restart_recomputes_
             serde_json::json!([])
         );
         assert_eq!(health["semantic"]["backlog"], 0);
-        let (status, _) = daemon.stop();
-        assert!(status.success());
+        daemon.stop_cleanly();
     }
 }
 

@@ -169,8 +169,7 @@ async fn one_article_on_four_sites_is_one_item_and_repolls_update_points() {
         discussed.contains(&"Ask HN: How do you test fault tolerance in production?".to_string())
     );
     assert!(!discussed.contains(&"Paxos in 200 lines of OCaml".to_string()));
-    let (status, stderr) = daemon.stop();
-    assert!(status.success(), "{stderr}");
+    daemon.stop_cleanly();
 
     // Second poll: points grew. Same guid, one item, figures updated; the Ask HN post now
     // passes its 100-point threshold.
@@ -204,6 +203,5 @@ async fn one_article_on_four_sites_is_one_item_and_repolls_update_points() {
         ask.contains("<link>https://news.ycombinator.com/item?id="),
         "{ask}"
     );
-    let (status, _) = daemon.stop();
-    assert!(status.success());
+    daemon.stop_cleanly();
 }

@@ -198,6 +198,13 @@ impl Daemon {
         terminate(&child);
         wait_with_timeout(&mut child, Duration::from_secs(10))
     }
+
+    /// SIGTERM, then the daemon must exit 0: returns its stderr.
+    pub fn stop_cleanly(self) -> String {
+        let (status, stderr) = self.stop();
+        assert!(status.success(), "serve exited with {status}: {stderr}");
+        stderr
+    }
 }
 
 impl Drop for Daemon {
