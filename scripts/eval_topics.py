@@ -783,9 +783,6 @@ def evaluate(args, work, log, evaluated, catalog: Catalog, slugs, items, started
                 + "\n  ".join((unmapped + [f"no story: {m}" for m in missing])[:20])
             )
         stored = len(stories)
-        for n, s in sorted(seen.items()):
-            verdicts.append({"id": items[n]["id"], "label": label, "positive": items[n]["labels"][label],
-                             "admitted": s.get("rank") is not None, "title": items[n]["title"], "verdict": s.get("verdict")})
         tp, fp, fn = [], [], []
         inconsistent = []
         for n, s in sorted(seen.items()):
@@ -794,6 +791,8 @@ def evaluate(args, work, log, evaluated, catalog: Catalog, slugs, items, started
             if admitted != (s.get("rank") is not None):
                 inconsistent.append(items[n]["id"])
             positive = items[n]["labels"][label]
+            verdicts.append({"id": items[n]["id"], "label": label, "positive": positive,
+                             "admitted": admitted, "title": items[n]["title"], "verdict": verdict})
             entry = {
                 "id": items[n]["id"],
                 "title": items[n]["title"],
