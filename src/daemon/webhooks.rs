@@ -15,7 +15,7 @@ use crate::push::feed_urls;
 use crate::push::webhook::{body, delivery_id, signature};
 use crate::render::jsonfeed;
 use crate::store::{Delivery, Store, StoreError};
-use crate::topics::items::items;
+use crate::topics::items::shown_items;
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderName;
 use std::collections::HashMap;
@@ -235,7 +235,7 @@ fn fill_outbox(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<usi
         if hooks.is_empty() {
             continue;
         }
-        let stories = items(store, topic, topic, now)?;
+        let stories = shown_items(store, topic, topic, now)?;
         let ids: Vec<StoryId> = stories.iter().map(|s| s.id).collect();
         let urls = feed_urls(&config.server.base_url, &topic.slug);
         for hook in hooks {

@@ -11,7 +11,7 @@ use crate::push::digest::{visible_digest, Digest};
 use crate::push::websub::Publisher;
 use crate::push::{feed_urls, ping};
 use crate::store::{Store, StoreError};
-use crate::topics::items::items;
+use crate::topics::items::shown_items;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
@@ -177,7 +177,7 @@ fn read_feeds(
 ) -> Result<Vec<Read>, StoreError> {
     let mut out = Vec::with_capacity(config.topics.len());
     for topic in &config.topics {
-        let stories = items(store, topic, topic, now)?;
+        let stories = shown_items(store, topic, topic, now)?;
         let stored = if unknown.contains(&topic.slug) {
             Some(store.announced_digest(&topic.slug)?)
         } else {

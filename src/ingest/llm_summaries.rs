@@ -182,6 +182,7 @@ impl LlmWorker {
     ) -> Outcome {
         let store = self.store.clone();
         let id = story.id;
+        let asked_about = story.embedding_text_hash();
         match answer::clean(text, &request.messages[0].content, self.words) {
             Ok(clean) => {
                 let summary = LlmSummary {
@@ -190,8 +191,10 @@ impl LlmWorker {
                     input_hash: request.input_hash,
                     made_at: now,
                 };
-                let stored =
-                    tokio::task::spawn_blocking(move || store.set_llm_summary(id, summary)).await;
+                let stored = tokio::task::spawn_blocking(move || {
+                    store.set_llm_summary(id, summary, asked_about)
+                })
+                .await;
                 match stored {
                     Ok(Ok(_)) => Outcome::Made,
                     Ok(Err(e)) => {

@@ -53,7 +53,14 @@ fn stories_are_queued_for_the_model_and_its_summary_drains_them() {
         input_hash: 7,
         made_at: at(),
     };
-    assert!(store.set_llm_summary(id, summary.clone()).unwrap());
+    // A poll that changed the text while the model was asked keeps the story queued.
+    assert!(store
+        .set_llm_summary(id, summary.clone(), before.embedding_text_hash() ^ 1)
+        .unwrap());
+    assert!(store.is_queued(Queue::LlmSummaries, id).unwrap());
+    assert!(store
+        .set_llm_summary(id, summary.clone(), before.embedding_text_hash())
+        .unwrap());
     assert!(store.generation() > generation, "feeds re-render");
     assert!(!store.is_queued(Queue::LlmSummaries, id).unwrap());
     assert_eq!(store.llm_attempt(id).unwrap(), None);

@@ -360,16 +360,15 @@ impl Store {
             let moved = old_key.filter(|old| *old != new_key);
             let by_time_at = (old_key != Some(new_key)).then_some(new_key);
             let dirty = tracks.then(|| index::dirty_value(original.as_ref()));
-            let queue_article = queues
-                && original
-                    .as_ref()
-                    .is_none_or(|o| o.top_points() != story.top_points());
-            let text_changed = original
-                .as_ref()
-                .is_none_or(|o| o.embedding_text() != story.embedding_text());
             let points_moved = original
                 .as_ref()
                 .is_none_or(|o| o.top_points() != story.top_points());
+            let queue_article = queues && points_moved;
+            // Two texts built per updated story: only when some queue wants to know.
+            let text_changed = (queues_embeddings || queues_llm)
+                && original
+                    .as_ref()
+                    .is_none_or(|o| o.embedding_text() != story.embedding_text());
             let queue_embedding = queues_embeddings && text_changed;
             writes.push(Write {
                 queue_embedding,
@@ -751,22 +750,28 @@ impl Store {
     /// Records the language model's summary of a story, takes it off the LLM queue and forgets
     /// its refused answers, in one transaction. Rules never read it, so no index changes; the
     /// generation moves, so rendered feeds refresh. False when the story is gone.
+    /// `asked_about` is the story's `embedding_text_hash` when the model was asked: when a poll
+    /// changed the text meanwhile, the story stays queued for a summary of its new text.
     pub(crate) fn set_llm_summary(
         &self,
         id: StoryId,
         summary: LlmSummary,
+        asked_about: u64,
     ) -> Result<bool, StoreError> {
         let _guard = self.lock_writes();
         let Some(mut story) = self.story(id)? else {
             self.llm_queue.remove(&[id])?;
             return Ok(false);
         };
+        let text_changed = story.embedding_text_hash() != asked_about;
         story.llm_summary = Some(summary);
         let bytes = schema::encode_story(&story)?;
         (&self.stories, &self.llm_queue.tree, &self.llm_attempts)
             .transaction(|(stories, llm_queue, llm_attempts)| {
                 stories.insert(&id.0, bytes.as_slice())?;
-                llm_queue.remove(&id.0)?;
+                if !text_changed {
+                    llm_queue.remove(&id.0)?;
+                }
                 llm_attempts.remove(&id.0)?;
                 Ok::<_, ConflictableTransactionError<()>>(())
             })

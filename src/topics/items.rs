@@ -26,6 +26,26 @@ pub(crate) fn items(
     Ok(select::select(shown, window, now))
 }
 
+/// The items of `shown` as its readers see them: `items`, with the model's summary in place
+/// of the extractive one where the topic uses the model and the story has one. What every
+/// output of the topic (its feeds, WebSub digests, webhook bodies) is made from.
+pub(crate) fn shown_items(
+    store: &Store,
+    topic: &Topic,
+    shown: &Topic,
+    now: DateTime<Utc>,
+) -> Result<Vec<Story>, StoreError> {
+    let stories = items(store, topic, shown, now)?;
+    Ok(if shown.summaries.uses_llm() {
+        stories
+            .into_iter()
+            .map(|s| super::llm_summaries::as_shown(shown, s))
+            .collect()
+    } else {
+        stories
+    })
+}
+
 fn from_index(
     store: &Store,
     index: &TopicIndex,

@@ -86,13 +86,7 @@ pub fn render_topic(
     now: DateTime<Utc>,
 ) -> Result<TopicRender, StoreError> {
     let configured = config.topic(&topic.slug).unwrap_or(topic);
-    let mut stories = items::items(store, configured, topic, now)?;
-    if topic.summaries.uses_llm() {
-        stories = stories
-            .into_iter()
-            .map(|s| llm_summaries::as_shown(topic, s))
-            .collect();
-    }
+    let stories = items::shown_items(store, configured, topic, now)?;
     let window = chrono::Duration::from_std(topic.window).unwrap_or(chrono::Duration::MAX);
     let leaves_window = stories
         .iter()
