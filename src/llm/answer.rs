@@ -4,8 +4,8 @@
 
 use super::prompt::{CLOSE, OPEN};
 use crate::normalize::bounds::cut_long_words;
-use crate::normalize::html_to_text;
 use crate::normalize::summary::split_sentences;
+use crate::normalize::{collapse_whitespace, html_to_text, tokenize};
 use regex::Regex;
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -41,7 +41,7 @@ pub fn clean(answer: &str, instructions: &str, budget: usize) -> Result<String, 
         text
     };
     let text = patterns().url.replace_all(&text, " ");
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = collapse_whitespace(&text);
     let text = patterns().label.replace(&text, "").trim().to_string();
     if text.is_empty() {
         return Err(Refusal::Empty);
@@ -134,15 +134,9 @@ fn strip_markdown(answer: &str) -> (String, usize) {
 
 /// Whether `text` has a run of `ECHO_WORDS` words that the instructions have.
 fn repeats(text: &str, instructions: &str) -> bool {
-    let words = |t: &str| -> Vec<String> {
-        t.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect()
-    };
-    let prompt = words(instructions);
+    let prompt = tokenize(instructions);
     let runs: HashSet<&[String]> = prompt.windows(ECHO_WORDS).collect();
-    words(text)
+    tokenize(text)
         .windows(ECHO_WORDS)
         .any(|run| runs.contains(run))
 }
