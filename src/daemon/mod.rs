@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::ingest::hosts::HostLimits;
 use crate::metrics::Metrics;
 use crate::server;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use pollers::Pollers;
 use reload::{ConfigWatcher, Hangups};
 use std::sync::Arc;
@@ -156,5 +156,18 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term => {}
+    }
+}
+
+/// Runs `work` on the store off the async threads; a panic or a store error is the error.
+pub(super) async fn on_store<T: Send + 'static>(
+    store: &Store,
+    work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, String> {
+    let store = store.clone();
+    match tokio::task::spawn_blocking(move || work(&store)).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(e.to_string()),
     }
 }

@@ -5,7 +5,7 @@
 
 use super::periodic::{repeat, Chore};
 use super::push_client::PushClient;
-use super::Running;
+use super::{on_store, Running};
 use crate::config::{Config, WebhookConfig};
 use crate::fetch::Fetcher;
 use crate::metrics::{Metrics, WebhookHealth};
@@ -63,19 +63,6 @@ struct HookState {
     attempts: Attempts,
     /// Deliveries given up on.
     dropped: u64,
-}
-
-/// Runs `work` on the store off the async threads; a panic or a store error is the error.
-async fn on_store<T: Send + 'static>(
-    store: &Store,
-    work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, String> {
-    let store = store.clone();
-    match tokio::task::spawn_blocking(move || work(&store)).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(e) => Err(e.to_string()),
-    }
 }
 
 impl Chore for Webhooks {

@@ -4,7 +4,7 @@
 
 use super::periodic::{repeat, Chore};
 use super::push_client::PushClient;
-use super::Running;
+use super::{on_store, Running};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::push::digest::{visible_digest, Digest};
@@ -69,14 +69,13 @@ impl Chore for Websub {
         self.deliver(&config, now).await;
         let settled = self.publisher.settle();
         if !settled.is_empty() {
-            let store = self.running.store.clone();
-            let written = tokio::task::spawn_blocking(move || {
+            let written = on_store(&self.running.store, move |store| {
                 settled
                     .iter()
                     .try_for_each(|(slug, d)| store.put_announced_digest(slug, d))
             })
             .await;
-            if !matches!(written, Ok(Ok(()))) {
+            if written.is_err() {
                 tracing::warn!(
                     "what the WebSub hubs were told was not stored; a restart may ping again"
                 );
@@ -107,18 +106,15 @@ impl Websub {
             .filter(|t| !self.publisher.knows(&t.slug))
             .map(|t| t.slug.clone())
             .collect();
-        let (store, read_config) = (self.running.store.clone(), Arc::clone(config));
-        let read =
-            tokio::task::spawn_blocking(move || read_feeds(&read_config, &store, &unknown, now))
-                .await;
+        let read_config = Arc::clone(config);
+        let read = on_store(&self.running.store, move |store| {
+            read_feeds(&read_config, store, &unknown, now)
+        })
+        .await;
         let reads = match read {
-            Ok(Ok(reads)) => reads,
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "feeds not read for WebSub; trying again");
-                return;
-            }
+            Ok(reads) => reads,
             Err(e) => {
-                tracing::error!(error = %e, "WebSub feed read failed");
+                tracing::warn!(error = %e, "feeds not read for WebSub; trying again");
                 return;
             }
         };
@@ -133,13 +129,15 @@ impl Websub {
             }
         }
         if !first_seen.is_empty() {
-            let store = self.running.store.clone();
-            let _ = tokio::task::spawn_blocking(move || {
-                for (slug, d) in first_seen {
-                    let _ = store.put_announced_digest(&slug, &d);
-                }
+            let written = on_store(&self.running.store, move |store| {
+                first_seen
+                    .iter()
+                    .try_for_each(|(slug, d)| store.put_announced_digest(slug, d))
             })
             .await;
+            if let Err(e) = written {
+                tracing::warn!(error = %e, "new topics' WebSub digests not stored; a restart may ping again");
+            }
         }
         self.last_read = Some((Arc::clone(config), generation, now));
     }
