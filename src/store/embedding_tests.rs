@@ -4,6 +4,7 @@
 
 use crate::model::{Article, Sighting};
 use crate::normalize::Candidate;
+use crate::store::test_backends::{on_both_backends, TestStore};
 use crate::store::{ArticleState, Queue, SourceState, Store};
 use chrono::{TimeZone, Utc};
 
@@ -20,10 +21,8 @@ fn candidate(title: &str, text: &str) -> Candidate {
     Candidate::from_sighting(sighting, 60, false).unwrap()
 }
 
-#[test]
-fn new_and_changed_texts_are_queued_and_set_embedding_drains_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+fn new_and_changed_texts_are_queued_and_set_embedding_drains_them(backend: &TestStore) {
+    let store = backend.open();
     let state = SourceState::default();
     // Off: nothing queued.
     store.apply(&[candidate("Title", "")], "s", &state).unwrap();
@@ -90,8 +89,10 @@ fn new_and_changed_texts_are_queued_and_set_embedding_drains_them() {
         .set_embedding(c.id, changed.embedding_text_hash(), vec![3; 384])
         .unwrap());
     drop(store);
-    let store = Store::reopen(dir.path()).unwrap();
+    let store = backend.open();
     let reread = store.story(c.id).unwrap().unwrap();
     assert_eq!(reread.current_embedding().unwrap().vector, vec![3; 384]);
     assert!(store.queued(Queue::Embeddings, 10).unwrap().is_empty());
 }
+
+on_both_backends!(new_and_changed_texts_are_queued_and_set_embedding_drains_them,);

@@ -3,12 +3,14 @@
 //! new or changed index from the by-time index. What an index admits and how its keys sort is
 //! the index's business (`StoryIndex`); the store only moves bytes.
 
+use super::kv::{Batch, Direction, KeyRange, Tree};
+use super::write_lock::WriteGuard;
 use super::{keys, Store, StoreError};
 use crate::model::{RankKey, Story, StoryId};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 
 /// Dirty stories read at a time while catching up (all under one lock hold, so an index shows
 /// whole fetches), and stories scanned per lock hold while building (writers wait at most one
@@ -62,17 +64,16 @@ pub(super) fn dirty_value(filed: Option<&Story>) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-/// Marks a story changed inside a write's transaction. The first mark since the indexes last
-/// filed the story wins: it holds the rank key they filed it under, which catch-up removes.
-pub(super) fn mark(
-    dirty: &sled::transaction::TransactionalTree,
-    id: StoryId,
-    filed: &[u8],
-) -> Result<(), sled::transaction::UnabortableTransactionError> {
-    if dirty.get(id.0)?.is_none() {
-        dirty.insert(&id.0, filed)?;
-    }
-    Ok(())
+/// Marks a story changed in a write's batch; `filed` is the story as the indexes last saw it.
+/// The first mark since the indexes last filed the story wins: it holds the rank key they
+/// filed it under, which catch-up removes.
+pub(super) fn mark(batch: &mut Batch, id: StoryId, filed: Option<&Story>) {
+    mark_filed(batch, id, dirty_value(filed));
+}
+
+/// `mark` with the dirty value already made.
+pub(super) fn mark_filed(batch: &mut Batch, id: StoryId, filed: Vec<u8>) {
+    batch.put_if_absent(Tree::IndexDirty, id.0, filed);
 }
 
 impl Store {
@@ -80,17 +81,20 @@ impl Store {
     /// among them, or whose fingerprint changed, are dropped; new ones are built by
     /// `build_indexes`.
     pub fn register_indexes(&self, indexes: Vec<Arc<dyn StoryIndex>>) -> Result<(), StoreError> {
-        let _guard = self.lock_writes();
+        let _guard = self.lock_writes()?;
         let wanted: HashMap<[u8; 8], [u8; 16]> = indexes
             .iter()
             .map(|i| (i.prefix(), i.fingerprint()))
             .collect();
-        for entry in self.index_meta.iter() {
-            let (prefix, value) = entry?;
+        let stored: Vec<(Vec<u8>, Vec<u8>)> = self
+            .kv
+            .scan(Tree::IndexMeta, KeyRange::all(), Direction::Forward)
+            .collect::<Result<_, _>>()?;
+        for (prefix, value) in stored {
             let keep = <[u8; 8]>::try_from(prefix.as_ref())
                 .ok()
                 .and_then(|p| wanted.get(&p))
-                .is_some_and(|fp| value.as_ref() == meta_value(fp, COMPLETE));
+                .is_some_and(|fp| value == meta_value(fp, COMPLETE));
             if !keep {
                 self.drop_index(&prefix)?;
             }
@@ -99,10 +103,13 @@ impl Store {
         for index in indexes {
             let (prefix, fingerprint) = (index.prefix(), index.fingerprint());
             // Whatever meta is left is complete with this fingerprint: the rest was dropped.
-            let complete = self.index_meta.contains_key(prefix)?;
+            let complete = self.kv.contains(Tree::IndexMeta, &prefix)?;
             if !complete {
-                self.index_meta
-                    .insert(prefix, meta_value(&fingerprint, BUILDING))?;
+                self.kv.put(
+                    Tree::IndexMeta,
+                    &prefix,
+                    &meta_value(&fingerprint, BUILDING),
+                )?;
             }
             entries.push(Registered {
                 index,
@@ -111,15 +118,14 @@ impl Store {
         }
         if entries.is_empty() {
             // No index left to file anything in.
-            self.dirty.clear()?;
+            self.kv.clear(Tree::IndexDirty)?;
         }
         let mut registry = self.indexes.write().unwrap_or_else(|p| p.into_inner());
         let epoch = registry.epoch + 1;
         *registry = Arc::new(Registry { epoch, entries });
         self.indexed.store(!registry.is_empty(), Ordering::Release);
         drop(registry);
-        self.db.flush()?;
-        Ok(())
+        self.kv.flush()
     }
 
     /// Whether the index with this prefix and fingerprint is complete and maintained.
@@ -134,7 +140,7 @@ impl Store {
     /// Stories changed since the indexes last filed them (walks the marks: small unless a
     /// daemon has not run since many writes).
     pub fn index_backlog(&self) -> usize {
-        self.dirty.len()
+        self.kv.len(Tree::IndexDirty).unwrap_or_default()
     }
 
     /// Whether every registered index is complete.
@@ -149,10 +155,12 @@ impl Store {
     pub fn index_keys(
         &self,
         prefix: [u8; 8],
-    ) -> impl DoubleEndedIterator<Item = Result<sled::IVec, StoreError>> {
-        self.index_entries
-            .scan_prefix(prefix)
-            .map(|entry| entry.map(|(key, _)| key).map_err(StoreError::from))
+    ) -> impl Iterator<Item = Result<Vec<u8>, StoreError>> + Send {
+        self.kv.scan_keys(
+            Tree::IndexEntries,
+            KeyRange::prefix(&prefix),
+            Direction::Forward,
+        )
     }
 
     /// Builds every registered index that is not complete, scanning the stories each needs
@@ -189,30 +197,30 @@ impl Store {
             if stop() || self.registry().epoch != registry.epoch {
                 return Ok(false);
             }
-            let _guard = self.lock_writes();
-            let batch: Vec<sled::IVec> = self
-                .by_time
-                .range(from.as_slice()..)
+            let _guard = self.lock_writes()?;
+            let batch: Vec<Vec<u8>> = self
+                .kv
+                .scan_keys(Tree::ByTime, KeyRange::from(&from), Direction::Forward)
                 .take(BUILD_BATCH)
-                .map(|e| e.map(|(k, _)| k))
                 .collect::<Result<_, _>>()?;
-            let mut filed = sled::Batch::default();
-            for key in &batch {
-                let Some(id) = keys::id_of_by_time_key(key) else {
-                    continue;
-                };
+            let ids: Vec<StoryId> = batch
+                .iter()
+                .filter_map(|k| keys::id_of_by_time_key(k))
+                .collect();
+            let id_keys: Vec<&[u8]> = ids.iter().map(|id| id.0.as_slice()).collect();
+            let dirty = self.kv.get_many(Tree::IndexDirty, &id_keys)?;
+            let mut filed = Batch::default();
+            for (story, dirty) in self.stories(&ids)?.into_iter().zip(dirty) {
                 // A dirty story is filed by the next catch-up, from the rank key the other
                 // indexes have it under; filing it here too could leave a stale entry.
-                if self.dirty.contains_key(id.0)? {
+                if dirty.is_some() {
                     continue;
                 }
-                if let Some(story) = self.story(id)? {
-                    if r.index.admits(&story) {
-                        filed.insert(r.index.key(&story.rank_key()), &[]);
-                    }
+                if let Some(story) = story.filter(|s| r.index.admits(s)) {
+                    filed.put(Tree::IndexEntries, r.index.key(&story.rank_key()), []);
                 }
             }
-            self.index_entries.apply_batch(filed)?;
+            self.kv.commit(filed)?;
             match batch.last() {
                 Some(last) if batch.len() == BUILD_BATCH => {
                     from = last.to_vec();
@@ -221,15 +229,16 @@ impl Store {
                 _ => break,
             }
         }
-        let _guard = self.lock_writes();
+        let _guard = self.lock_writes()?;
         if self.registry().epoch != registry.epoch {
             return Ok(false);
         }
-        self.index_meta.insert(
-            r.index.prefix(),
-            meta_value(&r.index.fingerprint(), COMPLETE),
+        self.kv.put(
+            Tree::IndexMeta,
+            &r.index.prefix(),
+            &meta_value(&r.index.fingerprint(), COMPLETE),
         )?;
-        self.db.flush()?;
+        self.kv.flush()?;
         r.ready.store(true, Ordering::Release);
         Ok(true)
     }
@@ -239,26 +248,26 @@ impl Store {
     /// whole fetches: a reader that finds the lock taken serves the index as last filed.
     /// Bumps the generation when it filed anything (what readers derived is stale then).
     pub fn catch_up_indexes(&self) -> Result<usize, StoreError> {
-        if self.dirty.is_empty() {
+        if self.kv.is_empty(Tree::IndexDirty)? {
             return Ok(0);
         }
-        let guard = self.lock_writes();
+        let guard = self.lock_writes()?;
         self.file_all_dirty(&guard)
     }
 
     /// `catch_up_indexes` if no writer holds the store now; otherwise nothing, at once. A
     /// render calls it first and never waits.
     pub fn try_catch_up_indexes(&self) -> Result<usize, StoreError> {
-        if self.dirty.is_empty() {
+        if self.kv.is_empty(Tree::IndexDirty)? {
             return Ok(0);
         }
-        match self.try_lock_writes() {
+        match self.try_lock_writes()? {
             Some(guard) => self.file_all_dirty(&guard),
             None => Ok(0),
         }
     }
 
-    fn file_all_dirty(&self, writes: &MutexGuard<'_, ()>) -> Result<usize, StoreError> {
+    fn file_all_dirty(&self, writes: &WriteGuard<'_>) -> Result<usize, StoreError> {
         let mut done = 0;
         loop {
             let filed = self.file_dirty_batch(writes)?;
@@ -273,31 +282,35 @@ impl Store {
 
     fn filed(&self, done: usize) {
         if done > 0 {
-            self.generation.fetch_add(1, Ordering::AcqRel);
+            self.changed();
         }
     }
 
     /// Re-files up to `CATCH_UP_BATCH` dirty stories; the caller holds the write lock.
-    fn file_dirty_batch(&self, _writes: &MutexGuard<'_, ()>) -> Result<usize, StoreError> {
+    fn file_dirty_batch(&self, _writes: &WriteGuard<'_>) -> Result<usize, StoreError> {
         let registry = self.registry();
-        if registry.is_empty() || self.dirty.is_empty() {
+        if registry.is_empty() {
             return Ok(0);
         }
-        let batch: Vec<(sled::IVec, sled::IVec)> = self
-            .dirty
-            .iter()
+        let marks: Vec<(Vec<u8>, Vec<u8>)> = self
+            .kv
+            .scan(Tree::IndexDirty, KeyRange::all(), Direction::Forward)
             .take(CATCH_UP_BATCH)
             .collect::<Result<_, _>>()?;
+        let ids: Vec<Option<StoryId>> = marks
+            .iter()
+            .map(|(id, _)| <[u8; 16]>::try_from(id.as_slice()).ok().map(StoryId))
+            .collect();
+        let known: Vec<StoryId> = ids.iter().flatten().copied().collect();
+        let mut stories = self.stories(&known)?.into_iter();
         let mut removed = Vec::new();
         let mut filed = Vec::new();
-        let mut cleaned = sled::Batch::default();
-        for (id_bytes, value) in &batch {
-            cleaned.remove(id_bytes);
-            let Ok(id) = <[u8; 16]>::try_from(id_bytes.as_ref()).map(StoryId) else {
+        for ((_, value), id) in marks.iter().zip(&ids) {
+            let Some(id) = id else {
                 continue;
             };
-            let was = keys::decode_rank(value, id);
-            let story = self.story(id)?;
+            let was = keys::decode_rank(value, *id);
+            let story = stories.next().flatten();
             for r in registry.entries.iter() {
                 if let Some(was) = &was {
                     removed.push(r.index.key(was));
@@ -307,18 +320,20 @@ impl Store {
                 }
             }
         }
-        // Removals before insertions: a story filed under the same key stays filed.
-        // Index first, marks second: a crash in between re-files again, which is harmless.
-        let mut entries = sled::Batch::default();
+        // Removals before insertions: a story filed under the same key stays filed. Index
+        // and marks in one batch: a crash leaves both as they were.
+        let mut batch = Batch::default();
         for key in removed {
-            entries.remove(key);
+            batch.delete(Tree::IndexEntries, key);
         }
         for key in filed {
-            entries.insert(key, &[]);
+            batch.put(Tree::IndexEntries, key, []);
         }
-        self.index_entries.apply_batch(entries)?;
-        self.dirty.apply_batch(cleaned)?;
-        Ok(batch.len())
+        for (id, _) in &marks {
+            batch.delete(Tree::IndexDirty, id.as_slice());
+        }
+        self.kv.commit(batch)?;
+        Ok(marks.len())
     }
 
     /// Whether writes must mark what they change: some index exists or is registered.
@@ -333,23 +348,26 @@ impl Store {
     fn drop_index(&self, prefix: &[u8]) -> Result<(), StoreError> {
         // In bounded batches: one batch of a million removals holds them all in memory.
         loop {
-            let doomed: Vec<sled::IVec> = self
-                .index_entries
-                .scan_prefix(prefix)
-                .keys()
+            let doomed: Vec<Vec<u8>> = self
+                .kv
+                .scan_keys(
+                    Tree::IndexEntries,
+                    KeyRange::prefix(prefix),
+                    Direction::Forward,
+                )
                 .take(BUILD_BATCH)
                 .collect::<Result<_, _>>()?;
-            let mut batch = sled::Batch::default();
-            for key in &doomed {
-                batch.remove(key.clone());
+            let mut batch = Batch::default();
+            let done = doomed.len() < BUILD_BATCH;
+            for key in doomed {
+                batch.delete(Tree::IndexEntries, key);
             }
-            self.index_entries.apply_batch(batch)?;
-            if doomed.len() < BUILD_BATCH {
+            self.kv.commit(batch)?;
+            if done {
                 break;
             }
         }
-        self.index_meta.remove(prefix)?;
-        Ok(())
+        self.kv.delete(Tree::IndexMeta, prefix)
     }
 }
 

@@ -6,6 +6,7 @@ use crate::llm::state::LlmAttempt;
 use crate::llm::LlmState;
 use crate::model::{LlmSummary, Sighting};
 use crate::normalize::Candidate;
+use crate::store::test_backends::{on_both_backends, TestStore};
 use crate::store::{Queue, SourceState, Store};
 use chrono::{DateTime, TimeZone, Utc};
 
@@ -22,10 +23,8 @@ fn candidate(points: i64) -> Candidate {
     Candidate::from_sighting(sighting, 60, false).unwrap()
 }
 
-#[test]
-fn stories_are_queued_for_the_model_and_its_summary_drains_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+fn stories_are_queued_for_the_model_and_its_summary_drains_them(backend: &TestStore) {
+    let store = backend.open();
     let state = SourceState::default();
     store.apply(&[candidate(10)], "s", &state).unwrap();
     assert!(store.queued(Queue::LlmSummaries, 10).unwrap().is_empty());
@@ -72,7 +71,7 @@ fn stories_are_queued_for_the_model_and_its_summary_drains_them() {
         "the extractive summary stays for the other topics"
     );
     drop(store);
-    let store = Store::reopen(dir.path()).unwrap();
+    let store = backend.open();
     assert_eq!(store.story(id).unwrap().unwrap().llm_summary, Some(summary));
     assert_eq!(
         store
@@ -83,16 +82,19 @@ fn stories_are_queued_for_the_model_and_its_summary_drains_them() {
     assert!(store.story(id).unwrap().is_none());
 }
 
-#[test]
-fn the_model_state_is_kept_across_opens() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+fn the_model_state_is_kept_across_opens(backend: &TestStore) {
+    let store = backend.open();
     assert_eq!(store.llm_state().unwrap(), LlmState::default());
     let mut state = LlmState::default();
     state.take(at(), 2).unwrap();
     store.put_llm_state(&state).unwrap();
     drop(store);
-    let store = Store::reopen(dir.path()).unwrap();
+    let store = backend.open();
     assert_eq!(store.llm_state().unwrap(), state);
     assert_eq!(store.llm_state().unwrap().budget_left(at(), 2), 1);
 }
+
+on_both_backends!(
+    stories_are_queued_for_the_model_and_its_summary_drains_them,
+    the_model_state_is_kept_across_opens,
+);

@@ -1,29 +1,37 @@
-//! The story store: sled trees for stories, the by-time index, the topic indexes, per-source
-//! fetch state and the schema version, behind a small `Store` interface. One fetch's writes
-//! land atomically and are flushed before the fetch is reported done.
+//! The story store: trees for stories, the by-time index, the topic indexes, per-source
+//! fetch state and the schema version, behind one `Store` interface over two engines (`kv`:
+//! sled or PostgreSQL). One fetch's writes land atomically and are durable before the fetch
+//! is reported done.
 
 #[cfg(test)]
 mod embedding_tests;
 mod index;
 pub(crate) mod keys;
+mod kv;
 mod ledger;
 #[cfg(test)]
 mod llm_tests;
 pub mod merge;
 mod outbox;
+pub(crate) mod postgres;
 mod push;
 mod queue;
 mod records;
 mod schema;
 #[cfg(test)]
+pub(crate) mod test_backends;
+#[cfg(test)]
 mod tests;
+mod write_lock;
 
 pub use index::StoryIndex;
+use kv::{Batch, Direction, KeyRange, Kv, SledKv, Tree};
 use ledger::Ledger;
 pub(crate) use outbox::Delivery;
 pub use queue::Queue;
 use queue::WorkQueue;
 pub use records::{ArticleState, SourceState};
+use write_lock::{WriteGuard, WriteLock};
 
 use crate::llm::state::LlmAttempt;
 use crate::llm::LlmState;
@@ -31,12 +39,10 @@ use crate::model::{Article, LlmSummary, Story, StoryId};
 use crate::normalize::Candidate;
 use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
-use sled::Transactional;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 pub use schema::SCHEMA_VERSION;
 /// sled's page cache: explicit so memory use is known, not sled's default.
@@ -62,12 +68,20 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("store {dir}: written by a newer feedsift (schema {found}, this build reads {SCHEMA_VERSION}); upgrade feedsift or use another data_dir")]
-    NewerSchema { dir: PathBuf, found: u64 },
+    #[error("store {place}: written by a newer feedsift (schema {found}, this build reads {SCHEMA_VERSION}); upgrade feedsift or use another store")]
+    NewerSchema { place: String, found: u64 },
     #[error("store: {0}")]
     Sled(sled::Error),
     #[error("store: corrupt record {key}: {message}")]
     Corrupt { key: String, message: String },
+    #[error("store {place}: {detail}")]
+    Database { place: String, detail: String },
+    #[error("store {place}: migrated by a newer feedsift (database schema {found}, this build knows {known}); upgrade feedsift or use another database")]
+    NewerDatabase {
+        place: String,
+        found: u64,
+        known: u64,
+    },
 }
 
 /// Counts of what one batch did to the store.
@@ -80,51 +94,35 @@ pub struct ApplyReport {
 
 #[derive(Clone)]
 pub struct Store {
-    db: sled::Db,
-    stories: sled::Tree,
-    by_time: sled::Tree,
-    sources: sled::Tree,
-    /// Per-story article fetch state (for article summaries).
-    articles: sled::Tree,
+    kv: Kv,
     /// Stories waiting for their article (see `queue::Queue`).
     article_queue: WorkQueue,
     /// Stories waiting for their embedding.
     embed_queue: WorkQueue,
     /// Stories that may want a summary from the language model.
     llm_queue: WorkQueue,
-    /// Per story, the model's refused answers (`llm::state::LlmAttempt`).
-    llm_attempts: sled::Tree,
-    /// Schema version and story count.
-    meta: sled::Tree,
-    /// Entries of every secondary index, each under its own prefix.
-    index_entries: sled::Tree,
-    /// Per index prefix: fingerprint and whether it is complete.
-    index_meta: sled::Tree,
-    /// Stories changed since the indexes last filed them, with the rank key they were filed
-    /// under.
-    dirty: sled::Tree,
-    /// What push told the outside world: per topic, the digest of the feed hubs last heard of.
-    push: sled::Tree,
-    /// Webhook deliveries not yet acknowledged, per webhook in the order made.
-    outbox: sled::Tree,
-    /// Per webhook and topic, the stories it was sent (or has queued): never sent twice.
-    webhook_sent: sled::Tree,
     indexes: Arc<RwLock<Arc<index::Registry>>>,
     /// Some index exists or is registered, so writes mark what they change.
     indexed: Arc<AtomicBool>,
-    /// Number of stories, kept in `meta` (sled's `len` walks the whole tree).
+    /// Number of stories, kept in `meta` (walking the by-time tree would take long).
     count: Arc<AtomicU64>,
     /// Read-merge-write of stories is serialized so two sources seeing the same story at
     /// the same moment never lose each other's sighting.
-    write_lock: Arc<Mutex<()>>,
+    write_lock: Arc<WriteLock>,
     /// Bumped after every change of stories: lets readers cache what they derive.
     generation: Arc<AtomicU64>,
-    /// The least story count the store holds, kept outside sled's files.
-    ledger: Arc<Ledger>,
+    /// The least story count a sled store holds, kept outside sled's files.
+    ledger: Option<Arc<Ledger>>,
     /// Per source, why its last fetch state could not be written (a full disk, say): held
     /// here since the store could not take it, until a write of the source's state succeeds.
     state_write_errors: Arc<Mutex<HashMap<String, String>>>,
+    /// On a database several nodes share: what divides the work between them.
+    leases: Option<Leases>,
 }
+
+pub use postgres::leases::DatabaseHealth;
+use postgres::leases::Leases;
+pub use postgres::PgOptions;
 
 impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> StoreError {
@@ -211,6 +209,7 @@ fn remove_unfinished_snapshots(dir: &Path) {
 }
 
 impl Store {
+    /// Opens (or creates) the sled store in `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         remove_unfinished_snapshots(dir);
         let db = sled::Config::new()
@@ -218,10 +217,9 @@ impl Store {
             .cache_capacity(CACHE_CAPACITY)
             .open()
             .map_err(|e| StoreError::opening(dir, e))?;
-        schema::migrate(&db, dir)?;
-        let meta = db.open_tree("meta")?;
-        let by_time = db.open_tree("by_time")?;
-        let count = schema::story_count(&meta, &by_time)?;
+        let kv = Kv::Sled(SledKv::new(db)?);
+        schema::migrate(&kv, &dir.display().to_string())?;
+        let count = schema::story_count(&kv)?;
         let ledger = Ledger::in_dir(dir);
         match ledger.read()? {
             Some(expected) if count < expected => {
@@ -236,31 +234,46 @@ impl Store {
             Some(_) => {}
             None => ledger.record(count)?,
         }
-        let index_meta = db.open_tree("index_meta")?;
+        Store::on(kv, count, Some(ledger), WriteLock::local(), None)
+    }
+
+    /// Opens (or creates) the store in the PostgreSQL database of `options`, as node
+    /// `options.node_id`: migrates its schema, and hears other nodes' writes from then on.
+    pub fn open_postgres(options: &PgOptions) -> Result<Store, StoreError> {
+        let (pool, config) = postgres::connect(options)?;
+        let node = options.node_id.clone();
+        let kv = Kv::Postgres(postgres::PgKv::new(pool.clone(), node.clone()));
+        let place = pool.place().to_string();
+        schema::migrate(&kv, &place)?;
+        let count = schema::story_count(&kv)?;
+        let lock_pool = postgres::Pool::new(&config, &place, 1)?;
+        let leases = Leases::new(pool, node.clone(), options.lease);
+        let store = Store::on(kv, count, None, WriteLock::shared(lock_pool), Some(leases))?;
+        postgres::listen(config, node, &store.generation);
+        Ok(store)
+    }
+
+    /// The store over `kv`, whose schema is current and which holds `count` stories.
+    fn on(
+        kv: Kv,
+        count: u64,
+        ledger: Option<Ledger>,
+        write_lock: WriteLock,
+        leases: Option<Leases>,
+    ) -> Result<Store, StoreError> {
         Ok(Store {
-            ledger: Arc::new(ledger),
-            stories: db.open_tree("stories")?,
-            by_time,
-            sources: db.open_tree("sources")?,
-            articles: db.open_tree("articles")?,
-            article_queue: WorkQueue::open(&db, Queue::Articles)?,
-            embed_queue: WorkQueue::open(&db, Queue::Embeddings)?,
-            llm_queue: WorkQueue::open(&db, Queue::LlmSummaries)?,
-            llm_attempts: db.open_tree("llm_attempts")?,
-            meta,
-            index_entries: db.open_tree("index_entries")?,
-            indexed: Arc::new(AtomicBool::new(!index_meta.is_empty())),
-            index_meta,
-            dirty: db.open_tree("index_dirty")?,
-            push: db.open_tree("push")?,
-            outbox: db.open_tree("webhook_outbox")?,
-            webhook_sent: db.open_tree("webhook_sent")?,
+            indexed: Arc::new(AtomicBool::new(!kv.is_empty(Tree::IndexMeta)?)),
+            article_queue: WorkQueue::default(),
+            embed_queue: WorkQueue::default(),
+            llm_queue: WorkQueue::default(),
+            kv,
+            ledger: ledger.map(Arc::new),
             indexes: Arc::default(),
             count: Arc::new(AtomicU64::new(count)),
-            db,
-            write_lock: Arc::new(Mutex::new(())),
+            write_lock: Arc::new(write_lock),
             generation: Arc::new(AtomicU64::new(1)),
             state_write_errors: Arc::default(),
+            leases,
         })
     }
 
@@ -280,24 +293,31 @@ impl Store {
     }
 
     /// Read-merge-write of stories is serialized (see `write_lock`).
-    fn lock_writes(&self) -> MutexGuard<'_, ()> {
-        self.write_lock
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn lock_writes(&self) -> Result<WriteGuard<'_>, StoreError> {
+        self.write_lock.lock()
     }
 
     /// The write lock when nobody holds it, without waiting.
-    fn try_lock_writes(&self) -> Option<MutexGuard<'_, ()>> {
-        match self.write_lock.try_lock() {
-            Ok(guard) => Some(guard),
-            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
-            Err(std::sync::TryLockError::WouldBlock) => None,
-        }
+    fn try_lock_writes(&self) -> Result<Option<WriteGuard<'_>>, StoreError> {
+        self.write_lock.try_lock()
     }
 
     /// Changes whenever stories change.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
+    }
+
+    /// Stories changed: what readers derived from them is stale.
+    fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The number of stories as the store records it (another node may have changed it).
+    fn recorded_count(&self) -> Result<u64, StoreError> {
+        if self.kv.is_shared() {
+            return schema::story_count(&self.kv);
+        }
+        Ok(self.count.load(Ordering::Acquire))
     }
 
     /// Merges one fetch's candidates and records the source's fetch state, atomically, then
@@ -320,14 +340,23 @@ impl Store {
         state: &SourceState,
     ) -> Result<ApplyReport, StoreError> {
         let state_bytes = encode(state)?;
-        let _guard = self.lock_writes();
+        let _guard = self.lock_writes()?;
+        let mut ids: Vec<StoryId> = candidates.iter().map(|c| c.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut stored: HashMap<StoryId, Story> = self
+            .stories(&ids)?
+            .into_iter()
+            .zip(&ids)
+            .filter_map(|(story, id)| story.map(|s| (*id, s)))
+            .collect();
         // Story id -> (as stored before this batch, after merging the batch's sightings).
         let mut merged: BTreeMap<StoryId, (Option<Story>, Story)> = BTreeMap::new();
         for c in candidates {
             let (original, current) = match merged.remove(&c.id) {
                 Some((original, story)) => (original, Some(story)),
                 None => {
-                    let original = self.story(c.id)?;
+                    let original = stored.remove(&c.id);
                     (original.clone(), original)
                 }
             };
@@ -335,7 +364,7 @@ impl Store {
             merged.insert(c.id, (original, story));
         }
         let mut report = ApplyReport::default();
-        let mut writes = Vec::new();
+        let mut batch = Batch::default();
         let tracks = self.tracks_changes();
         let queues = self.article_queue.is_on();
         let queues_embeddings = self.embed_queue.is_on();
@@ -355,88 +384,59 @@ impl Store {
                     Some(keys::by_time_key(o.published, o.id))
                 }
             };
+            let id = story.id.0;
             let new_key = keys::by_time_key(story.published, story.id);
-            // The by-time entry moves only when the publication time did.
-            let moved = old_key.filter(|old| *old != new_key);
-            let by_time_at = (old_key != Some(new_key)).then_some(new_key);
-            let dirty = tracks.then(|| index::dirty_value(original.as_ref()));
             let points_moved = original
                 .as_ref()
                 .is_none_or(|o| o.top_points() != story.top_points());
-            let queue_article = queues && points_moved;
             // Two texts built per updated story: only when some queue wants to know.
             let text_changed = (queues_embeddings || queues_llm)
                 && original
                     .as_ref()
                     .is_none_or(|o| o.embedding_text() != story.embedding_text());
-            let queue_embedding = queues_embeddings && text_changed;
-            writes.push(Write {
-                queue_embedding,
-                queue_llm: queues_llm && (text_changed || points_moved),
-                id: story.id,
-                bytes: schema::encode_story(&story)?,
-                moved,
-                by_time_at,
-                dirty,
-                queue_article,
-            });
+            batch.put(Tree::Stories, id, schema::encode_story(&story)?);
+            if queues_llm && (text_changed || points_moved) {
+                batch.put(Tree::LlmQueue, id, []);
+            }
+            if queues && points_moved {
+                batch.put(Tree::ArticleQueue, id, []);
+            }
+            if queues_embeddings && text_changed {
+                batch.put(Tree::EmbedQueue, id, []);
+            }
+            // The by-time entry moves only when the publication time did.
+            if old_key != Some(new_key) {
+                if let Some(old) = old_key {
+                    batch.delete(Tree::ByTime, old);
+                }
+                batch.put(Tree::ByTime, new_key, []);
+            }
+            if tracks {
+                index::mark(&mut batch, story.id, original.as_ref());
+            }
         }
-        let count = self.count.load(Ordering::Acquire) + report.new as u64;
-        (
-            &self.stories,
-            &self.by_time,
-            &self.sources,
-            &self.dirty,
-            &self.meta,
-            &self.article_queue.tree,
-            &self.embed_queue.tree,
-            &self.llm_queue.tree,
-        )
-            .transaction(
-                |(stories, by_time, sources, dirty, meta, queue, embed_queue, llm_queue)| {
-                    for w in &writes {
-                        stories.insert(&w.id.0, w.bytes.as_slice())?;
-                        if w.queue_llm {
-                            llm_queue.insert(&w.id.0, &[])?;
-                        }
-                        if w.queue_article {
-                            queue.insert(&w.id.0, &[])?;
-                        }
-                        if w.queue_embedding {
-                            embed_queue.insert(&w.id.0, &[])?;
-                        }
-                        if let Some(old) = w.moved {
-                            by_time.remove(old.as_slice())?;
-                        }
-                        if let Some(new) = w.by_time_at {
-                            by_time.insert(new.as_slice(), &[])?;
-                        }
-                        if let Some(filed) = &w.dirty {
-                            index::mark(dirty, w.id, filed)?;
-                        }
-                    }
-                    sources.insert(source_id.as_bytes(), state_bytes.as_slice())?;
-                    if !queues_embeddings && !writes.is_empty() {
-                        // Stories written unqueued: a backfill must look again.
-                        meta.remove(schema::EMBEDDINGS_QUEUED_KEY)?;
-                    }
-                    if !queues_llm && !writes.is_empty() {
-                        meta.remove(schema::LLM_QUEUED_KEY)?;
-                    }
-                    if report.new > 0 {
-                        meta.insert(schema::COUNT_KEY, &count.to_be_bytes())?;
-                    }
-                    Ok::<_, ConflictableTransactionError<()>>(())
-                },
-            )
-            .map_err(|e| transaction_error(e, source_id))?;
-        self.db.flush()?;
-        self.count.store(count, Ordering::Release);
+        let written = report.new + report.updated > 0;
+        batch.put(Tree::Sources, source_id, state_bytes);
+        if !queues_embeddings && written {
+            // Stories written unqueued: a backfill must look again.
+            batch.delete(Tree::Meta, schema::EMBEDDINGS_QUEUED_KEY);
+        }
+        if !queues_llm && written {
+            batch.delete(Tree::Meta, schema::LLM_QUEUED_KEY);
+        }
+        let count = self.recorded_count()? + report.new as u64;
         if report.new > 0 {
-            self.ledger.record(count)?;
+            batch.put(Tree::Meta, schema::COUNT_KEY, count.to_be_bytes());
         }
-        if report.new + report.updated > 0 {
-            self.generation.fetch_add(1, Ordering::AcqRel);
+        batch.changes_stories = written;
+        self.kv.commit(batch)?;
+        self.kv.flush()?;
+        self.count.store(count, Ordering::Release);
+        if let (Some(ledger), true) = (&self.ledger, report.new > 0) {
+            ledger.record(count)?;
+        }
+        if written {
+            self.changed();
         }
         Ok(report)
     }
@@ -445,9 +445,8 @@ impl Store {
     /// is remembered for the source (`state_write_error`).
     pub fn put_source_state(&self, source_id: &str, state: &SourceState) -> Result<(), StoreError> {
         let result = encode(state).and_then(|bytes| {
-            self.sources.insert(source_id.as_bytes(), bytes)?;
-            self.db.flush()?;
-            Ok(())
+            self.kv.put(Tree::Sources, source_id.as_bytes(), &bytes)?;
+            self.kv.flush()
         });
         self.note_state_write(source_id, &result);
         result
@@ -480,17 +479,28 @@ impl Store {
     }
 
     pub fn source_state(&self, source_id: &str) -> Result<Option<SourceState>, StoreError> {
-        self.sources
-            .get(source_id.as_bytes())?
+        self.kv
+            .get(Tree::Sources, source_id.as_bytes())?
             .map(|bytes| decode(&bytes, source_id))
             .transpose()
     }
 
     pub fn story(&self, id: StoryId) -> Result<Option<Story>, StoreError> {
-        self.stories
-            .get(id.0)?
+        self.kv
+            .get(Tree::Stories, &id.0)?
             .map(|bytes| schema::decode_story(&bytes, &id.0))
             .transpose()
+    }
+
+    /// The stories of `ids`, in their order (none where a story is gone).
+    pub(crate) fn stories(&self, ids: &[StoryId]) -> Result<Vec<Option<Story>>, StoreError> {
+        let keys: Vec<&[u8]> = ids.iter().map(|id| id.0.as_slice()).collect();
+        self.kv
+            .get_many(Tree::Stories, &keys)?
+            .into_iter()
+            .zip(ids)
+            .map(|(bytes, id)| bytes.map(|b| schema::decode_story(&b, &id.0)).transpose())
+            .collect()
     }
 
     /// Stories published at or after `since`, newest first; reads only the window, never the
@@ -501,18 +511,23 @@ impl Store {
 
     /// The newest `max` stories published at or after `since`, newest first.
     pub fn newest_since(&self, since: DateTime<Utc>, max: usize) -> Result<Vec<Story>, StoreError> {
+        const PAGE: usize = 256;
         let mut out = Vec::new();
-        for entry in self.by_time.range(keys::time_prefix(since)..).rev() {
-            if out.len() >= max {
+        let mut keys = self.kv.scan_keys(
+            Tree::ByTime,
+            KeyRange::from(&keys::time_prefix(since)),
+            Direction::Backward,
+        );
+        while out.len() < max {
+            let want = PAGE.min(max - out.len());
+            let mut ids = Vec::with_capacity(want);
+            for key in keys.by_ref().take(want) {
+                ids.extend(keys::id_of_by_time_key(&key?));
+            }
+            if ids.is_empty() {
                 break;
             }
-            let (key, _) = entry?;
-            let Some(id) = keys::id_of_by_time_key(&key) else {
-                continue;
-            };
-            if let Some(story) = self.story(id)? {
-                out.push(story);
-            }
+            out.extend(self.stories(&ids)?.into_iter().flatten());
         }
         Ok(out)
     }
@@ -529,76 +544,60 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let state_bytes = encode(article_state)?;
-        let _guard = self.lock_writes();
-        let (story_bytes, dirty_value) = match self.story(id)? {
-            Some(mut story) => {
-                // An article can bring a story into a topic or take it out (rules read it),
-                // never move its rank.
-                let filed = index::dirty_value(Some(&story));
-                let mut changed = false;
-                if story.summary.is_empty() && !summary.is_empty() {
-                    story.summary = summary.to_string();
-                    story.revised = Some(at);
-                    changed = true;
-                }
-                if article.is_some() && story.article != article {
-                    story.article = article;
-                    changed = true;
-                }
-                if changed {
-                    story.updated = story.updated.max(at);
-                    (Some(schema::encode_story(&story)?), Some(filed))
-                } else {
-                    (None, None)
+        let _guard = self.lock_writes()?;
+        let mut batch = Batch::default();
+        let mut changed = false;
+        if let Some(mut story) = self.story(id)? {
+            // An article can bring a story into a topic or take it out (rules read it),
+            // never move its rank.
+            let filed = index::dirty_value(Some(&story));
+            if story.summary.is_empty() && !summary.is_empty() {
+                story.summary = summary.to_string();
+                story.revised = Some(at);
+                changed = true;
+            }
+            if article.is_some() && story.article != article {
+                story.article = article;
+                changed = true;
+            }
+            if changed {
+                story.updated = story.updated.max(at);
+                batch.put(Tree::Stories, id.0, schema::encode_story(&story)?);
+                if self.tracks_changes() {
+                    index::mark_filed(&mut batch, id, filed);
                 }
             }
-            None => (None, None),
-        };
-        let dirty_value = dirty_value.filter(|_| self.tracks_changes());
-        let changed = story_bytes.is_some();
-        // A new summary or excerpt changes the embedding text.
-        let queue_embedding = changed && self.embed_queue.is_on();
-        let missed_embedding = changed && !queue_embedding;
-        // ... and the text the language model summarizes.
-        let queue_llm = changed && self.llm_queue.is_on();
+        }
+        if changed {
+            // A new summary or excerpt changes the embedding text, and the text the language
+            // model summarizes.
+            if self.embed_queue.is_on() {
+                batch.put(Tree::EmbedQueue, id.0, []);
+            } else {
+                batch.delete(Tree::Meta, schema::EMBEDDINGS_QUEUED_KEY);
+            }
+            if self.llm_queue.is_on() {
+                batch.put(Tree::LlmQueue, id.0, []);
+            } else {
+                batch.delete(Tree::Meta, schema::LLM_QUEUED_KEY);
+            }
+        }
         // The article and the "done" state land together: a crash between them must not
         // leave an article marked done whose text was never stored.
-        (
-            &self.stories,
-            &self.articles,
-            &self.dirty,
-            &self.embed_queue.tree,
-            &self.meta,
-            &self.llm_queue.tree,
-        )
-            .transaction(|(stories, articles, dirty, embed_queue, meta, llm_queue)| {
-                if let Some(bytes) = &story_bytes {
-                    stories.insert(&id.0, bytes.as_slice())?;
-                }
-                if queue_llm {
-                    llm_queue.insert(&id.0, &[])?;
-                }
-                if queue_embedding {
-                    embed_queue.insert(&id.0, &[])?;
-                }
-                if missed_embedding {
-                    meta.remove(schema::EMBEDDINGS_QUEUED_KEY)?;
-                }
-                if changed && !queue_llm {
-                    meta.remove(schema::LLM_QUEUED_KEY)?;
-                }
-                if let Some(filed) = &dirty_value {
-                    index::mark(dirty, id, filed)?;
-                }
-                articles.insert(&id.0, state_bytes.as_slice())?;
-                Ok::<_, ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e| transaction_error(e, &id.to_hex()))?;
-        self.db.flush()?;
+        batch.put(Tree::Articles, id.0, state_bytes);
+        batch.changes_stories = changed;
+        self.kv.commit(batch)?;
+        self.kv.flush()?;
         if changed {
-            self.generation.fetch_add(1, Ordering::AcqRel);
+            self.changed();
         }
         Ok(changed)
+    }
+
+    /// Whether writes mark stories for `queue`: on while some topic wants that work (reads
+    /// articles, or has `[topic.about]`).
+    pub fn set_queueing(&self, queue: Queue, on: bool) {
+        self.queue(queue).set_on(on);
     }
 
     fn queue(&self, queue: Queue) -> &WorkQueue {
@@ -609,30 +608,69 @@ impl Store {
         }
     }
 
-    /// Whether writes mark stories for `queue`: on while some topic wants that work (reads
-    /// articles, or has `[topic.about]`).
-    pub fn set_queueing(&self, queue: Queue, on: bool) {
-        self.queue(queue).set_on(on);
-    }
-
     /// Up to `max` stories waiting in `queue`, in id order (the queue is a set).
     pub fn queued(&self, queue: Queue, max: usize) -> Result<Vec<StoryId>, StoreError> {
-        self.queue(queue).peek(max)
+        let mut out = Vec::new();
+        for key in self
+            .kv
+            .scan_keys(queue.tree(), KeyRange::all(), Direction::Forward)
+            .take(max)
+        {
+            if let Ok(id) = <[u8; 16]>::try_from(key?.as_slice()) {
+                out.push(StoryId(id));
+            }
+        }
+        Ok(out)
     }
 
     /// Takes stories off `queue` (their work is done, or not wanted now).
     pub fn dequeue(&self, queue: Queue, ids: &[StoryId]) -> Result<(), StoreError> {
-        self.queue(queue).remove(ids)
+        let mut batch = Batch::default();
+        for id in ids {
+            batch.delete(queue.tree(), id.0);
+        }
+        self.kv.commit(batch)?;
+        match &self.leases {
+            Some(leases) => leases.release_work(queue.tree().id(), ids_bytes(ids)),
+            None => Ok(()),
+        }
+    }
+
+    /// Of `ids` (queued in `queue`), those this node may work on now: all of them on a store
+    /// of its own; on a shared database, those no other node holds the lease of (the lease
+    /// goes with `dequeue`, or expires).
+    pub fn lease_work(&self, queue: Queue, ids: Vec<StoryId>) -> Result<Vec<StoryId>, StoreError> {
+        let Some(leases) = &self.leases else {
+            return Ok(ids);
+        };
+        let leased: std::collections::HashSet<Vec<u8>> = leases
+            .lease_work(queue.tree().id(), ids_bytes(&ids))?
+            .into_iter()
+            .collect();
+        Ok(ids
+            .into_iter()
+            .filter(|id| leased.contains(id.0.as_slice()))
+            .collect())
+    }
+
+    /// On a database several nodes share: this node's leases.
+    pub(crate) fn leases(&self) -> Option<&Leases> {
+        self.leases.as_ref()
+    }
+
+    /// What `/healthz` shows of the database (none for a sled store).
+    pub fn database_health(&self) -> Option<DatabaseHealth> {
+        self.leases.as_ref().map(Leases::health)
     }
 
     /// Whether nothing waits in `queue` (cheap, unlike counting).
     pub fn queue_is_empty(&self, queue: Queue) -> bool {
-        self.queue(queue).tree.is_empty()
+        self.kv.is_empty(queue.tree()).unwrap_or(true)
     }
 
     /// How many stories wait in `queue` (walks it: for reports, not loops).
     pub fn queue_len(&self, queue: Queue) -> usize {
-        self.queue(queue).tree.len()
+        self.kv.len(queue.tree()).unwrap_or_default()
     }
 
     /// Turns the embedding queue on and, unless it has been on since the last time it was
@@ -666,29 +704,35 @@ impl Store {
         since: DateTime<Utc>,
         due: impl Fn(&Story) -> bool,
     ) -> Result<usize, StoreError> {
-        let work = self.queue(queue);
-        work.set_on(true);
-        if self.meta.get(flag)?.is_some() {
+        self.queue(queue).set_on(true);
+        if self.kv.contains(Tree::Meta, flag.as_bytes())? {
             return Ok(0);
         }
         const BATCH: usize = 1000;
-        let (mut batch, mut pending, mut queued) = (sled::Batch::default(), 0, 0);
-        for key in self.by_time.range(keys::time_prefix(since)..).keys() {
-            let Some(id) = keys::id_of_by_time_key(&key?) else {
-                continue;
-            };
-            if self.story(id)?.is_some_and(|s| due(&s)) {
-                batch.insert(&id.0, &[]);
-                pending += 1;
-                queued += 1;
+        let mut queued = 0;
+        let mut keys = self.kv.scan_keys(
+            Tree::ByTime,
+            KeyRange::from(&keys::time_prefix(since)),
+            Direction::Forward,
+        );
+        loop {
+            let mut ids = Vec::with_capacity(BATCH);
+            for key in keys.by_ref().take(BATCH) {
+                ids.extend(keys::id_of_by_time_key(&key?));
             }
-            if pending == BATCH {
-                work.tree.apply_batch(std::mem::take(&mut batch))?;
-                pending = 0;
+            if ids.is_empty() {
+                break;
             }
+            let mut batch = Batch::default();
+            for story in self.stories(&ids)?.into_iter().flatten() {
+                if due(&story) {
+                    batch.put(queue.tree(), story.id.0, []);
+                    queued += 1;
+                }
+            }
+            self.kv.commit(batch)?;
         }
-        work.tree.apply_batch(batch)?;
-        self.meta.insert(flag, &[1])?;
+        self.kv.put(Tree::Meta, flag.as_bytes(), &[1])?;
         Ok(queued)
     }
 
@@ -703,48 +747,42 @@ impl Store {
         text_hash: u64,
         vector: Vec<u8>,
     ) -> Result<bool, StoreError> {
-        let _guard = self.lock_writes();
+        let _guard = self.lock_writes()?;
         let Some(mut story) = self.story(id)? else {
-            self.embed_queue.remove(&[id])?;
+            self.kv.delete(Tree::EmbedQueue, &id.0)?;
             return Ok(false);
         };
         if story.embedding_text_hash() != text_hash {
             return Ok(false);
         }
-        let filed = index::dirty_value(Some(&story));
-        let dirty_value = self.tracks_changes().then_some(filed);
+        let mut batch = Batch::default();
+        if self.tracks_changes() {
+            index::mark(&mut batch, id, Some(&story));
+        }
         story.embedding = Some(crate::model::StoredEmbedding { text_hash, vector });
-        let bytes = schema::encode_story(&story)?;
-        (&self.stories, &self.dirty, &self.embed_queue.tree)
-            .transaction(|(stories, dirty, embed_queue)| {
-                stories.insert(&id.0, bytes.as_slice())?;
-                if let Some(filed) = &dirty_value {
-                    index::mark(dirty, id, filed)?;
-                }
-                embed_queue.remove(&id.0)?;
-                Ok::<_, ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e| transaction_error(e, &id.to_hex()))?;
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        batch.put(Tree::Stories, id.0, schema::encode_story(&story)?);
+        batch.delete(Tree::EmbedQueue, id.0);
+        batch.changes_stories = true;
+        self.kv.commit(batch)?;
+        self.changed();
         Ok(true)
     }
 
     pub fn article_state(&self, id: StoryId) -> Result<Option<ArticleState>, StoreError> {
-        self.articles
-            .get(id.0)?
+        self.kv
+            .get(Tree::Articles, &id.0)?
             .map(|bytes| decode(&bytes, &id.to_hex()))
             .transpose()
     }
 
     pub fn put_article_state(&self, id: StoryId, state: &ArticleState) -> Result<(), StoreError> {
-        self.articles.insert(id.0, encode(state)?)?;
-        self.db.flush()?;
-        Ok(())
+        self.kv.put(Tree::Articles, &id.0, &encode(state)?)?;
+        self.kv.flush()
     }
 
     /// Whether `id` waits in `queue`.
     pub fn is_queued(&self, queue: Queue, id: StoryId) -> Result<bool, StoreError> {
-        Ok(self.queue(queue).tree.contains_key(id.0)?)
+        self.kv.contains(queue.tree(), &id.0)
     }
 
     /// Records the language model's summary of a story, takes it off the LLM queue and forgets
@@ -758,33 +796,30 @@ impl Store {
         summary: LlmSummary,
         asked_about: u64,
     ) -> Result<bool, StoreError> {
-        let _guard = self.lock_writes();
+        let _guard = self.lock_writes()?;
         let Some(mut story) = self.story(id)? else {
-            self.llm_queue.remove(&[id])?;
+            self.kv.delete(Tree::LlmQueue, &id.0)?;
             return Ok(false);
         };
         let text_changed = story.embedding_text_hash() != asked_about;
         story.llm_summary = Some(summary);
-        let bytes = schema::encode_story(&story)?;
-        (&self.stories, &self.llm_queue.tree, &self.llm_attempts)
-            .transaction(|(stories, llm_queue, llm_attempts)| {
-                stories.insert(&id.0, bytes.as_slice())?;
-                if !text_changed {
-                    llm_queue.remove(&id.0)?;
-                }
-                llm_attempts.remove(&id.0)?;
-                Ok::<_, ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e| transaction_error(e, &id.to_hex()))?;
-        self.db.flush()?;
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        let mut batch = Batch::default();
+        batch.put(Tree::Stories, id.0, schema::encode_story(&story)?);
+        if !text_changed {
+            batch.delete(Tree::LlmQueue, id.0);
+        }
+        batch.delete(Tree::LlmAttempts, id.0);
+        batch.changes_stories = true;
+        self.kv.commit(batch)?;
+        self.kv.flush()?;
+        self.changed();
         Ok(true)
     }
 
     /// The model's refused answers for a story, if any.
     pub(crate) fn llm_attempt(&self, id: StoryId) -> Result<Option<LlmAttempt>, StoreError> {
-        self.llm_attempts
-            .get(id.0)?
+        self.kv
+            .get(Tree::LlmAttempts, &id.0)?
             .map(|bytes| decode(&bytes, &id.to_hex()))
             .transpose()
     }
@@ -794,14 +829,13 @@ impl Store {
         id: StoryId,
         attempt: &LlmAttempt,
     ) -> Result<(), StoreError> {
-        self.llm_attempts.insert(id.0, encode(attempt)?)?;
-        Ok(())
+        self.kv.put(Tree::LlmAttempts, &id.0, &encode(attempt)?)
     }
 
     /// Where the language model stands (budget, backoff, counts); the default before any call.
     pub(crate) fn llm_state(&self) -> Result<LlmState, StoreError> {
-        self.meta
-            .get(schema::LLM_STATE_KEY)?
+        self.kv
+            .get(Tree::Meta, schema::LLM_STATE_KEY.as_bytes())?
             .map(|bytes| decode(&bytes, schema::LLM_STATE_KEY))
             .transpose()
             .map(Option::unwrap_or_default)
@@ -809,121 +843,90 @@ impl Store {
 
     /// Records where the language model stands, flushed: the budget holds across restarts.
     pub(crate) fn put_llm_state(&self, state: &LlmState) -> Result<(), StoreError> {
-        self.meta.insert(schema::LLM_STATE_KEY, encode(state)?)?;
-        self.db.flush()?;
-        Ok(())
+        self.kv.put(
+            Tree::Meta,
+            schema::LLM_STATE_KEY.as_bytes(),
+            &encode(state)?,
+        )?;
+        self.kv.flush()
     }
 
     pub fn story_count(&self) -> usize {
-        self.count.load(Ordering::Acquire) as usize
+        match self.recorded_count() {
+            Ok(count) => {
+                self.count.store(count, Ordering::Release);
+                count as usize
+            }
+            Err(_) => self.count.load(Ordering::Acquire) as usize,
+        }
     }
 
     /// Removes stories published before `cutoff`; returns how many.
     /// At most `max` of them per call, so a large prune can be interleaved with other writes
     /// and stopped between calls.
     pub fn prune_before(&self, cutoff: DateTime<Utc>, max: usize) -> Result<usize, StoreError> {
-        let _guard = self.lock_writes();
-        let mut doomed = Vec::new();
-        for entry in self.by_time.range(..keys::time_prefix(cutoff)).take(max) {
-            let (key, _) = entry?;
-            let id = keys::id_of_by_time_key(&key);
-            let filed = match (id, self.tracks_changes()) {
-                (Some(id), true) => Some(index::dirty_value(self.story(id)?.as_ref())),
-                _ => None,
-            };
-            doomed.push((key, id, filed));
-        }
+        let _guard = self.lock_writes()?;
+        let doomed: Vec<Vec<u8>> = self
+            .kv
+            .scan_keys(
+                Tree::ByTime,
+                KeyRange::below(&keys::time_prefix(cutoff)),
+                Direction::Forward,
+            )
+            .take(max)
+            .collect::<Result<_, _>>()?;
         if doomed.is_empty() {
             return Ok(0);
         }
-        let removed_stories = doomed.iter().filter(|(_, id, _)| id.is_some()).count() as u64;
-        let count = self
-            .count
-            .load(Ordering::Acquire)
-            .saturating_sub(removed_stories);
+        let ids: Vec<StoryId> = doomed
+            .iter()
+            .filter_map(|k| keys::id_of_by_time_key(k))
+            .collect();
+        let stories = if self.tracks_changes() {
+            self.stories(&ids)?
+        } else {
+            Vec::new()
+        };
+        let count = self.recorded_count()?.saturating_sub(ids.len() as u64);
         // Lowered before the stories go: the ledger never claims more than the store holds.
-        self.ledger.record(count)?;
-        (
-            &self.stories,
-            &self.articles,
-            &self.by_time,
-            &self.dirty,
-            &self.meta,
-            &self.article_queue.tree,
-            &self.embed_queue.tree,
-            &self.llm_queue.tree,
-            &self.llm_attempts,
-        )
-            .transaction(
-                |(
-                    stories,
-                    articles,
-                    by_time,
-                    dirty,
-                    meta,
-                    queue,
-                    embed_queue,
-                    llm_queue,
-                    llm_attempts,
-                )| {
-                    for (key, id, filed) in &doomed {
-                        if let Some(id) = id {
-                            stories.remove(&id.0)?;
-                            articles.remove(&id.0)?;
-                            queue.remove(&id.0)?;
-                            embed_queue.remove(&id.0)?;
-                            llm_queue.remove(&id.0)?;
-                            llm_attempts.remove(&id.0)?;
-                            if let Some(filed) = filed {
-                                index::mark(dirty, *id, filed)?;
-                            }
-                        }
-                        by_time.remove(key)?;
-                    }
-                    meta.insert(schema::COUNT_KEY, &count.to_be_bytes())?;
-                    Ok::<_, ConflictableTransactionError<()>>(())
-                },
-            )
-            .map_err(|e| transaction_error(e, "(prune)"))?;
-        self.db.flush()?;
+        if let Some(ledger) = &self.ledger {
+            ledger.record(count)?;
+        }
+        let mut batch = Batch::default();
+        for (n, id) in ids.iter().enumerate() {
+            for tree in [
+                Tree::Stories,
+                Tree::Articles,
+                Tree::ArticleQueue,
+                Tree::EmbedQueue,
+                Tree::LlmQueue,
+                Tree::LlmAttempts,
+            ] {
+                batch.delete(tree, id.0);
+            }
+            if let Some(filed) = stories.get(n) {
+                index::mark(&mut batch, *id, filed.as_ref());
+            }
+        }
+        for key in &doomed {
+            batch.delete(Tree::ByTime, key.as_slice());
+        }
+        batch.put(Tree::Meta, schema::COUNT_KEY, count.to_be_bytes());
+        batch.changes_stories = true;
+        self.kv.commit(batch)?;
+        self.kv.flush()?;
         self.count.store(count, Ordering::Release);
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.changed();
         Ok(doomed.len())
     }
 
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
+        self.kv.flush()
     }
 }
 
-/// One story's writes in `apply`.
-struct Write {
-    id: StoryId,
-    bytes: Vec<u8>,
-    /// By-time key to remove (the publication time moved).
-    moved: Option<[u8; 24]>,
-    /// By-time key to add.
-    by_time_at: Option<[u8; 24]>,
-    /// Dirty mark for the indexes (when any exists).
-    dirty: Option<Vec<u8>>,
-    /// Queue the story for the article worker.
-    queue_article: bool,
-    /// Queue the story for the embedding chore.
-    queue_embedding: bool,
-    /// Queue the story for the language model's summary.
-    queue_llm: bool,
-}
-
-/// Our transactions never abort on purpose: an abort means the record was unusable.
-fn transaction_error(e: TransactionError<()>, key: &str) -> StoreError {
-    match e {
-        TransactionError::Storage(e) => StoreError::from(e),
-        TransactionError::Abort(()) => StoreError::Corrupt {
-            key: key.into(),
-            message: "transaction aborted".into(),
-        },
-    }
+fn ids_bytes(ids: &[StoryId]) -> Vec<Vec<u8>> {
+    ids.iter().map(|id| id.0.to_vec()).collect()
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {

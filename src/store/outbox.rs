@@ -3,12 +3,11 @@
 //! sent, and leave the outbox only once the receiver answered 2xx. New trees: the schema of
 //! the others is untouched.
 
-use super::{decode, encode, transaction_error, Store, StoreError};
+use super::kv::{Batch, Direction, Entry, KeyRange, Tree};
+use super::{decode, encode, Store, StoreError};
 use crate::model::StoryId;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sled::transaction::ConflictableTransactionError;
-use sled::Transactional;
 
 /// One POST to make, exactly as it will be sent (again, after a failure or a restart).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,12 +29,10 @@ fn prefix(hook: &str) -> Vec<u8> {
     [hook.as_bytes(), b"/"].concat()
 }
 
-fn decode_entry(
-    entry: sled::Result<(sled::IVec, sled::IVec)>,
-) -> Result<(Vec<u8>, Delivery), StoreError> {
+fn decode_entry(entry: Result<Entry, StoreError>) -> Result<(Vec<u8>, Delivery), StoreError> {
     let (key, value) = entry?;
     let delivery = decode(&value, &String::from_utf8_lossy(&key))?;
-    Ok((key.to_vec(), delivery))
+    Ok((key, delivery))
 }
 
 fn sent_key(hook: &str, topic: &str, id: StoryId) -> Vec<u8> {
@@ -52,7 +49,10 @@ impl Store {
     ) -> Result<Vec<StoryId>, StoreError> {
         let mut out = Vec::new();
         for id in ids {
-            if !self.webhook_sent.contains_key(sent_key(hook, topic, *id))? {
+            if !self
+                .kv
+                .contains(Tree::WebhookSent, &sent_key(hook, topic, *id))?
+            {
                 out.push(*id);
             }
         }
@@ -82,18 +82,13 @@ impl Store {
                 [prefix(hook), seq.to_be_bytes().to_vec()].concat()
             }
         };
-        let value = encode(delivery)?;
-        (&self.outbox, &self.webhook_sent)
-            .transaction(|(outbox, sent)| {
-                outbox.insert(key.as_slice(), value.as_slice())?;
-                for id in &delivery.stories {
-                    sent.insert(sent_key(hook, &delivery.topic, *id), &[])?;
-                }
-                Ok::<(), ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e| transaction_error(e, &delivery.id))?;
-        self.db.flush()?;
-        Ok(())
+        let mut batch = Batch::default();
+        batch.put(Tree::WebhookOutbox, key, encode(delivery)?);
+        for id in &delivery.stories {
+            batch.put(Tree::WebhookSent, sent_key(hook, &delivery.topic, *id), []);
+        }
+        self.kv.commit(batch)?;
+        self.kv.flush()
     }
 
     /// Records that the delivery at `key` is about to be sent (flushed before it is).
@@ -102,9 +97,8 @@ impl Store {
             attempted: true,
             ..delivery.clone()
         };
-        self.outbox.insert(key, encode(&marked)?)?;
-        self.db.flush()?;
-        Ok(())
+        self.kv.put(Tree::WebhookOutbox, key, &encode(&marked)?)?;
+        self.kv.flush()
     }
 
     /// The newest delivery queued for `hook`, with its outbox key.
@@ -112,9 +106,13 @@ impl Store {
         &self,
         hook: &str,
     ) -> Result<Option<(Vec<u8>, Delivery)>, StoreError> {
-        self.outbox
-            .scan_prefix(prefix(hook))
-            .next_back()
+        self.kv
+            .scan(
+                Tree::WebhookOutbox,
+                KeyRange::prefix(&prefix(hook)),
+                Direction::Backward,
+            )
+            .next()
             .map(decode_entry)
             .transpose()
     }
@@ -124,8 +122,12 @@ impl Store {
         &self,
         hook: &str,
     ) -> Result<Option<(Vec<u8>, Delivery)>, StoreError> {
-        self.outbox
-            .scan_prefix(prefix(hook))
+        self.kv
+            .scan(
+                Tree::WebhookOutbox,
+                KeyRange::prefix(&prefix(hook)),
+                Direction::Forward,
+            )
             .next()
             .map(decode_entry)
             .transpose()
@@ -133,20 +135,26 @@ impl Store {
 
     /// The delivery at `key` is done with (acknowledged, or given up on): gone, flushed.
     pub(crate) fn remove_delivery(&self, key: &[u8]) -> Result<(), StoreError> {
-        self.outbox.remove(key)?;
-        self.db.flush()?;
-        Ok(())
+        self.kv.delete(Tree::WebhookOutbox, key)?;
+        self.kv.flush()
     }
 
     /// Deliveries waiting for `hook`.
     pub(crate) fn outbox_len(&self, hook: &str) -> usize {
-        self.outbox.scan_prefix(prefix(hook)).count()
+        self.kv
+            .scan_keys(
+                Tree::WebhookOutbox,
+                KeyRange::prefix(&prefix(hook)),
+                Direction::Forward,
+            )
+            .count()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::test_backends::{on_both_backends, TestStore};
 
     fn delivery(id: &str, stories: &[StoryId]) -> Delivery {
         Delivery {
@@ -159,16 +167,14 @@ mod tests {
         }
     }
 
-    #[test]
-    fn deliveries_leave_in_order_and_their_stories_are_never_queued_twice() {
-        let dir = tempfile::tempdir().unwrap();
+    fn deliveries_leave_in_order_and_their_stories_are_never_queued_twice(backend: &TestStore) {
         let (a, b, c) = (
             StoryId::from_canonical_url("a"),
             StoryId::from_canonical_url("b"),
             StoryId::from_canonical_url("c"),
         );
         {
-            let store = Store::open(dir.path()).unwrap();
+            let store = backend.open();
             assert_eq!(store.unsent("h", "ds", &[a, b]).unwrap(), [a, b]);
             store
                 .put_delivery("h", None, &delivery("one", &[a, b]))
@@ -192,7 +198,7 @@ mod tests {
             store.mark_attempted(&key, &first).unwrap();
         }
         // Reopened, as after a restart: both wait, oldest first, the first marked as tried.
-        let store = Store::reopen(dir.path()).unwrap();
+        let store = backend.open();
         let (key, first) = store.next_delivery("h").unwrap().unwrap();
         assert_eq!(
             first,
@@ -214,4 +220,6 @@ mod tests {
             .unwrap();
         assert_eq!(store.next_delivery("h").unwrap().unwrap().1.id, "three");
     }
+
+    on_both_backends!(deliveries_leave_in_order_and_their_stories_are_never_queued_twice);
 }

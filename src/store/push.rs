@@ -2,6 +2,7 @@
 //! a restart pings for what changed while the daemon was down, and for nothing else. A new
 //! tree, read only by push: the schema of the other trees is untouched.
 
+use super::kv::Tree;
 use super::{Store, StoreError};
 
 fn digest_key(slug: &str) -> Vec<u8> {
@@ -13,9 +14,9 @@ impl Store {
     /// the next change is announced, which is the safe side).
     pub(crate) fn announced_digest(&self, slug: &str) -> Result<Option<[u8; 32]>, StoreError> {
         Ok(self
-            .push
-            .get(digest_key(slug))?
-            .and_then(|v| <[u8; 32]>::try_from(v.as_ref()).ok()))
+            .kv
+            .get(Tree::Push, &digest_key(slug))?
+            .and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok()))
     }
 
     pub(crate) fn put_announced_digest(
@@ -23,8 +24,7 @@ impl Store {
         slug: &str,
         digest: &[u8; 32],
     ) -> Result<(), StoreError> {
-        self.push.insert(digest_key(slug), digest.as_slice())?;
-        self.push.flush()?;
-        Ok(())
+        self.kv.put(Tree::Push, &digest_key(slug), digest)?;
+        self.kv.flush()
     }
 }

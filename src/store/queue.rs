@@ -3,8 +3,7 @@
 //! a set of story ids, marked inside the write transactions that make the work due while
 //! some topic wants it, and drained by the chore that does it.
 
-use super::StoreError;
-use crate::model::StoryId;
+use super::Tree;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -22,55 +21,27 @@ pub enum Queue {
 }
 
 impl Queue {
-    pub(super) fn tree_name(self) -> &'static str {
+    pub(super) fn tree(self) -> Tree {
         match self {
-            Queue::Articles => "article_queue",
-            Queue::Embeddings => "embed_queue",
-            Queue::LlmSummaries => "llm_queue",
+            Queue::Articles => Tree::ArticleQueue,
+            Queue::Embeddings => Tree::EmbedQueue,
+            Queue::LlmSummaries => Tree::LlmQueue,
         }
     }
 }
 
-#[derive(Clone)]
+/// Whether writes mark stories for a queue: only while some topic wants the work.
+#[derive(Clone, Default)]
 pub(super) struct WorkQueue {
-    pub(super) tree: sled::Tree,
-    /// Writes mark stories only while some topic wants the work.
     on: Arc<AtomicBool>,
 }
 
 impl WorkQueue {
-    pub(super) fn open(db: &sled::Db, queue: Queue) -> Result<WorkQueue, StoreError> {
-        Ok(WorkQueue {
-            tree: db.open_tree(queue.tree_name())?,
-            on: Arc::new(AtomicBool::new(false)),
-        })
-    }
-
     pub(super) fn is_on(&self) -> bool {
         self.on.load(Ordering::Acquire)
     }
 
     pub(super) fn set_on(&self, on: bool) {
         self.on.store(on, Ordering::Release);
-    }
-
-    /// Up to `max` queued stories, in id order (the queue is a set).
-    pub(super) fn peek(&self, max: usize) -> Result<Vec<StoryId>, StoreError> {
-        let mut out = Vec::new();
-        for key in self.tree.iter().keys().take(max) {
-            if let Ok(id) = <[u8; 16]>::try_from(key?.as_ref()) {
-                out.push(StoryId(id));
-            }
-        }
-        Ok(out)
-    }
-
-    pub(super) fn remove(&self, ids: &[StoryId]) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        for id in ids {
-            batch.remove(&id.0);
-        }
-        self.tree.apply_batch(batch)?;
-        Ok(())
     }
 }

@@ -4,9 +4,9 @@
 //! (without one); version 4 adds the language model's summary and reads version 3 records
 //! as stories without one. Opening a store migrates an older one in place; a newer one is refused.
 
+use super::kv::{Batch, Direction, KeyRange, Kv, Tree};
 use super::StoreError;
 use crate::model::Story;
-use std::path::Path;
 
 /// Version of the on-disk layout this build reads and writes.
 pub const SCHEMA_VERSION: u64 = 4;
@@ -24,68 +24,63 @@ pub(super) const LLM_STATE_KEY: &str = "llm_state";
 /// Stories rewritten per batch while migrating.
 const BATCH: usize = 1000;
 
-/// Brings the store at `dir` to `SCHEMA_VERSION`, or refuses a newer one.
-pub(super) fn migrate(db: &sled::Db, dir: &Path) -> Result<(), StoreError> {
-    let meta = db.open_tree("meta")?;
-    let stories = db.open_tree("stories")?;
-    let found = match meta.get(KEY)? {
+/// Brings the store at `place` to `SCHEMA_VERSION`, or refuses a newer one.
+pub(super) fn migrate(kv: &Kv, place: &str) -> Result<(), StoreError> {
+    let found = match kv.get(Tree::Meta, KEY.as_bytes())? {
         Some(v) => v
-            .as_ref()
+            .as_slice()
             .try_into()
             .map(u64::from_be_bytes)
             .unwrap_or(u64::MAX),
-        None if stories.is_empty() => SCHEMA_VERSION,
+        None if kv.is_empty(Tree::Stories)? => SCHEMA_VERSION,
         None => 1,
     };
     if found > SCHEMA_VERSION {
         return Err(StoreError::NewerSchema {
-            dir: dir.to_path_buf(),
+            place: place.to_string(),
             found,
         });
     }
     if found == 1 {
-        stories_json_to_postcard(&stories)?;
-        tracing::info!(dir = %dir.display(), "store migrated from schema 1 to 2");
+        stories_json_to_postcard(kv)?;
+        tracing::info!(store = %place, "store migrated from schema 1 to 2");
     }
-    meta.insert(KEY, &SCHEMA_VERSION.to_be_bytes())?;
-    db.flush()?;
-    Ok(())
+    if found != SCHEMA_VERSION || !kv.contains(Tree::Meta, KEY.as_bytes())? {
+        kv.put(Tree::Meta, KEY.as_bytes(), &SCHEMA_VERSION.to_be_bytes())?;
+    }
+    kv.flush()
 }
 
 /// The stored story count; a store written before it was kept is counted once (by-time keys
 /// only) and the count stored.
-pub(super) fn story_count(meta: &sled::Tree, by_time: &sled::Tree) -> Result<u64, StoreError> {
-    if let Some(bytes) = meta.get(COUNT_KEY)? {
-        if let Ok(raw) = <[u8; 8]>::try_from(bytes.as_ref()) {
+pub(super) fn story_count(kv: &Kv) -> Result<u64, StoreError> {
+    if let Some(bytes) = kv.get(Tree::Meta, COUNT_KEY.as_bytes())? {
+        if let Ok(raw) = <[u8; 8]>::try_from(bytes.as_slice()) {
             return Ok(u64::from_be_bytes(raw));
         }
     }
-    let count = by_time
-        .iter()
-        .keys()
+    let count = kv
+        .scan_keys(Tree::ByTime, KeyRange::all(), Direction::Forward)
         .try_fold(0u64, |n, key| key.map(|_| n + 1))?;
-    meta.insert(COUNT_KEY, &count.to_be_bytes())?;
+    kv.put(Tree::Meta, COUNT_KEY.as_bytes(), &count.to_be_bytes())?;
     Ok(count)
 }
 
-fn stories_json_to_postcard(stories: &sled::Tree) -> Result<(), StoreError> {
-    let mut batch = sled::Batch::default();
-    let mut pending = 0;
-    for entry in stories.iter() {
+fn stories_json_to_postcard(kv: &Kv) -> Result<(), StoreError> {
+    let mut batch = Batch::default();
+    for entry in kv.scan(Tree::Stories, KeyRange::all(), Direction::Forward) {
         let (key, json) = entry?;
         let story: Story = serde_json::from_slice(&json).map_err(|e| StoreError::Corrupt {
             key: hex(&key),
             message: format!("schema 1 story: {e}"),
         })?;
-        batch.insert(key, encode_story(&story)?);
-        pending += 1;
-        if pending == BATCH {
-            stories.apply_batch(std::mem::take(&mut batch))?;
-            pending = 0;
+        let bytes = encode_story(&story)?;
+        batch.put(Tree::Stories, key, bytes);
+        if batch.ops.len() == BATCH {
+            kv.commit(std::mem::take(&mut batch))?;
         }
     }
-    stories.apply_batch(batch)?;
-    Ok(())
+    kv.commit(batch)
 }
 
 pub(super) fn encode_story(story: &Story) -> Result<Vec<u8>, StoreError> {

@@ -2,6 +2,7 @@
 
 use crate::model::{Sighting, StoryId};
 use crate::normalize::Candidate;
+use crate::store::test_backends::{on_both_backends, TestStore};
 use crate::store::SourceState;
 use crate::store::{Store, StoreError};
 use chrono::{Duration, TimeZone, Utc};
@@ -22,10 +23,8 @@ fn candidates(n: i64, now: chrono::DateTime<Utc>) -> Vec<Candidate> {
         .collect()
 }
 
-#[test]
-fn pruning_removes_only_stories_older_than_the_cutoff_in_batches() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+fn pruning_removes_only_stories_older_than_the_cutoff_in_batches(backend: &TestStore) {
+    let store = backend.open();
     let now = Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0).unwrap();
     let candidates = candidates(10, now);
     store
@@ -187,10 +186,8 @@ fn a_full_disk_is_told_apart_in_sleds_copies_of_the_error_too() {
     ));
 }
 
-#[test]
-fn a_fetch_state_that_could_not_be_written_is_remembered_until_one_is() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+fn a_fetch_state_that_could_not_be_written_is_remembered_until_one_is(backend: &TestStore) {
+    let store = backend.open();
     assert_eq!(store.state_write_error("s"), None);
     let failed: Result<(), StoreError> = Err(disk_full_copy().into());
     store.note_state_write("s", &failed);
@@ -213,3 +210,8 @@ fn a_fetch_state_that_could_not_be_written_is_remembered_until_one_is() {
         "a stored fetch clears it"
     );
 }
+
+on_both_backends!(
+    pruning_removes_only_stories_older_than_the_cutoff_in_batches,
+    a_fetch_state_that_could_not_be_written_is_remembered_until_one_is,
+);

@@ -4,6 +4,7 @@
 use crate::model::{Sighting, StoryId};
 use crate::normalize::Candidate;
 use crate::select::{MinPoints, Sort, Term, Topic};
+use crate::store::test_backends::{on_both_backends, TestStore};
 use crate::store::SourceState;
 use crate::store::{Store, StoryIndex};
 use crate::topics::index::TopicIndex;
@@ -85,10 +86,8 @@ fn ready(store: &Store, topic: &Topic) -> bool {
 
 const PATHS: &[&str] = &["a", "b", "c", "d"];
 
-#[test]
-fn a_built_index_holds_admitted_stories_and_follows_every_write() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::reopen(dir.path()).unwrap();
+fn a_built_index_holds_admitted_stories_and_follows_every_write(backend: &TestStore) {
+    let store = backend.open();
     let topic = raft_topic(10);
     apply(
         &store,
@@ -138,10 +137,8 @@ fn a_built_index_holds_admitted_stories_and_follows_every_write() {
     assert_eq!(store.story_count(), 3);
 }
 
-#[test]
-fn a_late_summary_can_bring_a_story_into_a_keyword_topic() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::reopen(dir.path()).unwrap();
+fn a_late_summary_can_bring_a_story_into_a_keyword_topic(backend: &TestStore) {
+    let store = backend.open();
     let topic = raft_topic(0);
     register(&store, &topic);
     store.build_indexes(now(), &|| false).unwrap();
@@ -162,12 +159,10 @@ fn a_late_summary_can_bring_a_story_into_a_keyword_topic() {
     assert_eq!(filed(&store, &topic, PATHS), [("a".into(), 40)]);
 }
 
-#[test]
-fn indexes_persist_and_are_rebuilt_when_the_rules_change() {
-    let dir = tempfile::tempdir().unwrap();
+fn indexes_persist_and_are_rebuilt_when_the_rules_change(backend: &TestStore) {
     let topic = raft_topic(10);
     {
-        let store = Store::reopen(dir.path()).unwrap();
+        let store = backend.open();
         apply(
             &store,
             &[seen("a", "Raft", 50, 1), seen("b", "Raft", 20, 1)],
@@ -177,11 +172,11 @@ fn indexes_persist_and_are_rebuilt_when_the_rules_change() {
     }
     // A writer that maintains no index (`fetch --once`) still marks what it changes.
     {
-        let store = Store::reopen(dir.path()).unwrap();
+        let store = backend.open();
         apply(&store, &[seen("b", "Raft", 95, 1)]);
         assert_eq!(store.story_count(), 2, "the count survives reopening");
     }
-    let store = Store::reopen(dir.path()).unwrap();
+    let store = backend.open();
     register(&store, &topic);
     assert!(
         ready(&store, &topic),
@@ -204,18 +199,16 @@ fn indexes_persist_and_are_rebuilt_when_the_rules_change() {
     assert_eq!(filed(&store, &stricter, PATHS), [("b".into(), 95)]);
 }
 
-#[test]
-fn a_build_stopped_halfway_is_not_used_and_starts_over() {
-    let dir = tempfile::tempdir().unwrap();
+fn a_build_stopped_halfway_is_not_used_and_starts_over(backend: &TestStore) {
     let topic = raft_topic(0);
     {
-        let store = Store::reopen(dir.path()).unwrap();
+        let store = backend.open();
         apply(&store, &[seen("a", "Raft", 5, 1)]);
         register(&store, &topic);
         assert_eq!(store.build_indexes(now(), &|| true).unwrap(), 0);
         assert!(!ready(&store, &topic));
     }
-    let store = Store::reopen(dir.path()).unwrap();
+    let store = backend.open();
     register(&store, &topic);
     assert!(
         !ready(&store, &topic),
@@ -225,10 +218,8 @@ fn a_build_stopped_halfway_is_not_used_and_starts_over() {
     assert_eq!(filed(&store, &topic, PATHS), [("a".into(), 5)]);
 }
 
-#[test]
-fn stories_changed_during_a_build_are_filed_once_where_they_now_rank() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::reopen(dir.path()).unwrap();
+fn stories_changed_during_a_build_are_filed_once_where_they_now_rank(backend: &TestStore) {
+    let store = backend.open();
     let first = raft_topic(0);
     register(&store, &first);
     store.build_indexes(now(), &|| false).unwrap();
@@ -251,10 +242,10 @@ fn stories_changed_during_a_build_are_filed_once_where_they_now_rank() {
     assert_eq!(filed(&store, &second, PATHS), [("a".into(), 45)]);
 }
 
-#[test]
-fn a_render_reads_the_last_filed_index_and_filing_invalidates_what_readers_derived() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::reopen(dir.path()).unwrap();
+fn a_render_reads_the_last_filed_index_and_filing_invalidates_what_readers_derived(
+    backend: &TestStore,
+) {
+    let store = backend.open();
     let topic = raft_topic(10);
     apply(&store, &[seen("a", "Raft in practice", 50, 1)]);
     register(&store, &topic);
@@ -288,3 +279,12 @@ fn a_render_reads_the_last_filed_index_and_filing_invalidates_what_readers_deriv
         "nothing filed, nothing stale"
     );
 }
+
+on_both_backends!(
+    a_built_index_holds_admitted_stories_and_follows_every_write,
+    a_late_summary_can_bring_a_story_into_a_keyword_topic,
+    indexes_persist_and_are_rebuilt_when_the_rules_change,
+    a_build_stopped_halfway_is_not_used_and_starts_over,
+    stories_changed_during_a_build_are_filed_once_where_they_now_rank,
+    a_render_reads_the_last_filed_index_and_filing_invalidates_what_readers_derived,
+);

@@ -5,6 +5,7 @@ use super::items;
 use crate::model::{Sighting, StoryId};
 use crate::normalize::Candidate;
 use crate::select::{self, MinPoints, Sort, Term, Topic, TopicRules};
+use crate::store::test_backends::{on_both_backends, TestStore};
 use crate::store::SourceState;
 use crate::store::{Store, StoryIndex};
 use crate::topics::index::{self, TopicIndex};
@@ -178,10 +179,8 @@ fn assert_same_as_window_scan(store: &Store, topics: &[Topic], when: &str) {
     );
 }
 
-#[test]
-fn the_index_gives_what_the_window_scan_gives_across_writes() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+fn the_index_gives_what_the_window_scan_gives_across_writes(backend: &TestStore) {
+    let store = backend.open();
     let mut rng = Rng(0x5eed_f00d_1234_5678);
     let apply = |batch: &[Candidate]| {
         store.apply(batch, "test", &SourceState::default()).unwrap();
@@ -228,3 +227,5 @@ fn the_index_gives_what_the_window_scan_gives_across_writes() {
         .unwrap();
     assert_same_as_window_scan(&store, &topics, "after pruning");
 }
+
+on_both_backends!(the_index_gives_what_the_window_scan_gives_across_writes,);

@@ -1,0 +1,82 @@
+//! Change notices between nodes: every commit that changes stories sends a NOTIFY; each node
+//! LISTENs on a connection of its own and moves its store's generation when another node's
+//! notice arrives, so what it rendered is made again.
+
+use super::CHANGES_CHANNEL;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+/// How often the listener looks whether its store is gone.
+const POLL: Duration = Duration::from_millis(250);
+
+/// Starts the listener of `node` for the store whose generation is `generation`; it ends
+/// when the store does.
+pub(crate) fn listen(config: postgres::Config, node: String, generation: &Arc<AtomicU64>) {
+    let generation = Arc::downgrade(generation);
+    let started = std::thread::Builder::new()
+        .name("feedsift-pg-listen".into())
+        .spawn(move || run(config, node, generation));
+    if let Err(e) = started {
+        tracing::error!(error = %e, "cannot start the change listener: other nodes' writes are seen only on this node's own");
+    }
+}
+
+fn run(config: postgres::Config, node: String, generation: Weak<AtomicU64>) {
+    let mut failures = 0u32;
+    while generation.strong_count() > 0 {
+        match listen_once(&config, &node, &generation) {
+            Ok(()) => return,
+            Err(e) => {
+                failures += 1;
+                if failures == 1 {
+                    tracing::warn!(error = %e, "change listener lost its connection; reconnecting");
+                }
+                // Whatever changed meanwhile went unheard: readers must look again.
+                if let Some(g) = generation.upgrade() {
+                    g.fetch_add(1, Ordering::AcqRel);
+                }
+                std::thread::sleep(Duration::from_secs(1).min(POLL * failures));
+            }
+        }
+    }
+}
+
+/// Listens until the store is gone (`Ok`) or the connection fails.
+fn listen_once(
+    config: &postgres::Config,
+    node: &str,
+    generation: &Weak<AtomicU64>,
+) -> Result<(), String> {
+    use postgres::fallible_iterator::FallibleIterator;
+    let mut client = config.connect(postgres::NoTls).map_err(|e| e.to_string())?;
+    client
+        .batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))
+        .map_err(|e| e.to_string())?;
+    // Heard from now on; what came before the LISTEN may have been missed.
+    match generation.upgrade() {
+        Some(g) => g.fetch_add(1, Ordering::AcqRel),
+        None => return Ok(()),
+    };
+    loop {
+        let mut heard = false;
+        {
+            let mut notifications = client.notifications();
+            let mut iter = notifications.timeout_iter(POLL);
+            while let Some(n) = iter.next().map_err(|e| e.to_string())? {
+                if n.payload() != node {
+                    heard = true;
+                }
+            }
+        }
+        let Some(g) = generation.upgrade() else {
+            return Ok(());
+        };
+        if heard {
+            g.fetch_add(1, Ordering::AcqRel);
+        }
+        if client.is_closed() {
+            return Err("connection closed".into());
+        }
+    }
+}

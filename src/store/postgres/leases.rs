@@ -1,0 +1,339 @@
+//! What divides the work between nodes: a lease per source (claimed with `FOR UPDATE SKIP
+//! LOCKED`, renewed while the node lives, free again once it expires), leases on queued
+//! stories, and per-host fetch slots; all in the database, so they hold across nodes.
+
+use super::pool::{database_error, Pool};
+use crate::store::StoreError;
+use std::collections::HashSet;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub(crate) struct Leases {
+    pool: Pool,
+    node: String,
+    lease: Duration,
+}
+
+/// What a node knows of the database, for `/healthz`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DatabaseHealth {
+    pub node_id: String,
+    /// The database without its password.
+    pub database: String,
+    pub reachable: bool,
+    pub error: Option<String>,
+    pub schema_version: Option<i64>,
+    /// Nodes seen within one lease period, this one included.
+    pub live_nodes: Option<i64>,
+    /// Sources this node holds the lease of, by id.
+    pub source_leases: Vec<String>,
+    /// Queued stories this node holds the lease of.
+    pub work_leases: Option<i64>,
+}
+
+impl Leases {
+    pub(crate) fn new(pool: Pool, node: String, lease: Duration) -> Leases {
+        Leases { pool, node, lease }
+    }
+
+    pub(crate) fn node(&self) -> &str {
+        &self.node
+    }
+
+    pub(crate) fn lease(&self) -> Duration {
+        self.lease
+    }
+
+    fn lease_ms(&self) -> f64 {
+        self.lease.as_millis() as f64
+    }
+
+    /// One round of keeping this node's share of `sources`: records that the node lives,
+    /// renews its leases, gives up sources no longer configured and, beyond its fair share,
+    /// the ones not in `busy` (polls in flight); then claims free or expired ones up to the
+    /// share. Returns the sources it holds now.
+    pub(crate) fn keep_sources(
+        &self,
+        sources: &[String],
+        busy: &HashSet<String>,
+    ) -> Result<Vec<String>, StoreError> {
+        let node = self.node.clone();
+        let lease = self.lease_ms();
+        let sources = sources.to_vec();
+        let busy = busy.clone();
+        self.pool.run(move |c| {
+            let place = c.place().to_string();
+            let fail = |e: postgres::Error| database_error(&place, &e);
+            let mut tx = c.client()?.transaction().map_err(fail)?;
+            tx.execute(
+                "INSERT INTO feedsift_nodes (node_id) VALUES ($1)
+                 ON CONFLICT (node_id) DO UPDATE SET seen = now()",
+                &[&node],
+            )
+            .map_err(fail)?;
+            tx.execute(
+                "INSERT INTO feedsift_source_leases (source_id) SELECT unnest($1::text[])
+                 ON CONFLICT DO NOTHING",
+                &[&sources],
+            )
+            .map_err(fail)?;
+            tx.execute(
+                "UPDATE feedsift_source_leases SET holder = NULL, expires = '-infinity'
+                 WHERE holder = $1 AND NOT (source_id = ANY($2))",
+                &[&node, &sources],
+            )
+            .map_err(fail)?;
+            let mut held: Vec<String> = tx
+                .query(
+                    "UPDATE feedsift_source_leases
+                     SET expires = now() + $2 * interval '1 millisecond'
+                     WHERE holder = $1 AND expires > now() RETURNING source_id",
+                    &[&node, &lease],
+                )
+                .map_err(fail)?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            let live: i64 = tx
+                .query_one(
+                    "SELECT count(*) FROM feedsift_nodes
+                     WHERE seen > now() - $1 * interval '1 millisecond'",
+                    &[&lease],
+                )
+                .map_err(fail)?
+                .get(0);
+            let share = sources.len().div_ceil(live.max(1) as usize);
+            if held.len() > share {
+                held.sort();
+                let (keep, spare): (Vec<String>, Vec<String>) =
+                    held.iter().cloned().partition(|s| busy.contains(s));
+                let room = share.saturating_sub(keep.len());
+                let released: Vec<String> = spare.iter().skip(room).cloned().collect();
+                tx.execute(
+                    "UPDATE feedsift_source_leases SET holder = NULL, expires = '-infinity'
+                     WHERE holder = $1 AND source_id = ANY($2)",
+                    &[&node, &released],
+                )
+                .map_err(fail)?;
+                held.retain(|s| !released.contains(s));
+            } else if held.len() < share {
+                let want = (share - held.len()) as i64;
+                let free: Vec<String> = tx
+                    .query(
+                        "SELECT source_id FROM feedsift_source_leases
+                         WHERE source_id = ANY($1) AND expires < now()
+                         ORDER BY source_id LIMIT $2 FOR UPDATE SKIP LOCKED",
+                        &[&sources, &want],
+                    )
+                    .map_err(fail)?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
+                tx.execute(
+                    "UPDATE feedsift_source_leases
+                     SET holder = $1, expires = now() + $3 * interval '1 millisecond'
+                     WHERE source_id = ANY($2)",
+                    &[&node, &free, &lease],
+                )
+                .map_err(fail)?;
+                held.extend(free);
+            }
+            tx.commit().map_err(fail)?;
+            held.sort();
+            Ok(held)
+        })
+    }
+
+    /// Gives up every lease of this node (a clean stop: the others take over at once).
+    pub(crate) fn release_all(&self) -> Result<(), StoreError> {
+        let node = self.node.clone();
+        self.pool.run(move |c| {
+            let place = c.place().to_string();
+            let fail = |e: postgres::Error| database_error(&place, &e);
+            c.client()?
+                .batch_execute(&format!(
+                    "UPDATE feedsift_source_leases SET holder = NULL, expires = '-infinity' WHERE holder = {q};
+                     DELETE FROM feedsift_work_leases WHERE holder = {q};
+                     UPDATE feedsift_host_slots SET holder = NULL, expires = '-infinity' WHERE holder = {q};
+                     DELETE FROM feedsift_nodes WHERE node_id = {q};",
+                    q = quote(&node)
+                ))
+                .map_err(fail)
+        })
+    }
+
+    /// Of `stories` waiting in `queue`, the ones this node now holds the lease of (free,
+    /// expired, or its own already).
+    pub(crate) fn lease_work(
+        &self,
+        queue: i16,
+        stories: Vec<Vec<u8>>,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        if stories.is_empty() {
+            return Ok(stories);
+        }
+        let node = self.node.clone();
+        let lease = self.lease_ms();
+        self.pool.run(move |c| {
+            let place = c.place().to_string();
+            let rows = c
+                .client()?
+                .query(
+                    "INSERT INTO feedsift_work_leases (queue, story, holder, expires)
+                     SELECT $1, s, $2, now() + $3 * interval '1 millisecond'
+                     FROM unnest($4::bytea[]) AS s
+                     ON CONFLICT (queue, story) DO UPDATE
+                       SET holder = EXCLUDED.holder, expires = EXCLUDED.expires
+                       WHERE feedsift_work_leases.expires < now()
+                          OR feedsift_work_leases.holder = EXCLUDED.holder
+                     RETURNING story",
+                    &[&queue, &node, &lease, &stories],
+                )
+                .map_err(|e| database_error(&place, &e))?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
+    }
+
+    /// The work on `stories` is done: their leases go.
+    pub(crate) fn release_work(&self, queue: i16, stories: Vec<Vec<u8>>) -> Result<(), StoreError> {
+        if stories.is_empty() {
+            return Ok(());
+        }
+        let node = self.node.clone();
+        self.pool.run(move |c| {
+            let place = c.place().to_string();
+            c.client()?
+                .execute(
+                    "DELETE FROM feedsift_work_leases
+                     WHERE queue = $1 AND holder = $2 AND story = ANY($3)",
+                    &[&queue, &node, &stories],
+                )
+                .map_err(|e| database_error(&place, &e))?;
+            Ok(())
+        })
+    }
+
+    /// One of `slots` fetch slots of `host`, held for at most `hold` (a node killed mid-fetch
+    /// frees its slot then); none when every slot is taken.
+    pub(crate) fn take_host_slot(
+        &self,
+        host: &str,
+        slots: i16,
+        hold: Duration,
+    ) -> Result<Option<i16>, StoreError> {
+        let node = self.node.clone();
+        let host = host.to_ascii_lowercase();
+        let hold = hold.as_millis() as f64;
+        self.pool.run(move |c| {
+            let place = c.place().to_string();
+            let fail = |e: postgres::Error| database_error(&place, &e);
+            let client = c.client()?;
+            client
+                .execute(
+                    "INSERT INTO feedsift_host_slots (host, slot)
+                     SELECT $1, s::smallint FROM generate_series(0, $2 - 1) AS s
+                     ON CONFLICT DO NOTHING",
+                    &[&host, &(slots as i32)],
+                )
+                .map_err(fail)?;
+            let row = client
+                .query_opt(
+                    "UPDATE feedsift_host_slots
+                     SET holder = $3, expires = now() + $4 * interval '1 millisecond'
+                     WHERE (host, slot) = (
+                       SELECT host, slot FROM feedsift_host_slots
+                       WHERE host = $1 AND slot < $2 AND expires < now()
+                       ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED)
+                     RETURNING slot",
+                    &[&host, &slots, &node, &hold],
+                )
+                .map_err(fail)?;
+            Ok(row.map(|r| r.get(0)))
+        })
+    }
+
+    /// Frees a slot taken with `take_host_slot` (without waiting for the database).
+    pub(crate) fn free_host_slot(&self, host: &str, slot: i16) {
+        let node = self.node.clone();
+        let host = host.to_ascii_lowercase();
+        self.pool.spawn(move |c| {
+            let place = c.place().to_string();
+            c.client()?
+                .execute(
+                    "UPDATE feedsift_host_slots SET holder = NULL, expires = '-infinity'
+                     WHERE host = $1 AND slot = $2 AND holder = $3",
+                    &[&host, &slot, &node],
+                )
+                .map_err(|e| database_error(&place, &e))?;
+            Ok(())
+        });
+    }
+
+    /// What `/healthz` shows of the database; never fails (an unreachable database is the
+    /// answer then).
+    pub(crate) fn health(&self) -> DatabaseHealth {
+        let node = self.node.clone();
+        let lease = self.lease_ms();
+        let mut health = DatabaseHealth {
+            node_id: self.node.clone(),
+            database: self.pool.place().to_string(),
+            reachable: false,
+            error: None,
+            schema_version: None,
+            live_nodes: None,
+            source_leases: Vec::new(),
+            work_leases: None,
+        };
+        let read = self.pool.run(move |c| {
+            let place = c.place().to_string();
+            let fail = |e: postgres::Error| database_error(&place, &e);
+            let client = c.client()?;
+            let version: i32 = client
+                .query_one("SELECT coalesce(max(version), 0) FROM feedsift_migrations", &[])
+                .map_err(fail)?
+                .get(0);
+            let live: i64 = client
+                .query_one(
+                    "SELECT count(*) FROM feedsift_nodes
+                     WHERE seen > now() - $1 * interval '1 millisecond'",
+                    &[&lease],
+                )
+                .map_err(fail)?
+                .get(0);
+            let sources: Vec<String> = client
+                .query(
+                    "SELECT source_id FROM feedsift_source_leases
+                     WHERE holder = $1 AND expires > now() ORDER BY source_id",
+                    &[&node],
+                )
+                .map_err(fail)?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            let work: i64 = client
+                .query_one(
+                    "SELECT count(*) FROM feedsift_work_leases WHERE holder = $1 AND expires > now()",
+                    &[&node],
+                )
+                .map_err(fail)?
+                .get(0);
+            Ok((version, live, sources, work))
+        });
+        match read {
+            Ok((version, live, sources, work)) => {
+                health.reachable = true;
+                health.schema_version = Some(version.into());
+                health.live_nodes = Some(live);
+                health.source_leases = sources;
+                health.work_leases = Some(work);
+            }
+            Err(e) => health.error = Some(e.to_string()),
+        }
+        health
+    }
+}
+
+/// `text` as an SQL string literal.
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}

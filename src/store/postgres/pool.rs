@@ -1,0 +1,186 @@
+//! Connections to PostgreSQL, each owned by a thread of its own: the store's callers may be
+//! anywhere (an async task, a blocking thread), and the synchronous client must never run on
+//! an async runtime's threads. A job is sent to a free connection and its answer awaited.
+
+use crate::store::StoreError;
+use postgres::{Client, NoTls, Statement};
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Longest any one statement may run: a stuck query fails instead of hanging its caller.
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// One connection, opened on first use and again after it is lost, with its prepared
+/// statements.
+pub(crate) struct Connection {
+    config: postgres::Config,
+    client: Option<Client>,
+    statements: HashMap<String, Statement>,
+    place: String,
+}
+
+impl Connection {
+    pub(crate) fn new(config: postgres::Config, place: String) -> Connection {
+        Connection {
+            config,
+            client: None,
+            statements: HashMap::new(),
+            place,
+        }
+    }
+
+    /// The client, connected.
+    pub(crate) fn client(&mut self) -> Result<&mut Client, StoreError> {
+        if self.client.as_ref().is_none_or(Client::is_closed) {
+            self.statements.clear();
+            let mut client = self
+                .config
+                .connect(NoTls)
+                .map_err(|e| database_error(&self.place, &e))?;
+            client
+                .batch_execute(&format!(
+                    "SET statement_timeout = {}",
+                    STATEMENT_TIMEOUT.as_millis()
+                ))
+                .map_err(|e| database_error(&self.place, &e))?;
+            self.client = Some(client);
+        }
+        self.client.as_mut().ok_or_else(|| StoreError::Database {
+            place: self.place.clone(),
+            detail: "no connection".into(),
+        })
+    }
+
+    /// `sql` prepared once per connection.
+    pub(crate) fn prepared(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let place = self.place.clone();
+        let statement = self
+            .client()?
+            .prepare(sql)
+            .map_err(|e| database_error(&place, &e))?;
+        self.statements.insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+
+    pub(crate) fn place(&self) -> &str {
+        &self.place
+    }
+}
+
+/// A PostgreSQL error as the store reports it.
+pub(crate) fn database_error(place: &str, e: &postgres::Error) -> StoreError {
+    let detail = match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => e.to_string(),
+    };
+    StoreError::Database {
+        place: place.to_string(),
+        detail,
+    }
+}
+
+/// Connections shared by every clone of a store.
+#[derive(Clone)]
+pub(crate) struct Pool {
+    jobs: Arc<Mutex<mpsc::Sender<Job>>>,
+    place: Arc<str>,
+}
+
+impl Pool {
+    /// `size` connections to `config`; `place` names the database in errors (no password).
+    pub(crate) fn new(
+        config: &postgres::Config,
+        place: &str,
+        size: usize,
+    ) -> Result<Pool, StoreError> {
+        let mut config = config.clone();
+        config.connect_timeout(CONNECT_TIMEOUT);
+        config.keepalives(true);
+        config.application_name("feedsift");
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for n in 0..size.max(1) {
+            let receiver = Arc::clone(&receiver);
+            let mut connection = Connection::new(config.clone(), place.to_string());
+            std::thread::Builder::new()
+                .name(format!("feedsift-pg-{n}"))
+                .spawn(move || loop {
+                    let job = {
+                        let jobs = receiver.lock().unwrap_or_else(|p| p.into_inner());
+                        jobs.recv()
+                    };
+                    match job {
+                        Ok(job) => {
+                            // A panicking job drops its answer (the caller gets an error);
+                            // the connection thread lives on.
+                            let run = std::panic::AssertUnwindSafe(|| job(&mut connection));
+                            if std::panic::catch_unwind(run).is_err() {
+                                connection.client = None;
+                            }
+                        }
+                        // Every handle of the pool is gone.
+                        Err(_) => break,
+                    }
+                })
+                .map_err(|e| StoreError::Database {
+                    place: place.to_string(),
+                    detail: format!("cannot start a connection thread: {e}"),
+                })?;
+        }
+        Ok(Pool {
+            jobs: Arc::new(Mutex::new(sender)),
+            place: place.into(),
+        })
+    }
+
+    /// Runs `work` on a free connection and waits for its answer.
+    pub(crate) fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (answer, answered) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move |connection| {
+            let _ = answer.send(work(connection));
+        });
+        let sent = self
+            .jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(job);
+        let stopped = || StoreError::Database {
+            place: self.place.to_string(),
+            detail: "the connection threads stopped".into(),
+        };
+        sent.map_err(|_| stopped())?;
+        answered.recv().map_err(|_| stopped())?
+    }
+
+    /// Runs `work` on a free connection without waiting for it; a failure is logged.
+    pub(crate) fn spawn(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<(), StoreError> + Send + 'static,
+    ) {
+        let job: Job = Box::new(move |connection| {
+            if let Err(e) = work(connection) {
+                tracing::warn!(error = %e, "database write in the background failed");
+            }
+        });
+        let _ = self
+            .jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(job);
+    }
+
+    pub(crate) fn place(&self) -> &str {
+        &self.place
+    }
+}
