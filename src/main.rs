@@ -90,13 +90,17 @@ fn main() -> ExitCode {
     if let Some(dir) = std::env::var_os(feedsift::semantic::model_files::MODEL_DIR_ENV) {
         feedsift::config::set_env_model_dir(PathBuf::from(dir));
     }
-    let config = match Config::load(&cli.config) {
+    let mut config = match Config::load(&cli.config) {
         Ok(c) => c,
         Err(errors) => {
             eprintln!("{errors}");
             return ExitCode::from(2);
         }
     };
+    // The environment names the database where the file may not (a password in a secret).
+    if let Some(url) = std::env::var_os("FEEDSIFT_STORE_URL") {
+        config.store.url = Some(url.to_string_lossy().into_owned());
+    }
     let verbose = matches!(cli.command, Command::Serve);
     init_logs(verbose, cli.log_format);
     let result = match cli.command {

@@ -58,8 +58,8 @@ pub async fn fetch_once(
 /// The command: polls, prints, summarizes articles, flushes.
 pub(super) fn run(config: Config) -> anyhow::Result<()> {
     let config = Arc::new(config);
-    let store = Store::open(&config.server.data_dir)?;
-    let hosts = HostLimits::default();
+    let store = Store::open_for(&config)?;
+    let hosts = HostLimits::for_store(&store);
     let ingester = Ingester::new(&config, store.clone(), hosts.clone())?;
     let articles = ArticleWorker::new(&config, store.clone(), hosts)?;
     let rt = super::runtime()?;

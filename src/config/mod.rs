@@ -26,6 +26,8 @@ pub struct Config {
     pub topics: Vec<Topic>,
     /// `[push]`: WebSub hubs.
     pub push: PushConfig,
+    /// `[store]`: sled under `data_dir`, or a PostgreSQL database.
+    pub store: StoreConfig,
     /// `[[webhook]]`s.
     pub webhooks: Vec<WebhookConfig>,
     /// `[llm]`: the language model behind topics with `summaries = "llm"`.
@@ -74,6 +76,31 @@ pub struct PushConfig {
     pub hubs: Vec<Url>,
     /// One topic pings at most once per this.
     pub min_interval: Duration,
+}
+
+/// `[store]`: where stories are kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreConfig {
+    /// A PostgreSQL URL; none: sled under `server.data_dir`. `FEEDSIFT_STORE_URL` (read by
+    /// the binary) overrides it.
+    pub url: Option<String>,
+    /// This node's name among the nodes of one database; none: host name and process id.
+    pub node_id: Option<String>,
+    /// Connections to the database this node opens.
+    pub connections: usize,
+    /// How long a node's lease on a source or a piece of work lasts unless renewed.
+    pub lease: Duration,
+}
+
+impl Default for StoreConfig {
+    fn default() -> StoreConfig {
+        StoreConfig {
+            url: None,
+            node_id: None,
+            connections: validate::store::DEFAULT_CONNECTIONS as usize,
+            lease: validate::store::DEFAULT_LEASE,
+        }
+    }
 }
 
 /// One `[[webhook]]`: new items of its topics are POSTed to `url`.

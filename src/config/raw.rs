@@ -23,6 +23,7 @@ pub(super) struct RawConfig {
     pub sources: Vec<Spanned<RawSource>>,
     pub topics: Vec<Spanned<RawTopic>>,
     pub push: RawPush,
+    pub store: RawStore,
     pub webhooks: Vec<Spanned<RawWebhook>>,
     /// `[llm]`, when present (its span: errors about the table as a whole point there).
     pub llm: Option<Spanned<RawLlm>>,
@@ -59,6 +60,15 @@ pub(super) struct RawDefaults {
 pub(super) struct RawPush {
     pub hubs: Option<Spanned<Vec<Spanned<String>>>>,
     pub min_interval: Option<Spanned<String>>,
+}
+
+/// `[store]`: where stories are kept (sled under `data_dir` unless `url` names PostgreSQL).
+#[derive(Debug, Default)]
+pub(super) struct RawStore {
+    pub url: Option<Spanned<String>>,
+    pub node_id: Option<Spanned<String>>,
+    pub connections: Option<Spanned<i64>>,
+    pub lease: Option<Spanned<String>>,
 }
 
 /// One `[[webhook]]`.
@@ -174,8 +184,9 @@ pub(super) enum RawMinPoints {
 
 // The keys of each table, in the order "expected one of" lists them.
 const TOP_KEYS: &[&str] = &[
-    "server", "defaults", "source", "topic", "push", "webhook", "llm",
+    "server", "defaults", "source", "topic", "push", "webhook", "llm", "store",
 ];
+const STORE_KEYS: &[&str] = &["url", "node_id", "connections", "lease"];
 const WEBHOOK_KEYS: &[&str] = &["url", "topics", "secret_env", "format"];
 const PUSH_KEYS: &[&str] = &["hubs", "min_interval"];
 const LLM_KEYS: &[&str] = &[
@@ -308,6 +319,11 @@ pub(super) fn read(text: &str) -> Result<(RawConfig, Vec<Problem>), Vec<Problem>
                     }
                 }
             }
+            "store" => {
+                if let Some(t) = r.table(v, "store") {
+                    raw.store = read_store(&mut r, t);
+                }
+            }
             "llm" => {
                 if let Some(t) = r.table(v, "llm") {
                     raw.llm = Some(Spanned::new(v.span(), read_llm(&mut r, t)));
@@ -370,6 +386,21 @@ fn read_defaults(r: &mut Reader, table: &DeTable) -> RawDefaults {
             "allow_private_networks" => out.allow_private_networks = r.boolean(v, &key),
             "model_dir" => out.model_dir = r.string(v, &key),
             _ => r.unknown(k, DEFAULTS_KEYS),
+        }
+    }
+    out
+}
+
+fn read_store(r: &mut Reader, table: &DeTable) -> RawStore {
+    let mut out = RawStore::default();
+    for (k, v) in table {
+        let key = format!("store.{}", k.get_ref());
+        match k.get_ref().as_ref() {
+            "url" => out.url = r.string(v, &key),
+            "node_id" => out.node_id = r.string(v, &key),
+            "connections" => out.connections = r.integer(v, &key),
+            "lease" => out.lease = r.string(v, &key),
+            _ => r.unknown(k, STORE_KEYS),
         }
     }
     out

@@ -12,6 +12,7 @@ mod pollers;
 mod push_client;
 mod reload;
 mod retention;
+mod source_leases;
 mod summaries;
 mod webhooks;
 mod websub;
@@ -23,6 +24,7 @@ use crate::server;
 use crate::store::{Store, StoreError};
 use pollers::Pollers;
 use reload::{ConfigWatcher, Hangups};
+use source_leases::SourceLeases;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -52,7 +54,7 @@ impl Running {
 /// Runs the daemon until SIGINT or SIGTERM; reloads the config on SIGHUP or when the file
 /// changes.
 pub async fn serve(mut config: Config) -> anyhow::Result<()> {
-    let store = Store::open(&config.server.data_dir)?;
+    let store = Store::open_for(&config)?;
     let model = embeddings::Model::default();
     model.make_live(&mut config, &store).await;
     index_upkeep::register(&store, &config).await?;
@@ -64,14 +66,23 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     let running = Running {
         config: config_rx,
         store: store.clone(),
-        hosts: HostLimits::default(),
+        hosts: HostLimits::for_store(&store),
         stop: stop_rx,
         model: model.clone(),
     };
     let metrics = Arc::new(Metrics::default());
+    let leases = SourceLeases::default();
     let mut pollers = Pollers::default();
-    pollers.sync(&running, &metrics)?;
+    pollers.sync(&running, &leases, &metrics)?;
     let mut chores = JoinSet::new();
+    chores.spawn(periodic::repeat(
+        running.stop.clone(),
+        Duration::ZERO,
+        source_leases::LeaseKeeper {
+            running: running.clone(),
+            leases: leases.clone(),
+        },
+    ));
     chores.spawn(summaries::run(running.clone()));
     chores.spawn(retention::run(running.clone()));
     chores.spawn(index_upkeep::run(running.clone()));
@@ -113,7 +124,7 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
             tracing::warn!(error = %e, "topic indexes not updated; feeds read whole windows");
         }
         config_tx.send_replace(Arc::clone(&new));
-        if let Err(e) = pollers.sync(&running, &metrics) {
+        if let Err(e) = pollers.sync(&running, &leases, &metrics) {
             tracing::error!(error = %e, "pollers not restarted for the new config");
         }
         tracing::info!(
@@ -134,6 +145,7 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
         chores.abort_all();
     }
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, server).await;
+    source_leases::release(&running).await;
     store.flush()?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! stopped when the source goes away.
 
 use super::periodic::{repeat, Chore};
+use super::source_leases::{SourceLeases, Turn};
 use super::Running;
 use crate::ingest::{Ingester, PollSettings};
 use crate::metrics::Metrics;
@@ -30,7 +31,12 @@ struct PollerKey {
 
 impl Pollers {
     /// Makes the running pollers those of the config `running` holds now.
-    pub(super) fn sync(&mut self, running: &Running, metrics: &Arc<Metrics>) -> anyhow::Result<()> {
+    pub(super) fn sync(
+        &mut self,
+        running: &Running,
+        leases: &SourceLeases,
+        metrics: &Arc<Metrics>,
+    ) -> anyhow::Result<()> {
         let config = running.config();
         let ingester = Ingester::new(&config, running.store.clone(), running.hosts.clone())?;
         let full = config.full_content_sources();
@@ -62,6 +68,8 @@ impl Pollers {
                 ingester: ingester.clone(),
                 source: key.source.clone(),
                 metrics: Arc::clone(metrics),
+                running: running.clone(),
+                leases: leases.clone(),
             };
             let task = tokio::spawn(poller.run(running.stop.clone()));
             self.running.insert(id, (key, task));
@@ -80,6 +88,8 @@ struct Poller {
     ingester: Ingester,
     source: SourceConfig,
     metrics: Arc<Metrics>,
+    running: Running,
+    leases: SourceLeases,
 }
 
 impl Poller {
@@ -100,12 +110,45 @@ impl Poller {
     }
 }
 
+impl Poller {
+    /// When the recorded schedule wants the next poll (another node may have polled).
+    fn recorded_wait(&self) -> Duration {
+        self.ingester
+            .store()
+            .source_state(&self.source.id)
+            .ok()
+            .flatten()
+            .and_then(|state| state.next_poll)
+            .and_then(|at| (at - Utc::now()).to_std().ok())
+            .unwrap_or(Duration::ZERO)
+    }
+}
+
 impl Chore for Poller {
     async fn round(&mut self) -> Duration {
+        let id = self.source.id.clone();
+        match self.leases.turn(&self.running, &id) {
+            Turn::Wait(again) => return again,
+            Turn::Poll { fresh: true } => {
+                let wait = self.recorded_wait();
+                if !wait.is_zero() {
+                    // Due later: then polled under this same lease (no longer fresh), or
+                    // looked at anew if the lease moved meanwhile.
+                    self.leases.done(&id);
+                    return wait;
+                }
+            }
+            Turn::Poll { fresh: false } => {}
+        }
         let report = self.ingester.poll(&self.source).await;
+        self.leases.done(&id);
         self.metrics
             .record_fetch(&self.source.id, report.outcome.label());
-        report.next_in
+        if self.leases.holds(&self.running, &id) {
+            report.next_in
+        } else {
+            Duration::ZERO
+        }
     }
 }
 
@@ -138,7 +181,8 @@ mod tests {
         let metrics = Arc::new(Metrics::default());
         let mut pollers = Pollers::default();
         let task_of = |p: &Pollers| p.running["a"].1.id();
-        pollers.sync(&running, &metrics).unwrap();
+        let leases = SourceLeases::default();
+        pollers.sync(&running, &leases, &metrics).unwrap();
         let mut task = task_of(&pollers);
         for (defaults, restarts) in [
             ("", false),
@@ -149,7 +193,7 @@ mod tests {
             ("summary_words = 40\nmax_entries = 10\nallow_private_networks = true\nuser_agent = \"x\"", true),
         ] {
             config_tx.send_replace(config(defaults));
-            pollers.sync(&running, &metrics).unwrap();
+            pollers.sync(&running, &leases, &metrics).unwrap();
             assert_eq!(task_of(&pollers) != task, restarts, "{defaults:?}");
             task = task_of(&pollers);
         }

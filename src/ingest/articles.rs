@@ -9,7 +9,7 @@
 use super::hosts::HostLimits;
 use crate::config::Config;
 use crate::fetch::{FetchError, Fetched, Fetcher};
-use crate::model::{Article, Story};
+use crate::model::{Article, Story, StoryId};
 use crate::normalize::article_text::extract;
 use crate::normalize::bounds::cut_long_words;
 use crate::normalize::extractive::summarize_article;
@@ -146,6 +146,14 @@ impl ArticleWorker {
             }
         }
         self.store.dequeue(Queue::Articles, &finished)?;
+        // Articles another node is fetching (it holds their leases) are left to it.
+        let ids = due.iter().map(|(story, _, _)| story.id).collect();
+        let leased: HashSet<StoryId> = self
+            .store
+            .lease_work(Queue::Articles, ids)?
+            .into_iter()
+            .collect();
+        due.retain(|(story, _, _)| leased.contains(&story.id));
         Ok(due)
     }
 

@@ -1,29 +1,96 @@
-//! Per-host concurrency limit: many sources on one host are never fetched all at once.
+//! Per-host concurrency limit: many sources on one host are never fetched all at once, by
+//! this process, nor (on a database several nodes share) by all nodes together.
 
+use crate::store::Store;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Fetches in flight to one host at most.
 pub const PER_HOST: usize = 2;
 
+/// How often a fetch waiting for another node's slot on its host asks again.
+const SHARED_RETRY: Duration = Duration::from_millis(200);
+
 #[derive(Clone, Default)]
 pub struct HostLimits {
     hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    /// The store whose database holds the slots every node shares (none: this process only).
+    shared: Option<Store>,
+}
+
+/// A slot on a host: the fetch it allows may run while this lives.
+pub struct HostSlot {
+    _local: OwnedSemaphorePermit,
+    shared: Option<(Store, String, i16)>,
+}
+
+impl Drop for HostSlot {
+    fn drop(&mut self) {
+        if let Some((store, host, slot)) = self.shared.take() {
+            if let Some(leases) = store.leases() {
+                leases.free_host_slot(&host, slot);
+            }
+        }
+    }
 }
 
 impl HostLimits {
-    /// Waits for a slot on `host`; the slot is released when the permit drops.
-    pub async fn acquire(&self, host: &str) -> Option<OwnedSemaphorePermit> {
+    /// The limits fetches against `store` keep: shared with every node of its database.
+    pub fn for_store(store: &Store) -> HostLimits {
+        HostLimits {
+            hosts: Arc::default(),
+            shared: store.leases().is_some().then(|| store.clone()),
+        }
+    }
+
+    /// Waits for a slot on `host`; the slot is released when it drops.
+    pub async fn acquire(&self, host: &str) -> Option<HostSlot> {
+        let host = host.to_ascii_lowercase();
         let semaphore = {
             let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
             Arc::clone(
                 hosts
-                    .entry(host.to_ascii_lowercase())
+                    .entry(host.clone())
                     .or_insert_with(|| Arc::new(Semaphore::new(PER_HOST))),
             )
         };
-        semaphore.acquire_owned().await.ok()
+        let local = semaphore.acquire_owned().await.ok()?;
+        let Some(store) = &self.shared else {
+            return Some(HostSlot {
+                _local: local,
+                shared: None,
+            });
+        };
+        loop {
+            let (asked, name) = (store.clone(), host.clone());
+            let taken = tokio::task::spawn_blocking(move || match asked.leases() {
+                // Held at most two leases: a node killed mid-fetch frees its slot then.
+                Some(l) => l.take_host_slot(&name, PER_HOST as i16, l.lease() * 2),
+                None => Ok(Some(0)),
+            })
+            .await;
+            match taken {
+                Ok(Ok(Some(slot))) => {
+                    return Some(HostSlot {
+                        _local: local,
+                        shared: Some((store.clone(), host, slot)),
+                    })
+                }
+                Ok(Ok(None)) => tokio::time::sleep(SHARED_RETRY).await,
+                Ok(Err(e)) => {
+                    // The database is unreachable: this node's own limit still holds, and the
+                    // fetch goes on rather than stalling every source of the host.
+                    tracing::warn!(host = %host, error = %e, "shared host slot unavailable");
+                    return Some(HostSlot {
+                        _local: local,
+                        shared: None,
+                    });
+                }
+                Err(_) => return None,
+            }
+        }
     }
 }
 

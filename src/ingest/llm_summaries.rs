@@ -251,7 +251,9 @@ impl LlmWorker {
             .collect();
         let mut due = Vec::new();
         let mut finished = Vec::new();
-        for id in self.store.queued(Queue::LlmSummaries, MAX_SCAN)? {
+        let queued = self.store.queued(Queue::LlmSummaries, MAX_SCAN)?;
+        // Stories another node is asking the model about are left to it.
+        for id in self.store.lease_work(Queue::LlmSummaries, queued)? {
             let Some(story) = self.store.story(id)? else {
                 finished.push(id);
                 continue;

@@ -237,6 +237,23 @@ impl Store {
         Store::on(kv, count, Some(ledger), WriteLock::local(), None)
     }
 
+    /// Opens the store `config` names: `[store] url` (PostgreSQL), else sled in `data_dir`.
+    pub fn open_for(config: &crate::config::Config) -> Result<Store, StoreError> {
+        match &config.store.url {
+            None => Store::open(&config.server.data_dir),
+            Some(url) => Store::open_postgres(&PgOptions {
+                url: url.clone(),
+                node_id: config
+                    .store
+                    .node_id
+                    .clone()
+                    .unwrap_or_else(postgres::default_node_id),
+                connections: config.store.connections,
+                lease: config.store.lease,
+            }),
+        }
+    }
+
     /// Opens (or creates) the store in the PostgreSQL database of `options`, as node
     /// `options.node_id`: migrates its schema, and hears other nodes' writes from then on.
     pub fn open_postgres(options: &PgOptions) -> Result<Store, StoreError> {

@@ -15,6 +15,10 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Health {
+    /// On a PostgreSQL store: this node's id, the leases it holds and the database's state;
+    /// absent on sled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<crate::store::DatabaseHealth>,
     /// Each `[push]` hub: pings delivered and failed, the last error, the backlog.
     #[serde(default)]
     pub hubs: Vec<HubHealth>,
@@ -136,7 +140,10 @@ pub(crate) fn report(config: &Config, store: &Store) -> Health {
             }
         })
         .collect();
-    let unreadable = sources.iter().filter(|s| s.state_error.is_some()).count();
+    let database = store.database_health();
+    let unreachable = database.as_ref().is_some_and(|d| !d.reachable);
+    let unreadable =
+        sources.iter().filter(|s| s.state_error.is_some()).count() + usize::from(unreachable);
     let topics = config
         .topics
         .iter()
@@ -157,6 +164,7 @@ pub(crate) fn report(config: &Config, store: &Store) -> Health {
         topics_falling_back: config.topics_falling_back(),
     });
     Health {
+        database,
         hubs: config
             .push
             .hubs

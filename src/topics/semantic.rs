@@ -121,7 +121,9 @@ pub fn drain_embeddings(
 ) -> Result<usize, StoreError> {
     let mut computed = 0;
     while computed < max {
-        let ids = store.queued(Queue::Embeddings, BATCH.min(max - computed))?;
+        let queued = store.queued(Queue::Embeddings, BATCH.min(max - computed))?;
+        // Another node may be computing these (it holds their leases): left to it.
+        let ids = store.lease_work(Queue::Embeddings, queued)?;
         if ids.is_empty() {
             break;
         }

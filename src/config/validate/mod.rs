@@ -7,6 +7,7 @@ mod about;
 mod llm;
 mod push;
 mod source;
+pub(crate) mod store;
 mod topic;
 mod webhook;
 
@@ -16,6 +17,7 @@ use reqwest::header::HeaderValue;
 use source::validate_source;
 use std::collections::HashSet;
 use std::ops::Range;
+use store::validate_store;
 use toml::Spanned;
 use topic::validate_topic;
 use webhook::validate_webhook;
@@ -425,6 +427,7 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
     }
 
     let push = validate_push(&mut c, &raw.push);
+    let store = validate_store(&mut c, &raw.store);
     let webhooks = raw
         .webhooks
         .iter()
@@ -443,6 +446,7 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigErrors> 
             sources,
             topics,
             push,
+            store,
             webhooks,
             llm,
             model_problem: None,

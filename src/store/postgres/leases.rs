@@ -15,7 +15,7 @@ pub(crate) struct Leases {
 }
 
 /// What a node knows of the database, for `/healthz`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DatabaseHealth {
     pub node_id: String,
     /// The database without its password.
@@ -34,10 +34,6 @@ pub struct DatabaseHealth {
 impl Leases {
     pub(crate) fn new(pool: Pool, node: String, lease: Duration) -> Leases {
         Leases { pool, node, lease }
-    }
-
-    pub(crate) fn node(&self) -> &str {
-        &self.node
     }
 
     pub(crate) fn lease(&self) -> Duration {
