@@ -115,36 +115,60 @@ impl Chore for LeaseKeeper {
             .iter()
             .map(|s| s.id.clone())
             .collect();
-        let busy = {
-            let state = self.leases.state.lock().unwrap_or_else(|p| p.into_inner());
-            state.busy.clone()
-        };
         let asked = Instant::now();
         let kept = on_store(&self.running.store, move |store| match store.leases() {
-            Some(leases) => leases.keep_sources(&sources, &busy),
-            None => Ok(Vec::new()),
+            Some(leases) => leases.keep_sources(&sources).map(Some),
+            None => Ok(None),
         })
         .await;
-        match kept {
-            Ok(held) => {
-                // Safe to act on until a margin before the database lets the lease go.
-                let until = asked + lease - lease / 3;
-                let mut state = self.leases.state.lock().unwrap_or_else(|p| p.into_inner());
-                let previous = std::mem::take(&mut state.held);
-                for source in held {
-                    let take = match previous.get(&source) {
-                        Some((_, take)) => *take,
-                        None => {
-                            state.takes += 1;
-                            state.takes
-                        }
-                    };
-                    state.held.insert(source, (until, take));
-                }
-            }
+        let (held, share) = match kept {
+            Ok(Some(kept)) => kept,
+            Ok(None) => return period,
             Err(e) => {
                 // Held leases run out on their own (`until`): no other node polls twice.
                 tracing::warn!(error = %e, "source leases not renewed");
+                return period;
+            }
+        };
+        // Safe to act on until a margin before the database lets the lease go.
+        let until = asked + lease - lease / 3;
+        let spare = {
+            let mut state = self.leases.state.lock().unwrap_or_else(|p| p.into_inner());
+            let previous = std::mem::take(&mut state.held);
+            for source in held {
+                let take = match previous.get(&source) {
+                    Some((_, take)) => *take,
+                    None => {
+                        state.takes += 1;
+                        state.takes
+                    }
+                };
+                state.held.insert(source, (until, take));
+            }
+            // Over the share (another node came up): the sources not being polled go, and
+            // stop being polled here before the database frees them.
+            let excess = state.held.len().saturating_sub(share);
+            let mut spare: Vec<String> = state
+                .held
+                .keys()
+                .filter(|s| !state.busy.contains(*s))
+                .cloned()
+                .collect();
+            spare.sort();
+            spare.truncate(excess);
+            for source in &spare {
+                state.held.remove(source);
+            }
+            spare
+        };
+        if !spare.is_empty() {
+            let released = on_store(&self.running.store, move |store| match store.leases() {
+                Some(leases) => leases.release_sources(spare),
+                None => Ok(()),
+            })
+            .await;
+            if let Err(e) = released {
+                tracing::warn!(error = %e, "spare source leases not released; they expire");
             }
         }
         period

@@ -11,7 +11,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 pub const PER_HOST: usize = 2;
 
 /// How often a fetch waiting for another node's slot on its host asks again.
-const SHARED_RETRY: Duration = Duration::from_millis(200);
+const SHARED_RETRY: Duration = Duration::from_millis(50);
 
 #[derive(Clone, Default)]
 pub struct HostLimits {

@@ -4,7 +4,6 @@
 
 use super::pool::{database_error, Pool};
 use crate::store::StoreError;
-use std::collections::HashSet;
 use std::time::Duration;
 
 #[derive(Clone)]
@@ -45,18 +44,16 @@ impl Leases {
     }
 
     /// One round of keeping this node's share of `sources`: records that the node lives,
-    /// renews its leases, gives up sources no longer configured and, beyond its fair share,
-    /// the ones not in `busy` (polls in flight); then claims free or expired ones up to the
-    /// share. Returns the sources it holds now.
+    /// renews its leases, gives up sources no longer configured, and claims free or expired
+    /// ones up to its fair share (sources over live nodes). Returns the sources it holds now
+    /// and the share: a node over its share gives the rest up with `release_sources`.
     pub(crate) fn keep_sources(
         &self,
         sources: &[String],
-        busy: &HashSet<String>,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<(Vec<String>, usize), StoreError> {
         let node = self.node.clone();
         let lease = self.lease_ms();
         let sources = sources.to_vec();
-        let busy = busy.clone();
         self.pool.run(move |c| {
             let place = c.place().to_string();
             let fail = |e: postgres::Error| database_error(&place, &e);
@@ -99,20 +96,7 @@ impl Leases {
                 .map_err(fail)?
                 .get(0);
             let share = sources.len().div_ceil(live.max(1) as usize);
-            if held.len() > share {
-                held.sort();
-                let (keep, spare): (Vec<String>, Vec<String>) =
-                    held.iter().cloned().partition(|s| busy.contains(s));
-                let room = share.saturating_sub(keep.len());
-                let released: Vec<String> = spare.iter().skip(room).cloned().collect();
-                tx.execute(
-                    "UPDATE feedsift_source_leases SET holder = NULL, expires = '-infinity'
-                     WHERE holder = $1 AND source_id = ANY($2)",
-                    &[&node, &released],
-                )
-                .map_err(fail)?;
-                held.retain(|s| !released.contains(s));
-            } else if held.len() < share {
+            if held.len() < share {
                 let want = (share - held.len()) as i64;
                 let free: Vec<String> = tx
                     .query(
@@ -136,7 +120,26 @@ impl Leases {
             }
             tx.commit().map_err(fail)?;
             held.sort();
-            Ok(held)
+            Ok((held, share))
+        })
+    }
+
+    /// Gives up this node's leases of `sources` (the caller stopped acting on them first).
+    pub(crate) fn release_sources(&self, sources: Vec<String>) -> Result<(), StoreError> {
+        if sources.is_empty() {
+            return Ok(());
+        }
+        let node = self.node.clone();
+        self.pool.run(move |c| {
+            let place = c.place().to_string();
+            c.client()?
+                .execute(
+                    "UPDATE feedsift_source_leases SET holder = NULL, expires = '-infinity'
+                     WHERE holder = $1 AND source_id = ANY($2)",
+                    &[&node, &sources],
+                )
+                .map_err(|e| database_error(&place, &e))?;
+            Ok(())
         })
     }
 
