@@ -6,6 +6,7 @@
 //! - `bad_upstream`: a raw TCP upstream scripted byte by byte, for fetch failures.
 //! - `workspace`: the real binary, run once (`Workspace::run`, `check`) or as a daemon.
 //! - `llm_server`: an OpenAI-compatible chat completions endpoint on loopback, scripted.
+//! - `postgres`: a fresh, empty PostgreSQL database per call (`database()`), and `psql`.
 //! - `http`: a client to talk to the daemon; `xml`: reading what it serves.
 //! - `lib_api`: every library item the tests use (the one place that names feedsift paths).
 
@@ -14,6 +15,7 @@ pub mod config;
 pub mod http;
 pub mod lib_api;
 pub mod llm_server;
+pub mod postgres;
 pub mod receiver;
 pub mod upstream;
 pub mod workspace;
