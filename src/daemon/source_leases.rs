@@ -75,15 +75,6 @@ impl SourceLeases {
             .get(source)
             .is_some_and(|(until, _)| *until > Instant::now())
     }
-
-    /// Sources held now, by id (for `/healthz` and tests).
-    #[cfg(test)]
-    pub(super) fn held(&self) -> Vec<String> {
-        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let mut held: Vec<String> = state.held.keys().cloned().collect();
-        held.sort();
-        held
-    }
 }
 
 /// The chore that keeps this node's leases (a no-op on a store of its own).

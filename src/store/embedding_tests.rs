@@ -5,7 +5,7 @@
 use crate::model::{Article, Sighting};
 use crate::normalize::Candidate;
 use crate::store::test_backends::{on_both_backends, TestStore};
-use crate::store::{ArticleState, Queue, SourceState, Store};
+use crate::store::{ArticleState, Queue, SourceState};
 use chrono::{TimeZone, Utc};
 
 fn candidate(title: &str, text: &str) -> Candidate {

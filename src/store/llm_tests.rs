@@ -7,7 +7,7 @@ use crate::llm::LlmState;
 use crate::model::{LlmSummary, Sighting};
 use crate::normalize::Candidate;
 use crate::store::test_backends::{on_both_backends, TestStore};
-use crate::store::{Queue, SourceState, Store};
+use crate::store::{Queue, SourceState};
 use chrono::{DateTime, TimeZone, Utc};
 
 fn at() -> DateTime<Utc> {

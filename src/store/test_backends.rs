@@ -48,13 +48,6 @@ impl TestStore {
             .expect("the PostgreSQL store opens"),
         }
     }
-
-    pub(crate) fn url(&self) -> Option<&str> {
-        match self {
-            TestStore::Sled(_) => None,
-            TestStore::Postgres(options) => Some(&options.url),
-        }
-    }
 }
 
 /// `on_both_backends!(name)` runs `fn name(backend: &TestStore)` as the tests `name::sled`

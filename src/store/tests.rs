@@ -211,6 +211,57 @@ fn a_fetch_state_that_could_not_be_written_is_remembered_until_one_is(backend: &
     );
 }
 
+#[test]
+fn a_write_on_one_node_is_heard_by_another_within_a_second_and_leases_split_the_work() {
+    let backend = TestStore::postgres();
+    let (a, b) = (backend.node("a"), backend.node("b"));
+    let now = Utc::now();
+    // The listener counts from its LISTEN: wait for it to be up before writing.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while b.generation() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "listener never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let seen = b.generation();
+    a.apply(&candidates(3, now), "s", &SourceState::default())
+        .unwrap();
+    let heard = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    while b.generation() == seen {
+        assert!(
+            std::time::Instant::now() < heard,
+            "node b never heard of a's write"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(b.story_count(), 3, "the count is the database's");
+    assert_eq!(b.stories_since(now - Duration::days(30)).unwrap().len(), 3);
+    // Queued work goes to one node at a time.
+    let ids: Vec<StoryId> = a
+        .stories_since(now - Duration::days(30))
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    let to_a = a
+        .lease_work(crate::store::Queue::Articles, ids.clone())
+        .unwrap();
+    assert_eq!(to_a, ids);
+    assert!(b
+        .lease_work(crate::store::Queue::Articles, ids.clone())
+        .unwrap()
+        .is_empty());
+    // Done: the lease goes with the work.
+    a.dequeue(crate::store::Queue::Articles, &ids[..1]).unwrap();
+    assert_eq!(
+        b.lease_work(crate::store::Queue::Articles, ids.clone())
+            .unwrap(),
+        ids[..1]
+    );
+}
+
 on_both_backends!(
     pruning_removes_only_stories_older_than_the_cutoff_in_batches,
     a_fetch_state_that_could_not_be_written_is_remembered_until_one_is,

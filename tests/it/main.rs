@@ -34,6 +34,8 @@ mod indexes;
 /// Summaries from a language model behind an OpenAI-compatible API: request shape, cache,
 /// budget, failures, hostile answers, the API key kept secret.
 mod llm;
+/// Three nodes on one PostgreSQL database: leases, takeover after SIGKILL, equal bytes.
+mod multi_node;
 /// The throwaway PostgreSQL cluster the store tests get their databases from.
 mod postgres_cluster;
 /// WebSub pings to a local hub: the feeds name it, visible changes reach it, retries.

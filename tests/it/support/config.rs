@@ -134,13 +134,14 @@ impl Table {
     }
 }
 
-/// A whole feeds.toml: `[server]`, `[defaults]`, `[push]` and `[llm]` (each when a key is
+/// A whole feeds.toml: `[server]`, `[defaults]`, `[push]`, `[store]` and `[llm]` (each when a key is
 /// set), then every `[[source]]`, `[[topic]]` and `[[webhook]]` in the order added.
 #[derive(Clone, Debug, Default)]
 pub struct ConfigBuilder {
     server: Table,
     defaults: Table,
     push: Table,
+    store: Table,
     webhooks: Vec<Table>,
     llm: Table,
     sources: Vec<Source>,
@@ -168,6 +169,12 @@ impl ConfigBuilder {
     /// A `[push]` key (`hubs`, `min_interval`).
     pub fn push(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.push.set(key, value);
+        self
+    }
+
+    /// A `[store]` key (`url`, `node_id`, `connections`, `lease`).
+    pub fn store(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.store.set(key, value);
         self
     }
 
@@ -239,6 +246,7 @@ impl ConfigBuilder {
             ("server", &self.server),
             ("defaults", &self.defaults),
             ("push", &self.push),
+            ("store", &self.store),
             ("llm", &self.llm),
         ];
         for (name, table) in tables {

@@ -14,7 +14,7 @@ pub use feedsift::cli::fetch_once::{fetch_once, FetchEvent};
 pub use feedsift::fetch::charset::to_utf8;
 pub use feedsift::ingest::hosts::HostLimits;
 pub use feedsift::ingest::{Ingester, PollOutcome, PollReport};
-pub use feedsift::store::SourceState;
+pub use feedsift::store::{PgOptions, SourceState};
 
 // Parsing a fetched body: the generic feed parser and the four site adapters.
 pub use feedsift::sources::devto::parse as parse_devto;
@@ -25,6 +25,6 @@ pub use feedsift::sources::reddit::parse as parse_reddit;
 pub use feedsift::sources::{Parsed, SourceContext, SourceError};
 
 // Normalizing sightings into stories, and the store.
-pub use feedsift::model::Story;
+pub use feedsift::model::{Sighting, Story};
 pub use feedsift::normalize::{canonical_url, Candidate};
 pub use feedsift::store::Store;

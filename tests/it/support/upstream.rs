@@ -42,6 +42,20 @@ struct Routes {
     files: HashMap<String, Route>,
     hits: HashMap<String, usize>,
     conditional_hits: HashMap<String, usize>,
+    /// How long every answer waits before it is sent.
+    delay: std::time::Duration,
+    in_flight: usize,
+    most_in_flight: usize,
+}
+
+/// One request in flight, counted out when dropped.
+struct InFlight(Arc<Mutex<Routes>>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut r = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        r.in_flight = r.in_flight.saturating_sub(1);
+    }
 }
 
 #[derive(Clone)]
@@ -121,6 +135,16 @@ impl Upstream {
         [hn(h), reddit(r), lobsters(l), devto(d)]
     }
 
+    /// Every answer from now on waits `delay` first (a slow host).
+    pub fn slow_down(&self, delay: std::time::Duration) {
+        self.routes.lock().unwrap().delay = delay;
+    }
+
+    /// The most requests this upstream had in flight at once.
+    pub fn most_in_flight(&self) -> usize {
+        self.routes.lock().unwrap().most_in_flight
+    }
+
     /// Requests to `path` so far, and how many of them were conditional.
     pub fn hits(&self, path: &str) -> (usize, usize) {
         let r = self.routes.lock().unwrap();
@@ -137,14 +161,21 @@ async fn serve_fixture(
     headers: HeaderMap,
 ) -> Response {
     let path = uri.path().to_string();
-    let route = {
+    let (route, delay) = {
         let mut r = routes.lock().unwrap();
         *r.hits.entry(path.clone()).or_default() += 1;
         if headers.contains_key(header::IF_NONE_MATCH) {
             *r.conditional_hits.entry(path.clone()).or_default() += 1;
         }
-        r.files.get(&path).cloned()
+        r.in_flight += 1;
+        r.most_in_flight = r.most_in_flight.max(r.in_flight);
+        (r.files.get(&path).cloned(), r.delay)
     };
+    // Counted out however the answer ends: a client that hangs up drops this future.
+    let _in_flight = InFlight(Arc::clone(&routes));
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let (file, bytes) = match route {
         None => return (StatusCode::NOT_FOUND, "no such fixture").into_response(),
         Some(Route::Status(code)) => return StatusCode::from_u16(code).unwrap().into_response(),

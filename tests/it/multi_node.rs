@@ -1,0 +1,248 @@
+//! Several nodes on one PostgreSQL database: the real binary three times over one database and
+//! a local upstream of 300 feeds. Each source is fetched by one node, never by three; a node
+//! killed with SIGKILL hands its sources to the others within a lease; per-host limits hold
+//! across the nodes; every node serves the same bytes and ETag within a second of a change.
+
+use crate::support::lib_api::{Candidate, PgOptions, Sighting, SourceState, Store};
+use crate::support::postgres;
+use crate::support::{client, config, feed, get_json, topic, Daemon, Upstream, Workspace};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+const SOURCES: usize = 300;
+/// Short, so the takeover is seen quickly; `[store] lease` takes 2 s at the least.
+const LEASE: Duration = Duration::from_secs(3);
+
+fn rss(n: usize) -> Vec<u8> {
+    let published = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc2822();
+    format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Feed {n}</title><link>https://feeds.example/{n}</link><description>d</description>\
+         <item><title>Replication notes {n}</title><link>https://articles.example/{n}</link><guid>https://articles.example/{n}</guid><pubDate>{published}</pubDate><description>How log replication keeps {n} replicas in step.</description></item>\
+         </channel></rss>"
+    )
+    .into_bytes()
+}
+
+fn path(n: usize) -> String {
+    format!("/feeds/{n}.xml")
+}
+
+/// (fetches of each source at the upstream, by source number).
+fn hits(upstream: &Upstream) -> Vec<usize> {
+    (0..SOURCES).map(|n| upstream.hits(&path(n)).0).collect()
+}
+
+/// The sources `daemon` holds leases of, by source number, and its node id.
+async fn leases_of(daemon: &Daemon) -> (String, BTreeSet<usize>) {
+    let health = get_json(&daemon.url("/healthz")).await;
+    let database = &health["database"];
+    assert_eq!(database["reachable"], true, "{database}");
+    let held = database["source_leases"]
+        .as_array()
+        .expect("source_leases")
+        .iter()
+        .filter_map(|s| s.as_str()?.strip_prefix("s")?.parse().ok())
+        .collect();
+    (
+        database["node_id"].as_str().unwrap_or_default().to_string(),
+        held,
+    )
+}
+
+/// The body and ETag of `path` on `daemon`.
+async fn served(daemon: &Daemon, path: &str) -> (Vec<u8>, String) {
+    let response = client().get(daemon.url(path)).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    let etag = response.headers()["etag"].to_str().unwrap().to_string();
+    (response.bytes().await.unwrap().to_vec(), etag)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_share_the_sources_take_over_from_a_killed_one_and_serve_the_same_bytes() {
+    let upstream = Upstream::start().await;
+    // Slow answers: the sources take a while to go round, so a node dies with work left.
+    upstream.slow_down(Duration::from_millis(40));
+    let url = postgres::database();
+    // One public address for all three, as behind a load balancer or CDN.
+    let mut builder = config()
+        .server("base_url", "https://digest.example")
+        .poll("1h")
+        .store("url", url.as_str())
+        .store("lease", "3s")
+        .topic(topic("ds").limit(500));
+    for n in 0..SOURCES {
+        builder = builder.source(feed(
+            &format!("s{n}"),
+            upstream.serve_bytes(&path(n), rss(n)),
+        ));
+    }
+    let nodes: Vec<Workspace> = (0..3).map(|_| Workspace::new(&builder)).collect();
+    let mut daemons = Vec::new();
+    for ws in &nodes {
+        daemons.push(Some(ws.serve().await));
+    }
+    // Each node's share: the leases spread over the three.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (victim, victim_sources) = loop {
+        let mut spread = Vec::new();
+        for d in daemons.iter().flatten() {
+            spread.push(leases_of(d).await);
+        }
+        let all: BTreeSet<usize> = spread.iter().flat_map(|(_, s)| s.iter().copied()).collect();
+        let most = spread.iter().map(|(_, s)| s.len()).max().unwrap_or(0);
+        if all.len() == SOURCES && most <= SOURCES / 3 + 1 {
+            let disjoint = spread.iter().map(|(_, s)| s.len()).sum::<usize>() == SOURCES;
+            assert!(disjoint, "a source is leased to two nodes: {spread:?}");
+            break (0usize, spread[0].1.clone());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the leases did not spread over three nodes: {:?}",
+            spread
+                .iter()
+                .map(|(n, s)| (n.clone(), s.len()))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let before = hits(&upstream);
+    let unfetched: Vec<usize> = victim_sources
+        .iter()
+        .copied()
+        .filter(|n| before[*n] == 0)
+        .collect();
+    // SIGKILL: no clean stop, its leases are left to expire.
+    let killed_at = Instant::now();
+    drop(daemons[victim].take());
+    // Its sources move to the two others within one lease (and a renewal round).
+    let deadline = killed_at + LEASE + LEASE / 3 + Duration::from_secs(2);
+    loop {
+        let mut held = BTreeSet::new();
+        for d in daemons.iter().flatten() {
+            held.extend(leases_of(d).await.1);
+        }
+        if held.len() == SOURCES {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} sources left unleased {:?} after the kill",
+            SOURCES - held.len(),
+            killed_at.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Every source is fetched: the killed node's unfetched ones by the others.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while hits(&upstream).contains(&0) {
+        assert!(
+            Instant::now() < deadline,
+            "sources never fetched: {:?}",
+            hits(&upstream)
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| **h == 0)
+                .map(|(n, _)| n)
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Quiet for a while: with `poll = "1h"` nothing is due again.
+    tokio::time::sleep(LEASE * 2).await;
+    let after = hits(&upstream);
+    let twice: Vec<usize> = (0..SOURCES).filter(|n| after[*n] > 1).collect();
+    // Only a fetch the killed node had in flight may be made again (at most one per slot).
+    assert!(
+        twice.len() <= 2 && twice.iter().all(|n| after[*n] == 2),
+        "fetched more than once per interval: {:?} (the killed node's unfetched: {})",
+        twice.iter().map(|n| (*n, after[*n])).collect::<Vec<_>>(),
+        unfetched.len()
+    );
+    assert!(
+        !unfetched.is_empty(),
+        "the node was killed with no work left: the test proves nothing"
+    );
+    // Two fetches at once to the one host, across all nodes, never more.
+    assert!(
+        upstream.most_in_flight() <= 2,
+        "{} fetches at once to one host",
+        upstream.most_in_flight()
+    );
+
+    // Every live node serves the same bytes with the same ETag, and a 304 for another's.
+    let live: Vec<&Daemon> = daemons.iter().flatten().collect();
+    let feeds = ["/t/ds.rss", "/t/ds.atom", "/t/ds.json", "/t/ds"];
+    let same = |feed: &'static str| {
+        let live = live.clone();
+        async move {
+            let a = served(live[0], feed).await;
+            let b = served(live[1], feed).await;
+            (a, b)
+        }
+    };
+    for f in feeds {
+        let (a, b) = same(f).await;
+        assert_eq!(a.1, b.1, "{f}: ETags differ across nodes");
+        assert!(a.0 == b.0, "{f}: bytes differ across nodes");
+    }
+    let (_, etag) = served(live[0], "/t/ds.rss").await;
+    let revalidated = client()
+        .get(live[1].url("/t/ds.rss"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revalidated.status(), 304, "another node's ETag is current");
+
+    // A write by another node (here: the test, as one more node) reaches every node's feed
+    // within a second, with equal bytes and ETag.
+    let writer = Store::open_postgres(&PgOptions {
+        url: url.clone(),
+        node_id: "writer".into(),
+        connections: 1,
+        lease: LEASE,
+    })
+    .unwrap();
+    let now = chrono::Utc::now();
+    let sighting = Sighting {
+        source: "s0".into(),
+        site: "feed:s0".into(),
+        site_name: "Feed 0".into(),
+        item_id: None,
+        url: "https://articles.example/new".into(),
+        title: "A brand new post-mortem".into(),
+        text: "What failed, and how the replicas recovered.".into(),
+        html: None,
+        author: None,
+        tags: vec![],
+        points: None,
+        comments: None,
+        discussion_url: None,
+        published: Some(now),
+        fetched_at: now,
+        is_self_post: false,
+    };
+    let fresh = Candidate::from_sighting(sighting, 60, false).unwrap();
+    writer
+        .apply(&[fresh], "s0", &SourceState::default())
+        .unwrap();
+    let written = Instant::now();
+    let deadline = written + Duration::from_secs(1);
+    loop {
+        let (a, b) = same("/t/ds.rss").await;
+        let shown = |body: &[u8]| String::from_utf8_lossy(body).contains("A brand new post-mortem");
+        if shown(&a.0) && shown(&b.0) {
+            assert_eq!(a.1, b.1, "ETags differ after the change");
+            assert!(a.0 == b.0, "bytes differ after the change");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the change was not served by both nodes within a second"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for d in daemons.into_iter().flatten() {
+        d.stop_cleanly();
+    }
+}
