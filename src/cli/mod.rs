@@ -153,7 +153,7 @@ pub fn fetch(config: Config) -> anyhow::Result<()> {
 }
 
 pub fn status(config: &Config) -> anyhow::Result<()> {
-    let report = match Store::open_for(&config) {
+    let report = match Store::open_for(config) {
         Ok(store) => health::report(&live_config(config, Some(&store)), &store),
         Err(StoreError::Locked { .. }) => {
             serde_json::from_slice(&from_daemon(config, "/healthz")?)?
@@ -181,7 +181,7 @@ pub fn explain(
         anyhow::anyhow!("unknown topic {slug:?} (topics: {})", known.join(", "))
     })?;
     let canonical = story.map(crate::normalize::canonical_url).transpose()?;
-    let explanation = match Store::open_for(&config) {
+    let explanation = match Store::open_for(config) {
         Ok(store) => {
             let filter = explain::Filter {
                 all,
@@ -252,7 +252,7 @@ pub fn import_opml(config: &Config, file: &std::path::Path) -> anyhow::Result<()
 
 pub fn export(config: &Config, out: &std::path::Path) -> anyhow::Result<()> {
     let plan = export::plan(config);
-    let store = match Store::open_for(&config) {
+    let store = match Store::open_for(config) {
         Ok(store) => Some(store),
         Err(StoreError::Locked { .. }) => None,
         Err(e) => return Err(e.into()),

@@ -2,7 +2,6 @@
 //! a PostgreSQL database of its own (`on_both_backends!`).
 
 #[path = "../../tests/it/support/postgres.rs"]
-#[allow(dead_code)]
 mod pg_cluster;
 
 use super::{PgOptions, Store};
