@@ -887,7 +887,7 @@ mod tests {
         let messages: Vec<&str> = found.iter().map(|(_, _, m)| m.as_str()).collect();
         assert_eq!(found.len(), 5, "{found:#?}");
         assert!(messages.contains(
-            &"unknown key `colour` (expected one of `server`, `defaults`, `source`, `topic`, `push`, `webhook`, `llm`)"
+            &"unknown key `colour` (expected one of `server`, `defaults`, `source`, `topic`, `push`, `webhook`, `llm`, `store`)"
         ));
         assert!(messages
             .iter()

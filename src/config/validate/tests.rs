@@ -313,3 +313,27 @@ fn llm_section_defaults_and_a_topic_that_opts_in() {
         ["feeds.toml:4:13: key `topic[0].summaries`: \"lm\" is not one of article, feed, llm, did you mean `llm`?"]
     );
 }
+
+#[test]
+fn store_is_sled_by_default_and_a_postgres_url_with_its_settings_otherwise() {
+    assert_eq!(config("").store, crate::config::StoreConfig::default());
+    let c = config("[store]\nurl = \"postgres://feedsift:secret@db.internal:5432/feedsift\"\nnode_id = \"web-1\"\nconnections = 4\nlease = \"10s\"\n");
+    assert_eq!(
+        c.store.url.as_deref(),
+        Some("postgres://feedsift:secret@db.internal:5432/feedsift")
+    );
+    assert_eq!(c.store.node_id.as_deref(), Some("web-1"));
+    assert_eq!(c.store.connections, 4);
+    assert_eq!(c.store.lease, Duration::from_secs(10));
+    let text = "[store]\nurl = \"mysql://db/x\"\nnode_id = \"web 1\"\nconnections = 0\nlease = \"1s\"\nnode = 1\n";
+    assert_eq!(
+        errors(text),
+        [
+            "feeds.toml:2:7: key `store.url`: expected a PostgreSQL URL such as \"postgres://feedsift@db.internal:5432/feedsift\"",
+            "feeds.toml:3:11: key `store.node_id`: \"web 1\" must be 1 to 64 characters of a-z, A-Z, 0-9, '-', '_' and '.'",
+            "feeds.toml:4:15: key `store.connections`: 0 is out of range (expected 1 to 64)",
+            "feeds.toml:5:9: key `store.lease`: \"1s\" is too short (at least 2s)",
+            "feeds.toml:6:1: unknown key `node` (expected one of `url`, `node_id`, `connections`, `lease`)",
+        ]
+    );
+}
