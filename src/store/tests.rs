@@ -212,6 +212,27 @@ fn a_fetch_state_that_could_not_be_written_is_remembered_until_one_is(backend: &
 }
 
 #[test]
+fn a_database_migrated_by_a_newer_feedsift_is_refused_with_a_clear_message() {
+    let backend = TestStore::postgres();
+    drop(backend.open());
+    let crate::store::test_backends::TestStore::Postgres(options) = &backend else {
+        unreachable!()
+    };
+    let mut client = postgres::Client::connect(&options.url, postgres::NoTls).unwrap();
+    client
+        .execute("INSERT INTO feedsift_migrations (version) VALUES (99)", &[])
+        .unwrap();
+    let err = Store::open_postgres(options)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        err.contains("migrated by a newer feedsift (database schema 99, this build knows 1)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_write_on_one_node_is_heard_by_another_within_a_second_and_leases_split_the_work() {
     let backend = TestStore::postgres();
     let (a, b) = (backend.node("a"), backend.node("b"));
