@@ -493,6 +493,17 @@ impl Ledger {
 
 #[test]
 fn kill_9_during_ingest_loses_nothing_acknowledged() {
+    kill_9_during_ingest(None);
+}
+
+/// The same on PostgreSQL: durability is the commit's, and a killed `serve` leaves its
+/// source leases to expire (2 s) before the next run may poll those sources.
+#[test]
+fn kill_9_during_ingest_loses_nothing_acknowledged_on_postgres() {
+    kill_9_during_ingest(Some(crate::support::postgres::database()));
+}
+
+fn kill_9_during_ingest(database: Option<String>) {
     let began = Instant::now();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -501,7 +512,11 @@ fn kill_9_during_ingest_loses_nothing_acknowledged() {
         .unwrap();
     let up = rt.block_on(Upstream::start());
     let files = tempfile::tempdir().unwrap();
-    let ws = Workspace::new(&crash_config(&up, files.path()));
+    let mut config = crash_config(&up, files.path());
+    if let Some(url) = &database {
+        config = config.store("url", url.as_str()).store("lease", "2s");
+    }
+    let ws = Workspace::new(&config);
     let mut ledger = Ledger::default();
     let publish = |ledger: &mut Ledger, round: usize| {
         ledger.round = round;
