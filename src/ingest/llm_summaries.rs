@@ -251,9 +251,8 @@ impl LlmWorker {
             .collect();
         let mut due = Vec::new();
         let mut finished = Vec::new();
-        let queued = self.store.queued(Queue::LlmSummaries, MAX_SCAN)?;
-        // Stories another node is asking the model about are left to it.
-        for id in self.store.lease_work(Queue::LlmSummaries, queued)? {
+        // On a shared database, stories another node is asking the model about are left to it.
+        for id in self.store.claim_queued(Queue::LlmSummaries, MAX_SCAN)? {
             let Some(story) = self.store.story(id)? else {
                 finished.push(id);
                 continue;

@@ -670,6 +670,20 @@ impl Store {
             .collect())
     }
 
+    /// Up to `max` stories waiting in `queue` for this node to work on, in id order: the
+    /// queue's head on a store of its own; on a shared database, stories no other node holds
+    /// the lease of, leased to this one (see `lease_work`).
+    pub fn claim_queued(&self, queue: Queue, max: usize) -> Result<Vec<StoryId>, StoreError> {
+        let Some(leases) = &self.leases else {
+            return self.queued(queue, max);
+        };
+        Ok(leases
+            .claim_queued(queue.tree().id(), queue.tree().id(), max)?
+            .into_iter()
+            .filter_map(|key| <[u8; 16]>::try_from(key.as_slice()).ok().map(StoryId))
+            .collect())
+    }
+
     /// On a database several nodes share: this node's leases.
     pub(crate) fn leases(&self) -> Option<&Leases> {
         self.leases.as_ref()

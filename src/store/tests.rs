@@ -281,9 +281,55 @@ fn a_write_on_one_node_is_heard_by_another_within_a_second_and_leases_split_the_
             .unwrap(),
         ids[..1]
     );
+    // Two nodes draining one queue split it instead of taking turns at its head.
+    let queue = crate::store::Queue::Embeddings;
+    a.set_queueing(queue, true);
+    a.apply(&candidates(8, now), "t", &SourceState::default())
+        .unwrap();
+    let queued = a.queued(queue, 100).unwrap();
+    assert_eq!(queued.len(), 5, "the five new stories are queued");
+    let first = a.claim_queued(queue, 3).unwrap();
+    let second = b.claim_queued(queue, 3).unwrap();
+    assert_eq!(first.len(), 3);
+    assert_eq!(second.len(), 2, "b gets the rest");
+    assert!(
+        first.iter().all(|id| !second.contains(id)),
+        "never the same story"
+    );
+    // a asks again: its own leases come back, none of b's.
+    assert_eq!(a.claim_queued(queue, 100).unwrap(), first);
 }
 
 on_both_backends!(
     pruning_removes_only_stories_older_than_the_cutoff_in_batches,
     a_fetch_state_that_could_not_be_written_is_remembered_until_one_is,
 );
+
+#[test]
+fn an_unreachable_database_is_named_without_its_password() {
+    let options = crate::store::PgOptions {
+        url: "postgres://feedsift:hunter2@127.0.0.1:1/feedsift".into(),
+        node_id: "n".into(),
+        connections: 1,
+        lease: std::time::Duration::from_secs(30),
+    };
+    let err = Store::open_postgres(&options)
+        .err()
+        .expect("nothing listens on port 1")
+        .to_string();
+    assert!(
+        err.starts_with("store postgres://feedsift:***@127.0.0.1:1/feedsift: "),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+    let bad = crate::store::PgOptions {
+        url: "postgres://feedsift:hunter2@[::1".into(),
+        ..options
+    };
+    let err = Store::open_postgres(&bad)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("not a PostgreSQL URL"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}

@@ -121,9 +121,8 @@ pub fn drain_embeddings(
 ) -> Result<usize, StoreError> {
     let mut computed = 0;
     while computed < max {
-        let queued = store.queued(Queue::Embeddings, BATCH.min(max - computed))?;
-        // Another node may be computing these (it holds their leases): left to it.
-        let ids = store.lease_work(Queue::Embeddings, queued)?;
+        // On a shared database, stories another node is computing are left to it.
+        let ids = store.claim_queued(Queue::Embeddings, BATCH.min(max - computed))?;
         if ids.is_empty() {
             break;
         }

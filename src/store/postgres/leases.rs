@@ -193,6 +193,45 @@ impl Leases {
         })
     }
 
+    /// Up to `max` stories waiting in the queue kept in tree `tree` that no other node holds
+    /// the lease of, leased to this node: nodes split a queue instead of taking turns at its
+    /// head.
+    pub(crate) fn claim_queued(
+        &self,
+        queue: i16,
+        tree: i16,
+        max: usize,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        let node = self.node.clone();
+        let lease = self.lease_ms();
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
+        self.pool.run(move |c| {
+            let place = c.place().to_string();
+            let rows = c
+                .client()?
+                .query(
+                    "WITH free AS (
+                       SELECT k.key FROM feedsift_kv k
+                       LEFT JOIN feedsift_work_leases l ON l.queue = $1 AND l.story = k.key
+                       WHERE k.tree = $2
+                         AND (l.story IS NULL OR l.expires < now() OR l.holder = $3)
+                       ORDER BY k.key LIMIT $4)
+                     INSERT INTO feedsift_work_leases (queue, story, holder, expires)
+                     SELECT $1, key, $3, now() + $5 * interval '1 millisecond' FROM free
+                     ON CONFLICT (queue, story) DO UPDATE
+                       SET holder = EXCLUDED.holder, expires = EXCLUDED.expires
+                       WHERE feedsift_work_leases.expires < now()
+                          OR feedsift_work_leases.holder = EXCLUDED.holder
+                     RETURNING story",
+                    &[&queue, &tree, &node, &max, &lease],
+                )
+                .map_err(|e| database_error(&place, &e))?;
+            let mut stories: Vec<Vec<u8>> = rows.iter().map(|r| r.get(0)).collect();
+            stories.sort();
+            Ok(stories)
+        })
+    }
+
     /// The work on `stories` is done: their leases go.
     pub(crate) fn release_work(&self, queue: i16, stories: Vec<Vec<u8>>) -> Result<(), StoreError> {
         if stories.is_empty() {
