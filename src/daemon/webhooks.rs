@@ -72,6 +72,15 @@ impl Chore for Webhooks {
             self.metrics.set_webhooks(Vec::new());
             return EVERY * 5;
         }
+        // On a shared database one node does this, so readers hear of a change once.
+        let leader = on_store(
+            &self.running.store,
+            |store| Ok(store.holds_role("webhooks")),
+        )
+        .await;
+        if leader != Ok(true) {
+            return EVERY;
+        }
         let generation = self.running.store.generation();
         let changed = self
             .last_read

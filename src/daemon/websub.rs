@@ -60,6 +60,11 @@ impl Chore for Websub {
             self.metrics.set_hubs(Vec::new());
             return EVERY * 5;
         }
+        // On a shared database one node does this, so readers hear of a change once.
+        let leader = on_store(&self.running.store, |store| Ok(store.holds_role("websub"))).await;
+        if leader != Ok(true) {
+            return EVERY;
+        }
         self.publisher.set_hubs(&config.push.hubs);
         let now = Utc::now();
         if self.due_to_read(&config, now) {

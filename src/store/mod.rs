@@ -684,6 +684,22 @@ impl Store {
             .collect())
     }
 
+    /// Whether this node is the one to do `role` now: always on a store of its own; on a
+    /// shared database, while it holds the role's lease (taken when free, renewed by asking
+    /// again within a lease). An unreachable database says no.
+    pub fn holds_role(&self, role: &str) -> bool {
+        let Some(leases) = &self.leases else {
+            return true;
+        };
+        match leases.hold_role(role) {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::warn!(role, error = %e, "role lease not renewed");
+                false
+            }
+        }
+    }
+
     /// On a database several nodes share: this node's leases.
     pub(crate) fn leases(&self) -> Option<&Leases> {
         self.leases.as_ref()

@@ -298,6 +298,11 @@ fn a_write_on_one_node_is_heard_by_another_within_a_second_and_leases_split_the_
     );
     // a asks again: its own leases come back, none of b's.
     assert_eq!(a.claim_queued(queue, 100).unwrap(), first);
+    // A role is one node's at a time; asking again renews it.
+    assert!(a.holds_role("webhooks"));
+    assert!(!b.holds_role("webhooks"));
+    assert!(a.holds_role("webhooks"));
+    assert!(b.holds_role("websub"), "another role is free");
 }
 
 on_both_backends!(

@@ -6,6 +6,9 @@ use super::pool::{database_error, Pool};
 use crate::store::StoreError;
 use std::time::Duration;
 
+/// The `queue` of role leases in `feedsift_work_leases` (the store's queues are 5 to 7).
+const ROLE_QUEUE: i16 = 0;
+
 #[derive(Clone)]
 pub(crate) struct Leases {
     pool: Pool,
@@ -230,6 +233,14 @@ impl Leases {
             stories.sort();
             Ok(stories)
         })
+    }
+
+    /// Whether this node holds (now renewed, or newly taken) the lease of `role`: work only
+    /// one node may do at a time, such as sending webhooks. Role leases share the work
+    /// leases' table under queue 0, which no queue uses.
+    pub(crate) fn hold_role(&self, role: &str) -> Result<bool, StoreError> {
+        let held = self.lease_work(ROLE_QUEUE, vec![role.as_bytes().to_vec()])?;
+        Ok(!held.is_empty())
     }
 
     /// The work on `stories` is done: their leases go.
