@@ -270,7 +270,7 @@ async fn three_nodes_share_the_sources_take_over_from_a_killed_one_and_serve_the
             .flatten()
             .filter_map(|item| item["url"].as_str().map(str::to_string))
             .collect();
-        if urls.len() >= SOURCES + 1 || Instant::now() > deadline {
+        if urls.len() > SOURCES || Instant::now() > deadline {
             break urls;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
