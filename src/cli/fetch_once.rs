@@ -56,9 +56,21 @@ pub async fn fetch_once(
 }
 
 /// The command: polls, prints, summarizes articles, flushes.
-pub(super) fn run(config: Config) -> anyhow::Result<()> {
-    let config = Arc::new(config);
+pub(super) fn run(mut config: Config) -> anyhow::Result<()> {
     let store = Store::open_for(&config)?;
+    // Beside running nodes on a shared database: only the sources no node holds, leased
+    // for the run, so nothing is polled twice.
+    let mut claimed = Vec::new();
+    if let Some(leases) = store.leases() {
+        let ids: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
+        let (mine, elsewhere) = leases.claim_free_sources(&ids, leases.lease() * 10)?;
+        for (id, holder) in &elsewhere {
+            println!("{id:<24} skipped: polled by node {holder}");
+        }
+        config.sources.retain(|s| mine.contains(&s.id));
+        claimed = mine;
+    }
+    let config = Arc::new(config);
     let hosts = HostLimits::for_store(&store);
     let ingester = Ingester::new(&config, store.clone(), hosts.clone())?;
     let articles = ArticleWorker::new(&config, store.clone(), hosts)?;
@@ -116,6 +128,9 @@ pub(super) fn run(config: Config) -> anyhow::Result<()> {
         }
     }
     store.flush()?;
+    if let Some(leases) = store.leases() {
+        leases.release_sources(claimed)?;
+    }
     Ok(())
 }
 

@@ -295,3 +295,57 @@ async fn three_nodes_share_the_sources_take_over_from_a_killed_one_and_serve_the
         d.stop_cleanly();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_once_beside_a_running_node_polls_only_what_no_node_holds() {
+    let upstream = Upstream::start().await;
+    let url = postgres::database();
+    let mut builder = config()
+        .poll("1h")
+        .store("url", url.as_str())
+        .store("lease", "3s")
+        .topic(topic("ds"));
+    for n in 0..4 {
+        builder = builder.source(feed(
+            &format!("s{n}"),
+            upstream.serve_bytes(&path(n), rss(n)),
+        ));
+    }
+    let ws = Workspace::new(&builder);
+    let daemon = ws.serve().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while leases_of(&daemon).await.1.len() < 4 || (0..4).any(|n| upstream.hits(&path(n)).0 == 0) {
+        assert!(
+            Instant::now() < deadline,
+            "the node never polled its sources"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (node, _) = leases_of(&daemon).await;
+    let out = ws.run(&["fetch", "--once"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    for n in 0..4 {
+        assert!(
+            text.contains(&format!("s{n}"))
+                && text.contains(&format!("skipped: polled by node {node}")),
+            "{text}"
+        );
+        assert_eq!(upstream.hits(&path(n)).0, 1, "s{n} polled twice");
+    }
+    // A clean stop gives the leases up at once: the next one-off run polls everything.
+    daemon.stop_cleanly();
+    let text = ws.fetch_once();
+    assert_eq!(
+        text.matches(" 200 ").count() + text.matches(" 304 ").count(),
+        4,
+        "{text}"
+    );
+    for n in 0..4 {
+        assert_eq!(upstream.hits(&path(n)).0, 2, "{text}");
+    }
+}

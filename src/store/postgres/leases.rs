@@ -127,6 +127,58 @@ impl Leases {
         })
     }
 
+    /// For a one-off poll of `sources` beside running nodes: leases every one no live node
+    /// holds, for `hold`. Returns those, and the others with the node that holds each.
+    pub(crate) fn claim_free_sources(
+        &self,
+        sources: &[String],
+        hold: Duration,
+    ) -> Result<(Vec<String>, Vec<(String, String)>), StoreError> {
+        let node = self.node.clone();
+        let hold = hold.as_millis() as f64;
+        let sources = sources.to_vec();
+        self.pool.run(move |c| {
+            let place = c.place().to_string();
+            let fail = |e: postgres::Error| database_error(&place, &e);
+            let mut tx = c.client()?.transaction().map_err(fail)?;
+            tx.execute(
+                "INSERT INTO feedsift_source_leases (source_id) SELECT unnest($1::text[])
+                 ON CONFLICT DO NOTHING",
+                &[&sources],
+            )
+            .map_err(fail)?;
+            let claimed: Vec<String> = tx
+                .query(
+                    "UPDATE feedsift_source_leases
+                     SET holder = $2, expires = now() + $3 * interval '1 millisecond'
+                     WHERE source_id IN (
+                       SELECT source_id FROM feedsift_source_leases
+                       WHERE source_id = ANY($1) AND (expires < now() OR holder = $2)
+                       FOR UPDATE SKIP LOCKED)
+                     RETURNING source_id",
+                    &[&sources, &node, &hold],
+                )
+                .map_err(fail)?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            tx.commit().map_err(fail)?;
+            let mut elsewhere = Vec::new();
+            for id in sources.iter().filter(|s| !claimed.contains(s)) {
+                let holder: Option<String> = c
+                    .client()?
+                    .query_opt(
+                        "SELECT holder FROM feedsift_source_leases WHERE source_id = $1",
+                        &[id],
+                    )
+                    .map_err(|e| database_error(&place, &e))?
+                    .and_then(|r| r.get(0));
+                elsewhere.push((id.clone(), holder.unwrap_or_else(|| "another node".into())));
+            }
+            Ok((claimed, elsewhere))
+        })
+    }
+
     /// Gives up this node's leases of `sources` (the caller stopped acting on them first).
     pub(crate) fn release_sources(&self, sources: Vec<String>) -> Result<(), StoreError> {
         if sources.is_empty() {
