@@ -6,6 +6,9 @@ use super::pool::{database_error, Pool};
 use crate::store::StoreError;
 use std::time::Duration;
 
+/// A source another node holds: its id and the node.
+pub(crate) type HeldElsewhere = (String, String);
+
 /// The `queue` of role leases in `feedsift_work_leases` (the store's queues are 5 to 7).
 const ROLE_QUEUE: i16 = 0;
 
@@ -133,7 +136,7 @@ impl Leases {
         &self,
         sources: &[String],
         hold: Duration,
-    ) -> Result<(Vec<String>, Vec<(String, String)>), StoreError> {
+    ) -> Result<(Vec<String>, Vec<HeldElsewhere>), StoreError> {
         let node = self.node.clone();
         let hold = hold.as_millis() as f64;
         let sources = sources.to_vec();
