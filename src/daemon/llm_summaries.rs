@@ -3,7 +3,7 @@
 //! poll or request ever waits on the model.
 
 use super::periodic::{repeat, Chore};
-use super::Running;
+use super::{on_store, Running};
 use crate::config::Config;
 use crate::ingest::llm_summaries::LlmWorker;
 use crate::metrics::Metrics;
@@ -76,6 +76,12 @@ impl Chore for LlmSummaries {
         };
         let store = &self.running.store;
         if store.queue_is_empty(crate::store::Queue::LlmSummaries) {
+            return EVERY;
+        }
+        // On a shared database one node asks the model, so the hourly budget (kept in the
+        // database) is one budget, not one per node.
+        let leader = on_store(store, |store| Ok(store.holds_role("llm"))).await;
+        if leader != Ok(true) {
             return EVERY;
         }
         let generation = store.generation();
