@@ -22,15 +22,18 @@
 #               daemon per engine, plain 200 and gzip, REPEAT rounds alternating engines; the
 #               renders the daemon did during each run are counted (expected: 0).
 #
-# Usage: scripts/bench-postgres.sh            (~20 min: LARGE=1000000, 2 runs of each)
+# Usage: scripts/bench-postgres.sh            (~10 min: LARGE=1000000, 3 runs of each, 4 GB of disk at most)
 #        QUICK=1 scripts/bench-postgres.sh    (~3 min smoke test: 50 listings, 10k and 100k
 #                                             stories, 3 s wrk runs, one run of each)
-# Env:   FEEDS (200), ENTRIES (100), SMALL (10000), LARGE (1000000), RENDERS (9), REPEAT (2),
+# Env:   FEEDS (200), ENTRIES (100), SMALL (10000), LARGE (1000000), RENDERS (9), REPEAT (3),
 #        SERVE_STORIES (5000), LIMIT (80), DURATION (wrk -d, "10s"), CONNECTIONS (64),
 #        PG_FILL_MAX (600: seconds the PostgreSQL fill of LARGE may take, projected from the
 #        SMALL fill; beyond, LARGE_FALLBACK (100000) is measured instead, and said so),
 #        PG_SHARED_BUFFERS (64MB: sled's page cache is 64 MB), BIN (target/release/feedsift),
-#        PARTS ("ingest render serve"), KEEP=1 keeps the temp dir (the cluster is stopped).
+#        PARTS ("ingest render serve"), PG_STATEMENTS (1: pg_stat_statements loaded, and the
+#        statements of each step reported; it costs PostgreSQL a little), PG_SYNCHRONOUS_COMMIT
+#        (on: every commit waits for its WAL fsync, as sled's flush does; off: an experiment),
+#        KEEP=1 keeps the temp dir (the cluster is stopped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,7 +50,7 @@ SMALL=${SMALL:-10000}
 LARGE=${LARGE:-1000000}
 LARGE_FALLBACK=${LARGE_FALLBACK:-100000}
 RENDERS=${RENDERS:-9}
-REPEAT=${REPEAT:-2}
+REPEAT=${REPEAT:-3}
 SERVE_STORIES=${SERVE_STORIES:-5000}
 LIMIT=${LIMIT:-80}
 DURATION=${DURATION:-10s}
@@ -55,6 +58,8 @@ CONNECTIONS=${CONNECTIONS:-64}
 PG_FILL_MAX=${PG_FILL_MAX:-600}
 PG_SHARED_BUFFERS=${PG_SHARED_BUFFERS:-64MB}
 PARTS=${PARTS:-"ingest render serve"}
+PG_STATEMENTS=${PG_STATEMENTS:-1}
+PG_SYNCHRONOUS_COMMIT=${PG_SYNCHRONOUS_COMMIT:-on}
 TARGET=${CARGO_TARGET_DIR:-target}
 BIN=${BIN:-$TARGET/release/feedsift}
 GEN_STORE=$TARGET/release/examples/gen_store
@@ -95,37 +100,61 @@ now() { date +%s.%N; }
 calc() { echo "$*" | bc -l; }
 human() { awk -v n="$1" 'BEGIN { if (n >= 1000000) printf "%gM", n / 1000000; else if (n >= 1000) printf "%gk", n / 1000; else print n }'; }
 say() { echo "[$(date -u +%T) +$((SECONDS - BEGAN))s] $*" >&2; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # --- the cluster ------------------------------------------------------------------------------
 say "starting a PostgreSQL cluster in $PGDIR"
 PGURL=$(bash scripts/pg-cluster.sh start "$PGDIR")
 psql -qAt "$PGURL" -c "ALTER SYSTEM SET shared_buffers = '$PG_SHARED_BUFFERS'" >/dev/null
+# pg_stat_statements counts the statements of each measured step (reported after the table).
+[ "$PG_STATEMENTS" = 1 ] && psql -qAt "$PGURL" -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
 bash scripts/pg-cluster.sh stop "$PGDIR"
 PGURL=$(bash scripts/pg-cluster.sh start "$PGDIR")
+[ "$PG_STATEMENTS" = 1 ] && psql -qAt "$PGURL" -c "CREATE EXTENSION pg_stat_statements" >/dev/null
 PG_VERSION=$(psql -qAt "$PGURL" -c 'SHOW server_version')
-PG_SETTINGS=$(psql -qAt "$PGURL" -c "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers', 'fsync', 'synchronous_commit', 'wal_level')")
-DB_SEQ=0
-# A fresh database; prints its URL.
+PG_SETTINGS=$(psql -qAt "$PGURL" -c "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers', 'fsync', 'synchronous_commit', 'wal_level', 'shared_preload_libraries')")
+# A fresh database (a name of its own: this runs in a subshell); prints its URL.
 new_db() {
-  DB_SEQ=$((DB_SEQ + 1))
-  local name="bench_$1_$DB_SEQ"
-  psql -qAt "$PGURL" -c "CREATE DATABASE $name" >/dev/null
+  local name
+  name="bench_$1_$(date +%s%N)"
+  psql -qAt -v ON_ERROR_STOP=1 "$PGURL" -c "CREATE DATABASE $name" >/dev/null || exit 1
+  [ "$PG_SYNCHRONOUS_COMMIT" = on ] || psql -qAt -v ON_ERROR_STOP=1 "$PGURL" -c "ALTER DATABASE $name SET synchronous_commit = $PG_SYNCHRONOUS_COMMIT" >/dev/null || exit 1
   echo "${PGURL%/postgres}/$name"
+}
+# Statement counts (pg_stat_statements) since the last `stmt_reset`, in database URL `db`:
+# calls divided by `per`, mean and total time, the `top` most called statements, into FILE.
+stmt_reset() { [ "$PG_STATEMENTS" = 1 ] || return 0; psql -qAt "$PGURL" -c 'SELECT pg_stat_statements_reset()' >/dev/null; }
+stmt_report() { # db per top file
+  [ "$PG_STATEMENTS" = 1 ] || return 0
+  psql -qAt -F $'\t' "$PGURL" > "$4" <<SQL
+SELECT round(sum(calls) / $2.0, 1), round(sum(total_exec_time)::numeric / $2, 2), 'every statement' FROM pg_stat_statements
+  WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '${1##*/}');
+SELECT round(calls / $2.0, 1), round(total_exec_time::numeric / $2, 2), round(mean_exec_time::numeric, 3) || ' ms each: ' || left(regexp_replace(query, '\s+', ' ', 'g'), 150)
+  FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '${1##*/}')
+  ORDER BY calls DESC LIMIT $3;
+SQL
+}
+print_stmts() { # title file
+  [ -s "$2" ] || return 0
+  echo "$1"
+  awk -F'\t' '{ printf "  %10s calls %10s ms   %s\n", $1, $2, $3 }' "$2"
 }
 db_mb() { psql -qAt "$1" -c 'SELECT pg_database_size(current_database()) / 1048576.0'; }
 CLK_TCK=$(getconf CLK_TCK)
 # CPU seconds the cluster has used: the postmaster (with the children it reaped) and its
-# live children.
+# live children. The backends of a client that just exited are first waited for (up to 5 s,
+# until no more children live than `PG_CHILDREN`), so their time is counted once, as reaped.
+pg_children() { ps -o pid= --ppid "$(head -1 "$PGDIR/data/postmaster.pid")" | wc -l; }
 pg_cpu() {
   local pm ticks=0 t p
   pm=$(head -1 "$PGDIR/data/postmaster.pid")
-  t=$(sed 's/^.*) //' "/proc/$pm/stat" | awk '{ print $12 + $13 + $14 + $15 }')
-  ticks=$((ticks + t))
+  for _ in $(seq 100); do [ "$(pg_children)" -le "${PG_CHILDREN:-999}" ] && break; sleep 0.05; done
   for p in $(ps -o pid= --ppid "$pm"); do
     t=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }') || continue
     ticks=$((ticks + ${t:-0}))
   done
+  t=$(sed 's/^.*) //' "/proc/$pm/stat" | awk '{ print $12 + $13 + $14 + $15 }')
+  ticks=$((ticks + t))
   calc "$ticks / $CLK_TCK"
 }
 # Starts `serve` on an engine in the background; sets SERVE_PID.
@@ -202,6 +231,8 @@ TOML
       wait_health "$health" "$indexed" "$SERVE_PID" "$cfg/serve.log"
       stop "$SERVE_PID"
       sync
+      stmt_reset
+      PG_CHILDREN=$(pg_children)
       c0=$(pg_cpu)
       t0=$(now)
       if [ "$engine" = sled ]; then
@@ -213,7 +244,9 @@ TOML
       fi
       t1=$(now)
       c1=$(pg_cpu)
+      PG_CHILDREN=""
       fetch_s=$(calc "$t1 - $t0")
+      [ "$engine" = sled ] || stmt_report "$db" 1 8 "$WORK/stmts-ingest.txt"
       failed=$(grep -c " FAILED " "$cfg/fetch.out" || true)
       [ "$failed" = 0 ] || { echo "ingest on $engine: $failed sources failed" >&2; grep FAILED "$cfg/fetch.out" | head >&2; exit 1; }
       F[ingest_${engine}_$run]=$fetch_s
@@ -311,7 +344,9 @@ render_one() { # engine n
   F[first_$key]=$(miss)
   miss > /dev/null
   miss > /dev/null
+  stmt_reset
   for i in $(seq "$RENDERS"); do miss; done > "$WORK/renders-$key.txt"
+  [ "$engine" = sled ] || stmt_report "$db" "$RENDERS" 6 "$WORK/stmts-render-$n.txt"
   F[render_$key]=$(median < "$WORK/renders-$key.txt")
   F[misses_$key]=$(curl -sf "http://127.0.0.1:$port/metrics" | awk '/render_cache_total\{result="miss"\}/ { print $2 }')
   F[rss_$key]=$(awk '/VmRSS/ { print int($2 / 1024) }' "/proc/$pid/status")
@@ -421,7 +456,7 @@ ratio() { calc "($1) / ($2)" | xargs printf '%.2fx'; }
 row() { printf '%-58s %16s %16s %8s\n' "$@"; }
 echo
 echo "== PostgreSQL beside sled ($(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src examples benches || echo '+changes'), $((SECONDS - BEGAN)) s)"
-echo "PostgreSQL $PG_VERSION, local cluster on this machine ($PG_SETTINGS); $(nproc) cores shared by everything"
+echo "PostgreSQL $PG_VERSION, local cluster on this machine ($PG_SETTINGS; the benchmark's databases: synchronous_commit=$PG_SYNCHRONOUS_COMMIT); $(nproc) cores shared by everything"
 row "" sled PostgreSQL "pg/sled"
 for part in $PARTS; do
   case $part in
@@ -462,6 +497,10 @@ for part in $PARTS; do
       done
       ;;
   esac
+done
+print_stmts "PostgreSQL statements of one ingest run (pg_stat_statements; calls, total time in the server):" "$WORK/stmts-ingest.txt"
+for n in "$SMALL" "${F[large]:-}"; do
+  [ -n "$n" ] && print_stmts "PostgreSQL statements per 30-day render, $(human "$n") stories (mean of $RENDERS; daemon chores included):" "$WORK/stmts-render-$n.txt"
 done
 echo "ingest: ratio is PostgreSQL entries/s / sled entries/s (higher is better for PostgreSQL); other ratios are PostgreSQL / sled of the figure shown."
 echo "stores filled by examples/gen_store through Store::apply (1000 candidates a batch, the write path ingest uses), on both engines alike."
