@@ -22,8 +22,8 @@
 #               daemon per engine, plain 200 and gzip, REPEAT rounds alternating engines; the
 #               renders the daemon did during each run are counted (expected: 0).
 #
-# Usage: scripts/bench-postgres.sh            (~10 min: LARGE=1000000, 3 runs of each, 4 GB of disk at most)
-#        QUICK=1 scripts/bench-postgres.sh    (~3 min smoke test: 50 listings, 10k and 100k
+# Usage: scripts/bench-postgres.sh            (~8.5 min: LARGE=1000000, 3 runs of each; ~3 GB of disk at most)
+#        QUICK=1 scripts/bench-postgres.sh    (~1 min smoke test: 50 listings, 10k and 100k
 #                                             stories, 3 s wrk runs, one run of each)
 # Env:   FEEDS (200), ENTRIES (100), SMALL (10000), LARGE (1000000), RENDERS (9), REPEAT (3),
 #        SERVE_STORIES (5000), LIMIT (80), DURATION (wrk -d, "10s"), CONNECTIONS (64),
