@@ -4,20 +4,37 @@
 //! HTTP would take too long.
 //!
 //! Usage: cargo run --release --example gen_store -- DIR STORIES [DAYS] [SUMMARY_WORDS]
+//!   DIR: a sled store directory, or a `postgres://` URL (the store in that database, as
+//!     `Store::open_postgres` opens it; `scripts/bench-postgres.sh`)
 //!   DAYS (default 365): stories are published uniformly over the last DAYS days
 //!   SUMMARY_WORDS (default 60): word budget of each story's summary
+//! Env: GEN_STORE_BATCH (default 1000): candidates per `Store::apply`
 
 #[path = "../benches/common/mod.rs"]
 mod common;
 
 use chrono::Utc;
 use feedsift::store::SourceState;
-use feedsift::store::Store;
+use feedsift::store::{PgOptions, Store};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 const BATCH: u64 = 1000;
+
+/// The store `place` names: a `postgres://` URL, else a sled directory.
+fn open(place: &str) -> Result<Store, feedsift::store::StoreError> {
+    if place.starts_with("postgres://") || place.starts_with("postgresql://") {
+        Store::open_postgres(&PgOptions {
+            url: place.to_string(),
+            node_id: "gen-store".into(),
+            connections: 2,
+            lease: std::time::Duration::from_secs(30),
+        })
+    } else {
+        Store::open(&PathBuf::from(place))
+    }
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,7 +43,7 @@ fn main() -> ExitCode {
             .map_or(Some(default), |a| a.replace('_', "").parse().ok())
     };
     let (Some(dir), Some(Some(stories)), Some(days), Some(words)) = (
-        args.first().map(PathBuf::from),
+        args.first().cloned(),
         args.get(1).map(|a| a.replace('_', "").parse::<u64>().ok()),
         number(2, 365),
         number(3, 60),
@@ -34,7 +51,17 @@ fn main() -> ExitCode {
         eprintln!("usage: gen_store DIR STORIES [DAYS] [SUMMARY_WORDS]");
         return ExitCode::from(2);
     };
-    let store = match Store::open(&dir) {
+    let batch_size = match std::env::var("GEN_STORE_BATCH") {
+        Ok(v) => match v.replace('_', "").parse::<u64>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!("gen_store: GEN_STORE_BATCH={v} is not a positive number");
+                return ExitCode::from(2);
+            }
+        },
+        Err(_) => BATCH,
+    };
+    let store = match open(&dir) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("gen_store: {e}");
@@ -46,7 +73,7 @@ fn main() -> ExitCode {
     let mut rng = common::Rng::new(stories ^ days);
     let mut key = 0;
     while key < stories {
-        let end = (key + BATCH).min(stories);
+        let end = (key + batch_size).min(stories);
         let batch = common::candidate_batch(
             &mut rng,
             key..end,
@@ -58,8 +85,9 @@ fn main() -> ExitCode {
             eprintln!("gen_store: {e}");
             return ExitCode::FAILURE;
         }
+        let before = key;
         key = end;
-        if key % 100_000 == 0 {
+        if before / 100_000 != key / 100_000 {
             eprintln!("  {key} stories, {:.1} s", started.elapsed().as_secs_f64());
         }
     }
@@ -70,7 +98,7 @@ fn main() -> ExitCode {
     println!(
         "gen_store: {} stories in {} over {days} days in {:.1} s",
         store.story_count(),
-        dir.display(),
+        dir,
         started.elapsed().as_secs_f64()
     );
     ExitCode::SUCCESS
