@@ -79,10 +79,11 @@ impl Drop for WriteGuard<'_> {
 /// Runs one advisory-lock call on the lock's connection; its answer as text.
 fn advisory(pool: &Pool, sql: &'static str) -> Result<String, StoreError> {
     pool.run(move |c| {
+        let statement = c.prepared(sql)?;
         let place = c.place().to_string();
         let row = c
             .client()?
-            .query_one(sql, &[&lock_keys::WRITE])
+            .query_one(&statement, &[&lock_keys::WRITE])
             .map_err(|e| super::postgres::database_error(&place, &e))?;
         let answer: Option<String> = row.get(0);
         Ok(answer.unwrap_or_default())

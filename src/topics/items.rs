@@ -3,7 +3,7 @@
 //! give the same stories in the same order once the index has filed the latest writes.
 
 use super::index::{KeyOrder, TopicIndex};
-use crate::model::{RankKey, Story};
+use crate::model::{RankKey, Story, StoryId};
 use crate::select::{self, rank, Sort, Topic};
 use crate::store::{Store, StoreError, StoryIndex};
 use chrono::{DateTime, Utc};
@@ -75,24 +75,21 @@ fn from_index(
         rank::rank_keys(&mut ranks, shown.sort, now);
         Box::new(ranks.into_iter().map(Ok))
     };
+    // Stories read as many at a time as the feed still wants (one round trip on a database),
+    // then kept when the shown (possibly narrowed) topic keeps them.
+    let mut ranked = ranked.peekable();
     let mut items = Vec::new();
-    for rank in ranked {
-        if items.len() >= shown.limit {
-            break;
-        }
-        items.extend(shown_story(store, shown, &rank?, start)?);
+    while items.len() < shown.limit && ranked.peek().is_some() {
+        let want = shown.limit - items.len();
+        let ids: Vec<StoryId> = ranked
+            .by_ref()
+            .take(want)
+            .map(|rank| rank.map(|r| r.id))
+            .collect::<Result<_, _>>()?;
+        let stories = store.stories(&ids)?.into_iter().flatten();
+        items.extend(stories.filter(|s| shown.shows(s, start)));
     }
     Ok(items)
-}
-
-/// The story behind an index entry, when the shown (possibly narrowed) topic keeps it.
-fn shown_story(
-    store: &Store,
-    shown: &Topic,
-    rank: &RankKey,
-    start: DateTime<Utc>,
-) -> Result<Option<Story>, StoreError> {
-    Ok(store.story(rank.id)?.filter(|s| shown.shows(s, start)))
 }
 
 #[cfg(test)]

@@ -329,29 +329,35 @@ impl Leases {
         let host = host.to_ascii_lowercase();
         let hold = hold.as_millis() as f64;
         self.pool.run(move |c| {
+            let take = c.prepared(
+                "UPDATE feedsift_host_slots
+                 SET holder = $3, expires = now() + $4 * interval '1 millisecond'
+                 WHERE (host, slot) = (
+                   SELECT host, slot FROM feedsift_host_slots
+                   WHERE host = $1 AND slot < $2 AND expires < now()
+                   ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED)
+                 RETURNING slot",
+            )?;
+            let make = c.prepared(
+                "INSERT INTO feedsift_host_slots (host, slot)
+                 SELECT $1, s::smallint FROM generate_series(0, $2 - 1) AS s
+                 ON CONFLICT DO NOTHING",
+            )?;
             let place = c.place().to_string();
             let fail = |e: postgres::Error| database_error(&place, &e);
             let client = c.client()?;
-            client
-                .execute(
-                    "INSERT INTO feedsift_host_slots (host, slot)
-                     SELECT $1, s::smallint FROM generate_series(0, $2 - 1) AS s
-                     ON CONFLICT DO NOTHING",
-                    &[&host, &(slots as i32)],
-                )
+            let params: [&(dyn postgres::types::ToSql + Sync); 4] = [&host, &slots, &node, &hold];
+            if let Some(row) = client.query_opt(&take, &params).map_err(fail)? {
+                return Ok(Some(row.get(0)));
+            }
+            // None free: taken, or the host's slots were never made (its first fetch).
+            let made = client
+                .execute(&make, &[&host, &(slots as i32)])
                 .map_err(fail)?;
-            let row = client
-                .query_opt(
-                    "UPDATE feedsift_host_slots
-                     SET holder = $3, expires = now() + $4 * interval '1 millisecond'
-                     WHERE (host, slot) = (
-                       SELECT host, slot FROM feedsift_host_slots
-                       WHERE host = $1 AND slot < $2 AND expires < now()
-                       ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED)
-                     RETURNING slot",
-                    &[&host, &slots, &node, &hold],
-                )
-                .map_err(fail)?;
+            if made == 0 {
+                return Ok(None);
+            }
+            let row = client.query_opt(&take, &params).map_err(fail)?;
             Ok(row.map(|r| r.get(0)))
         })
     }
