@@ -349,3 +349,53 @@ async fn fetch_once_beside_a_running_node_polls_only_what_no_node_holds() {
         assert_eq!(upstream.hits(&path(n)).0, 2, "{text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_environment_names_the_database_and_status_reports_it() {
+    let upstream = Upstream::start().await;
+    let url = postgres::database();
+    // No `[store]` in the file: FEEDSIFT_STORE_URL alone moves the store to PostgreSQL.
+    let ws = Workspace::new(
+        &config()
+            .source(feed("s0", upstream.serve_bytes(&path(0), rss(0))))
+            .topic(topic("ds")),
+    );
+    let env = [("FEEDSIFT_STORE_URL", url.as_str())];
+    let out = ws.run_with_env(&["fetch", "--once"], &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !ws.dir.path().join("data").exists(),
+        "nothing written under data_dir"
+    );
+    let out = ws.run_with_env(&["status"], &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["stories"], 1, "{status}");
+    assert_eq!(status["database"]["reachable"], true, "{status}");
+    assert_eq!(status["database"]["schema_version"], 1, "{status}");
+    let counted = postgres::psql(&url, "SELECT count(*) FROM feedsift_kv WHERE tree = 1");
+    assert_eq!(counted, "1", "the story is in the database");
+    // A database nobody serves: a clear error naming it, not a sled store made instead.
+    let out = ws.run_with_env(
+        &["status"],
+        &[(
+            "FEEDSIFT_STORE_URL",
+            "postgres://feedsift:pw@127.0.0.1:1/nothing",
+        )],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("store postgres://feedsift:***@127.0.0.1:1/nothing"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(":pw@"), "{stderr}");
+}
