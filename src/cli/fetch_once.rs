@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::ingest::articles::ArticleWorker;
 use crate::ingest::hosts::HostLimits;
 use crate::ingest::{Ingester, PollReport};
+use crate::store::postgres::leases::Leases;
 use crate::store::Store;
 use crate::topics::semantic;
 use std::io::IsTerminal;
@@ -61,13 +62,15 @@ pub(super) fn run(mut config: Config) -> anyhow::Result<()> {
     // Beside running nodes on a shared database: only the sources no node holds, leased
     // for the run, so nothing is polled twice.
     let mut claimed = Vec::new();
+    let mut renewal = None;
     if let Some(leases) = store.leases() {
         let ids: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
-        let (mine, elsewhere) = leases.claim_free_sources(&ids, leases.lease() * 10)?;
+        let (mine, elsewhere) = leases.claim_free_sources(&ids, leases.lease())?;
         for (id, holder) in &elsewhere {
             println!("{id:<24} skipped: polled by node {holder}");
         }
         config.sources.retain(|s| mine.contains(&s.id));
+        renewal = Some(LeaseRenewal::start(leases.clone(), mine.clone()));
         claimed = mine;
     }
     let config = Arc::new(config);
@@ -128,10 +131,46 @@ pub(super) fn run(mut config: Config) -> anyhow::Result<()> {
         }
     }
     store.flush()?;
+    drop(renewal);
     if let Some(leases) = store.leases() {
         leases.release_sources(claimed)?;
     }
     Ok(())
+}
+
+/// Renews a one-off run's source leases every third of a lease until dropped: a run that is
+/// killed holds them one lease at most.
+struct LeaseRenewal {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LeaseRenewal {
+    fn start(leases: Leases, sources: Vec<String>) -> LeaseRenewal {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let every = leases.lease() / 3;
+        let thread = std::thread::spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every)
+            {
+                if let Err(e) = leases.claim_free_sources(&sources, leases.lease()) {
+                    tracing::warn!(error = %e, "source leases of this run not renewed");
+                }
+            }
+        });
+        LeaseRenewal {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for LeaseRenewal {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Columns of the terminal (from $COLUMNS, else 80).

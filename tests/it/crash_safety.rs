@@ -514,7 +514,11 @@ fn kill_9_during_ingest(database: Option<String>) {
     let files = tempfile::tempdir().unwrap();
     let mut config = crash_config(&up, files.path());
     if let Some(url) = &database {
-        config = config.store("url", url.as_str()).store("lease", "2s");
+        // One node id for every run: a restarted node takes its own leases back at once.
+        config = config
+            .store("url", url.as_str())
+            .store("lease", "2s")
+            .store("node_id", "crash-node");
     }
     let ws = Workspace::new(&config);
     let mut ledger = Ledger::default();
