@@ -20,11 +20,24 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 pub fn check(config: &Config) {
     println!("{}: ok", config.path.display());
+    let data = match &config.store.url {
+        None => config.server.data_dir.display().to_string(),
+        Some(url) => format!(
+            "PostgreSQL {} as node {} ({} connections, lease {})",
+            crate::store::postgres::redacted(url),
+            config
+                .store
+                .node_id
+                .clone()
+                .unwrap_or_else(crate::store::postgres::default_node_id),
+            config.store.connections,
+            crate::config::units::format_duration(config.store.lease)
+        ),
+    };
     println!(
-        "  {} sources, {} topics, data in {}",
+        "  {} sources, {} topics, data in {data}",
         config.sources.len(),
         config.topics.len(),
-        config.server.data_dir.display()
     );
     if config.defaults.allow_private_networks {
         println!("  allow_private_networks is on: links and redirects from sources may reach loopback and private addresses");

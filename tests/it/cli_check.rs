@@ -124,3 +124,21 @@ fn check_warns_about_topics_that_cannot_match_and_unused_sources() {
         "{stdout}"
     );
 }
+
+#[test]
+fn check_names_the_database_without_its_password() {
+    let (ok, stdout, stderr) = check(
+        "[store]\nurl = \"postgres://feedsift:s3cret@db.internal:5432/feedsift\"\nnode_id = \"web-1\"\nlease = \"10s\"\n\n[[topic]]\nslug = \"t\"\ntitle = \"T\"\n",
+    );
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains(
+            "data in PostgreSQL postgres://feedsift:***@db.internal:5432/feedsift as node web-1 (8 connections, lease 10s)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("s3cret") && !stderr.contains("s3cret"),
+        "{stdout}"
+    );
+}
