@@ -38,7 +38,7 @@ impl WriteLock {
     pub(super) fn lock(&self) -> Result<WriteGuard<'_>, StoreError> {
         let local = self.local.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(pool) = &self.shared {
-            advisory(pool, "SELECT pg_advisory_lock($1)::text")?;
+            advisory(pool, "SELECT pg_advisory_lock($1)")?;
         }
         Ok(WriteGuard {
             _local: local,
@@ -54,7 +54,11 @@ impl WriteLock {
             Err(TryLockError::WouldBlock) => return Ok(None),
         };
         if let Some(pool) = &self.shared {
-            if advisory(pool, "SELECT pg_try_advisory_lock($1)::text")? != "true" {
+            let taken = pool.run(|c| {
+                let sql = "SELECT pg_try_advisory_lock($1)";
+                Ok(c.query_one(sql, &[&lock_keys::WRITE])?.get::<_, bool>(0))
+            })?;
+            if !taken {
                 return Ok(None);
             }
         }
@@ -69,23 +73,14 @@ impl Drop for WriteGuard<'_> {
     fn drop(&mut self) {
         if let Some(pool) = self.shared {
             // A failure leaves the lock to the server: it goes with the connection.
-            if let Err(e) = advisory(pool, "SELECT pg_advisory_unlock($1)::text") {
+            if let Err(e) = advisory(pool, "SELECT pg_advisory_unlock($1)") {
                 tracing::warn!(error = %e, "write lock not released");
             }
         }
     }
 }
 
-/// Runs one advisory-lock call on the lock's connection; its answer as text.
-fn advisory(pool: &Pool, sql: &'static str) -> Result<String, StoreError> {
-    pool.run(move |c| {
-        let statement = c.prepared(sql)?;
-        let place = c.place().to_string();
-        let row = c
-            .client()?
-            .query_one(&statement, &[&lock_keys::WRITE])
-            .map_err(|e| super::postgres::database_error(&place, &e))?;
-        let answer: Option<String> = row.get(0);
-        Ok(answer.unwrap_or_default())
-    })
+/// Runs one advisory-lock call (taking or releasing the lock) on the lock's connection.
+fn advisory(pool: &Pool, sql: &'static str) -> Result<(), StoreError> {
+    pool.run(move |c| c.execute(sql, &[&lock_keys::WRITE]).map(|_| ()))
 }

@@ -2,11 +2,11 @@
 //! byte order; a batch is one transaction of at most three statements per tree (its final
 //! puts, deletes and put-if-absents), and announces story changes to the other nodes.
 
-use super::pool::{database_error, Connection, Pool};
+use super::pool::Pool;
 use super::CHANGES_CHANNEL;
 use crate::store::kv::{Batch, Direction, Entry, KeyRange, Op, Tree};
 use crate::store::StoreError;
-use std::collections::BTreeMap;
+use std::collections::{btree_map, BTreeMap};
 use std::ops::Bound;
 
 /// Entries read per page of a scan.
@@ -35,13 +35,7 @@ impl PgKv {
         let key = key.to_vec();
         self.pool.run(move |c| {
             let sql = "SELECT value FROM feedsift_kv WHERE tree = $1 AND key = $2";
-            let statement = c.prepared(sql)?;
-            let place = c.place().to_string();
-            let row = c
-                .client()?
-                .query_opt(&statement, &[&tree.id(), &key])
-                .map_err(|e| database_error(&place, &e))?;
-            Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
+            Ok(c.query_opt(sql, &[&tree.id(), &key])?.map(|r| r.get(0)))
         })
     }
 
@@ -56,12 +50,7 @@ impl PgKv {
         let wanted: Vec<Vec<u8>> = keys.iter().map(|k| k.to_vec()).collect();
         let found = self.pool.run(move |c| {
             let sql = "SELECT key, value FROM feedsift_kv WHERE tree = $1 AND key = ANY($2)";
-            let statement = c.prepared(sql)?;
-            let place = c.place().to_string();
-            let rows = c
-                .client()?
-                .query(&statement, &[&tree.id(), &wanted])
-                .map_err(|e| database_error(&place, &e))?;
+            let rows = c.query(sql, &[&tree.id(), &wanted])?;
             Ok(rows
                 .into_iter()
                 .map(|r| (r.get::<_, Vec<u8>>(0), r.get::<_, Vec<u8>>(1)))
@@ -74,7 +63,7 @@ impl PgKv {
         let key = key.to_vec();
         self.pool.run(move |c| {
             let sql = "SELECT EXISTS (SELECT 1 FROM feedsift_kv WHERE tree = $1 AND key = $2)";
-            query_bool(c, sql, &[&tree.id(), &key])
+            Ok(c.query_one(sql, &[&tree.id(), &key])?.get(0))
         })
     }
 
@@ -91,39 +80,23 @@ impl PgKv {
     }
 
     pub(crate) fn is_empty(&self, tree: Tree) -> Result<bool, StoreError> {
-        // The tree is written into the statement, not passed: from its sixth run on a
-        // connection PostgreSQL plans a prepared statement generically, and for `tree = $1`
-        // that plan scans the whole table (every tree's rows: 430 ms at 1M stories, on every
-        // render through `try_catch_up_indexes`); for a known tree it uses the index.
-        let sql = format!(
-            "SELECT NOT EXISTS (SELECT 1 FROM feedsift_kv WHERE tree = {})",
-            tree.id()
-        );
-        self.pool.run(move |c| query_bool(c, &sql, &[]))
+        self.pool.run(move |c| {
+            let sql = "SELECT NOT EXISTS (SELECT 1 FROM feedsift_kv WHERE tree = $1)";
+            Ok(c.query_one(sql, &[&tree.id()])?.get(0))
+        })
     }
 
     pub(crate) fn len(&self, tree: Tree) -> Result<usize, StoreError> {
         self.pool.run(move |c| {
             let sql = "SELECT count(*) FROM feedsift_kv WHERE tree = $1";
-            let statement = c.prepared(sql)?;
-            let place = c.place().to_string();
-            let row = c
-                .client()?
-                .query_one(&statement, &[&tree.id()])
-                .map_err(|e| database_error(&place, &e))?;
-            Ok(usize::try_from(row.get::<_, i64>(0)).unwrap_or_default())
+            let count: i64 = c.query_one(sql, &[&tree.id()])?.get(0);
+            Ok(usize::try_from(count).unwrap_or_default())
         })
     }
 
     pub(crate) fn clear(&self, tree: Tree) -> Result<(), StoreError> {
         self.pool.run(move |c| {
-            // The tree in the statement, as in `is_empty`: a generic plan would scan the table.
-            let sql = format!("DELETE FROM feedsift_kv WHERE tree = {}", tree.id());
-            let statement = c.prepared(&sql)?;
-            let place = c.place().to_string();
-            c.client()?
-                .execute(&statement, &[])
-                .map_err(|e| database_error(&place, &e))?;
+            c.execute("DELETE FROM feedsift_kv WHERE tree = $1", &[&tree.id()])?;
             Ok(())
         })
     }
@@ -135,51 +108,57 @@ impl PgKv {
         range: KeyRange,
         direction: Direction,
     ) -> Box<dyn Iterator<Item = Result<Entry, StoreError>> + Send> {
-        Box::new(Pages {
-            kv: self.clone(),
-            tree,
-            range,
-            direction,
-            page: Vec::new().into_iter(),
-            done: false,
-        })
+        Box::new(self.pages(tree, range, direction, true))
     }
 
+    /// Keys of `range`, a page at a time; the values are never read from the database.
     pub(crate) fn scan_keys(
         &self,
         tree: Tree,
         range: KeyRange,
         direction: Direction,
     ) -> Box<dyn Iterator<Item = Result<Vec<u8>, StoreError>> + Send> {
-        Box::new(self.scan(tree, range, direction).map(|e| e.map(|(k, _)| k)))
+        Box::new(
+            self.pages(tree, range, direction, false)
+                .map(|e| e.map(|(k, _)| k)),
+        )
     }
 
-    /// One page of `range` in `direction`.
+    fn pages(&self, tree: Tree, range: KeyRange, direction: Direction, values: bool) -> Pages {
+        Pages {
+            kv: self.clone(),
+            tree,
+            range,
+            direction,
+            values,
+            page: Vec::new().into_iter(),
+            done: false,
+        }
+    }
+
+    /// One page of `range` in `direction` (with empty values unless `values`).
     fn page(
         &self,
         tree: Tree,
         range: &KeyRange,
         direction: Direction,
+        values: bool,
     ) -> Result<Vec<Entry>, StoreError> {
         let (from, to) = (bound_sql(&range.from, ">"), bound_sql(&range.to, "<"));
         let order = match direction {
             Direction::Forward => "ASC",
             Direction::Backward => "DESC",
         };
+        let value = if values { "value" } else { "''::bytea" };
         let sql = format!(
-            "SELECT key, value FROM feedsift_kv WHERE tree = $1 AND {} AND {} ORDER BY key {order} LIMIT {PAGE}",
+            "SELECT key, {value} FROM feedsift_kv WHERE tree = $1 AND {} AND {} ORDER BY key {order} LIMIT {PAGE}",
             from.replace('?', "$2"),
             to.replace('?', "$3"),
         );
         let from_key = bound_key(&range.from);
         let to_key = bound_key(&range.to);
         self.pool.run(move |c| {
-            let statement = c.prepared(&sql)?;
-            let place = c.place().to_string();
-            let rows = c
-                .client()?
-                .query(&statement, &[&tree.id(), &from_key, &to_key])
-                .map_err(|e| database_error(&place, &e))?;
+            let rows = c.query(&sql, &[&tree.id(), &from_key, &to_key])?;
             Ok(rows
                 .into_iter()
                 .map(|r| (r.get::<_, Vec<u8>>(0), r.get::<_, Vec<u8>>(1)))
@@ -198,91 +177,73 @@ impl PgKv {
                 Op::Delete(tree, key) => {
                     effects.insert((tree, key), Effect::Delete);
                 }
-                Op::PutIfAbsent(tree, key, value) => {
-                    let slot = effects.entry((tree, key));
-                    match slot {
-                        std::collections::btree_map::Entry::Vacant(v) => {
-                            v.insert(Effect::PutIfAbsent(value));
-                        }
-                        std::collections::btree_map::Entry::Occupied(mut o) => {
-                            if matches!(o.get(), Effect::Delete) {
-                                o.insert(Effect::Put(value));
-                            }
+                Op::PutIfAbsent(tree, key, value) => match effects.entry((tree, key)) {
+                    btree_map::Entry::Vacant(v) => {
+                        v.insert(Effect::PutIfAbsent(value));
+                    }
+                    btree_map::Entry::Occupied(mut o) => {
+                        if matches!(o.get(), Effect::Delete) {
+                            o.insert(Effect::Put(value));
                         }
                     }
-                }
+                },
             }
         }
-        // Per tree: keys to put, keys to delete, keys to put where absent.
-        type Statements = (
-            Vec<Vec<u8>>,
-            Vec<Vec<u8>>,
-            Vec<Vec<u8>>,
-            Vec<Vec<u8>>,
-            Vec<Vec<u8>>,
-        );
-        let mut per_tree: BTreeMap<Tree, Statements> = BTreeMap::new();
+        let mut per_tree: BTreeMap<Tree, TreeChanges> = BTreeMap::new();
         for ((tree, key), effect) in effects {
-            let s = per_tree.entry(tree).or_default();
+            let changes = per_tree.entry(tree).or_default();
             match effect {
                 Effect::Put(value) => {
-                    s.0.push(key);
-                    s.1.push(value);
+                    changes.put.0.push(key);
+                    changes.put.1.push(value);
                 }
-                Effect::Delete => s.2.push(key),
+                Effect::Delete => changes.deleted.push(key),
                 Effect::PutIfAbsent(value) => {
-                    s.3.push(key);
-                    s.4.push(value);
+                    changes.put_if_absent.0.push(key);
+                    changes.put_if_absent.1.push(value);
                 }
             }
         }
         let announce = batch.changes_stories.then(|| self.node.clone());
         self.pool.run(move |c| {
-            let upsert = c.prepared(
-                "INSERT INTO feedsift_kv (tree, key, value) SELECT $1, k, v FROM unnest($2::bytea[], $3::bytea[]) AS t(k, v) ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value",
-            )?;
-            let delete = c.prepared("DELETE FROM feedsift_kv WHERE tree = $1 AND key = ANY($2)")?;
-            let insert_absent = c.prepared(
-                "INSERT INTO feedsift_kv (tree, key, value) SELECT $1, k, v FROM unnest($2::bytea[], $3::bytea[]) AS t(k, v) ON CONFLICT (tree, key) DO NOTHING",
-            )?;
-            let notify = c.prepared("SELECT pg_notify($1, $2)")?;
-            let place = c.place().to_string();
-            let fail = |e: postgres::Error| database_error(&place, &e);
-            let mut tx = c.client()?.transaction().map_err(fail)?;
-            for (tree, (put_keys, put_values, deleted, absent_keys, absent_values)) in &per_tree {
-                let id = tree.id();
-                if !deleted.is_empty() {
-                    tx.execute(&delete, &[&id, deleted]).map_err(fail)?;
+            c.in_transaction(|c| {
+                for (tree, changes) in &per_tree {
+                    let id = tree.id();
+                    let TreeChanges {
+                        put: (put_keys, put_values),
+                        deleted,
+                        put_if_absent: (absent_keys, absent_values),
+                    } = changes;
+                    if !deleted.is_empty() {
+                        c.execute(DELETE, &[&id, deleted])?;
+                    }
+                    if !put_keys.is_empty() {
+                        c.execute(UPSERT, &[&id, put_keys, put_values])?;
+                    }
+                    if !absent_keys.is_empty() {
+                        c.execute(INSERT_ABSENT, &[&id, absent_keys, absent_values])?;
+                    }
                 }
-                if !put_keys.is_empty() {
-                    tx.execute(&upsert, &[&id, put_keys, put_values])
-                        .map_err(fail)?;
+                if let Some(node) = &announce {
+                    c.execute("SELECT pg_notify($1, $2)", &[&CHANGES_CHANNEL, node])?;
                 }
-                if !absent_keys.is_empty() {
-                    tx.execute(&insert_absent, &[&id, absent_keys, absent_values])
-                        .map_err(fail)?;
-                }
-            }
-            if let Some(node) = &announce {
-                tx.execute(&notify, &[&CHANGES_CHANNEL, node]).map_err(fail)?;
-            }
-            tx.commit().map_err(fail)
+                Ok(())
+            })
         })
     }
 }
 
-fn query_bool(
-    c: &mut Connection,
-    sql: &str,
-    params: &[&(dyn postgres::types::ToSql + Sync)],
-) -> Result<bool, StoreError> {
-    let statement = c.prepared(sql)?;
-    let place = c.place().to_string();
-    let row = c
-        .client()?
-        .query_one(&statement, params)
-        .map_err(|e| database_error(&place, &e))?;
-    Ok(row.get::<_, bool>(0))
+const UPSERT: &str = "INSERT INTO feedsift_kv (tree, key, value) SELECT $1, k, v FROM unnest($2::bytea[], $3::bytea[]) AS t(k, v) ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value";
+const INSERT_ABSENT: &str = "INSERT INTO feedsift_kv (tree, key, value) SELECT $1, k, v FROM unnest($2::bytea[], $3::bytea[]) AS t(k, v) ON CONFLICT (tree, key) DO NOTHING";
+const DELETE: &str = "DELETE FROM feedsift_kv WHERE tree = $1 AND key = ANY($2)";
+
+/// What one batch does to one tree: keys and values to put, keys to delete, keys and values
+/// to put where absent.
+#[derive(Default)]
+struct TreeChanges {
+    put: (Vec<Vec<u8>>, Vec<Vec<u8>>),
+    deleted: Vec<Vec<u8>>,
+    put_if_absent: (Vec<Vec<u8>>, Vec<Vec<u8>>),
 }
 
 /// The condition of one bound on `key` (`?` is its parameter); an open bound is always true.
@@ -308,6 +269,7 @@ struct Pages {
     tree: Tree,
     range: KeyRange,
     direction: Direction,
+    values: bool,
     page: std::vec::IntoIter<Entry>,
     done: bool,
 }
@@ -322,7 +284,10 @@ impl Iterator for Pages {
         if self.done {
             return None;
         }
-        let page = match self.kv.page(self.tree, &self.range, self.direction) {
+        let page = match self
+            .kv
+            .page(self.tree, &self.range, self.direction, self.values)
+        {
             Ok(page) => page,
             Err(e) => {
                 self.done = true;

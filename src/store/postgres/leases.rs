@@ -2,12 +2,28 @@
 //! LOCKED`, renewed while the node lives, free again once it expires), leases on queued
 //! stories, and per-host fetch slots; all in the database, so they hold across nodes.
 
-use super::pool::{database_error, Pool};
+use super::pool::{Param, Pool};
 use crate::store::StoreError;
 use std::time::Duration;
 
 /// A source another node holds: its id and the node.
 pub(crate) type HeldElsewhere = (String, String);
+
+/// Rows for sources the database has not seen yet (free until claimed).
+const ADD_SOURCES: &str = "INSERT INTO feedsift_source_leases (source_id)
+     SELECT unnest($1::text[]) ON CONFLICT DO NOTHING";
+
+/// Nodes seen within one lease (`$1`, in milliseconds).
+const LIVE_NODES: &str = "SELECT count(*) FROM feedsift_nodes
+     WHERE seen > now() - $1 * interval '1 millisecond'";
+
+/// The end of an insert into `feedsift_work_leases`: a row another node holds unexpired is
+/// left alone, and only the rows this node now holds are returned.
+const TAKE_WORK_LEASE: &str = "ON CONFLICT (queue, story) DO UPDATE
+       SET holder = EXCLUDED.holder, expires = EXCLUDED.expires
+       WHERE feedsift_work_leases.expires < now()
+          OR feedsift_work_leases.holder = EXCLUDED.holder
+     RETURNING story";
 
 /// The `queue` of role leases in `feedsift_work_leases` (the store's queues are 5 to 7).
 const ROLE_QUEUE: i16 = 0;
@@ -61,77 +77,51 @@ impl Leases {
         let lease = self.lease_ms();
         let sources = sources.to_vec();
         self.pool.run(move |c| {
-            let place = c.place().to_string();
-            let fail = |e: postgres::Error| database_error(&place, &e);
-            let mut tx = c.client()?.transaction().map_err(fail)?;
-            tx.execute(
-                "INSERT INTO feedsift_nodes (node_id) VALUES ($1)
-                 ON CONFLICT (node_id) DO UPDATE SET seen = now()",
-                &[&node],
-            )
-            .map_err(fail)?;
-            tx.execute(
-                "INSERT INTO feedsift_source_leases (source_id) SELECT unnest($1::text[])
-                 ON CONFLICT DO NOTHING",
-                &[&sources],
-            )
-            .map_err(fail)?;
-            tx.execute(
-                "UPDATE feedsift_source_leases SET holder = NULL, expires = '-infinity'
-                 WHERE holder = $1 AND NOT (source_id = ANY($2))",
-                &[&node, &sources],
-            )
-            .map_err(fail)?;
-            let mut held: Vec<String> = tx
-                .query(
+            c.in_transaction(|c| {
+                c.execute(
+                    "INSERT INTO feedsift_nodes (node_id) VALUES ($1)
+                     ON CONFLICT (node_id) DO UPDATE SET seen = now()",
+                    &[&node],
+                )?;
+                c.execute(ADD_SOURCES, &[&sources])?;
+                c.execute(
+                    "UPDATE feedsift_source_leases SET holder = NULL, expires = '-infinity'
+                     WHERE holder = $1 AND NOT (source_id = ANY($2))",
+                    &[&node, &sources],
+                )?;
+                let mut held = strings(c.query(
                     "UPDATE feedsift_source_leases
                      SET expires = now() + $2 * interval '1 millisecond'
                      WHERE holder = $1 AND expires > now() RETURNING source_id",
                     &[&node, &lease],
-                )
-                .map_err(fail)?
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
-            let live: i64 = tx
-                .query_one(
-                    "SELECT count(*) FROM feedsift_nodes
-                     WHERE seen > now() - $1 * interval '1 millisecond'",
-                    &[&lease],
-                )
-                .map_err(fail)?
-                .get(0);
-            let share = sources.len().div_ceil(live.max(1) as usize);
-            if held.len() < share {
-                let want = (share - held.len()) as i64;
-                let free: Vec<String> = tx
-                    .query(
+                )?);
+                let live: i64 = c.query_one(LIVE_NODES, &[&lease])?.get(0);
+                let share = sources.len().div_ceil(live.max(1) as usize);
+                if held.len() < share {
+                    let want = (share - held.len()) as i64;
+                    let free = strings(c.query(
                         "SELECT source_id FROM feedsift_source_leases
                          WHERE source_id = ANY($1) AND expires < now()
                          ORDER BY source_id LIMIT $2 FOR UPDATE SKIP LOCKED",
                         &[&sources, &want],
-                    )
-                    .map_err(fail)?
-                    .iter()
-                    .map(|r| r.get(0))
-                    .collect();
-                tx.execute(
-                    "UPDATE feedsift_source_leases
-                     SET holder = $1, expires = now() + $3 * interval '1 millisecond'
-                     WHERE source_id = ANY($2)",
-                    &[&node, &free, &lease],
-                )
-                .map_err(fail)?;
-                held.extend(free);
-            }
-            tx.commit().map_err(fail)?;
-            held.sort();
-            Ok((held, share))
+                    )?);
+                    c.execute(
+                        "UPDATE feedsift_source_leases
+                         SET holder = $1, expires = now() + $3 * interval '1 millisecond'
+                         WHERE source_id = ANY($2)",
+                        &[&node, &free, &lease],
+                    )?;
+                    held.extend(free);
+                }
+                held.sort();
+                Ok((held, share))
+            })
         })
     }
 
     /// For a one-off poll of `sources` beside running nodes: leases every one no live node
-    /// holds, for `hold`. Returns those, and the others with the node that holds each.
+    /// holds (or renews them), for `hold`. Returns those, and the others with the node that
+    /// holds each.
     pub(crate) fn claim_free_sources(
         &self,
         sources: &[String],
@@ -141,17 +131,9 @@ impl Leases {
         let hold = hold.as_millis() as f64;
         let sources = sources.to_vec();
         self.pool.run(move |c| {
-            let place = c.place().to_string();
-            let fail = |e: postgres::Error| database_error(&place, &e);
-            let mut tx = c.client()?.transaction().map_err(fail)?;
-            tx.execute(
-                "INSERT INTO feedsift_source_leases (source_id) SELECT unnest($1::text[])
-                 ON CONFLICT DO NOTHING",
-                &[&sources],
-            )
-            .map_err(fail)?;
-            let claimed: Vec<String> = tx
-                .query(
+            c.in_transaction(|c| {
+                c.execute(ADD_SOURCES, &[&sources])?;
+                let claimed = strings(c.query(
                     "UPDATE feedsift_source_leases
                      SET holder = $2, expires = now() + $3 * interval '1 millisecond'
                      WHERE source_id IN (
@@ -160,25 +142,20 @@ impl Leases {
                        FOR UPDATE SKIP LOCKED)
                      RETURNING source_id",
                     &[&sources, &node, &hold],
-                )
-                .map_err(fail)?
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
-            tx.commit().map_err(fail)?;
-            let mut elsewhere = Vec::new();
-            for id in sources.iter().filter(|s| !claimed.contains(s)) {
-                let holder: Option<String> = c
-                    .client()?
-                    .query_opt(
-                        "SELECT holder FROM feedsift_source_leases WHERE source_id = $1",
-                        &[id],
-                    )
-                    .map_err(|e| database_error(&place, &e))?
-                    .and_then(|r| r.get(0));
-                elsewhere.push((id.clone(), holder.unwrap_or_else(|| "another node".into())));
-            }
-            Ok((claimed, elsewhere))
+                )?);
+                let elsewhere = c
+                    .query(
+                        "SELECT source_id, coalesce(holder, 'another node')
+                         FROM feedsift_source_leases
+                         WHERE source_id = ANY($1) AND NOT (source_id = ANY($2))
+                         ORDER BY source_id",
+                        &[&sources, &claimed],
+                    )?
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1)))
+                    .collect();
+                Ok((claimed, elsewhere))
+            })
         })
     }
 
@@ -189,14 +166,11 @@ impl Leases {
         }
         let node = self.node.clone();
         self.pool.run(move |c| {
-            let place = c.place().to_string();
-            c.client()?
-                .execute(
-                    "UPDATE feedsift_source_leases SET holder = NULL, expires = '-infinity'
-                     WHERE holder = $1 AND source_id = ANY($2)",
-                    &[&node, &sources],
-                )
-                .map_err(|e| database_error(&place, &e))?;
+            c.execute(
+                "UPDATE feedsift_source_leases SET holder = NULL, expires = '-infinity'
+                 WHERE holder = $1 AND source_id = ANY($2)",
+                &[&node, &sources],
+            )?;
             Ok(())
         })
     }
@@ -205,17 +179,19 @@ impl Leases {
     pub(crate) fn release_all(&self) -> Result<(), StoreError> {
         let node = self.node.clone();
         self.pool.run(move |c| {
-            let place = c.place().to_string();
-            let fail = |e: postgres::Error| database_error(&place, &e);
-            c.client()?
-                .batch_execute(&format!(
-                    "UPDATE feedsift_source_leases SET holder = NULL, expires = '-infinity' WHERE holder = {q};
-                     DELETE FROM feedsift_work_leases WHERE holder = {q};
-                     UPDATE feedsift_host_slots SET holder = NULL, expires = '-infinity' WHERE holder = {q};
-                     DELETE FROM feedsift_nodes WHERE node_id = {q};",
-                    q = quote(&node)
-                ))
-                .map_err(fail)
+            c.in_transaction(|c| {
+                for sql in [
+                    "UPDATE feedsift_source_leases SET holder = NULL, expires = '-infinity'
+                     WHERE holder = $1",
+                    "DELETE FROM feedsift_work_leases WHERE holder = $1",
+                    "UPDATE feedsift_host_slots SET holder = NULL, expires = '-infinity'
+                     WHERE holder = $1",
+                    "DELETE FROM feedsift_nodes WHERE node_id = $1",
+                ] {
+                    c.execute(sql, &[&node])?;
+                }
+                Ok(())
+            })
         })
     }
 
@@ -232,21 +208,12 @@ impl Leases {
         let node = self.node.clone();
         let lease = self.lease_ms();
         self.pool.run(move |c| {
-            let place = c.place().to_string();
-            let rows = c
-                .client()?
-                .query(
-                    "INSERT INTO feedsift_work_leases (queue, story, holder, expires)
-                     SELECT $1, s, $2, now() + $3 * interval '1 millisecond'
-                     FROM unnest($4::bytea[]) AS s
-                     ON CONFLICT (queue, story) DO UPDATE
-                       SET holder = EXCLUDED.holder, expires = EXCLUDED.expires
-                       WHERE feedsift_work_leases.expires < now()
-                          OR feedsift_work_leases.holder = EXCLUDED.holder
-                     RETURNING story",
-                    &[&queue, &node, &lease, &stories],
-                )
-                .map_err(|e| database_error(&place, &e))?;
+            let sql = format!(
+                "INSERT INTO feedsift_work_leases (queue, story, holder, expires)
+                 SELECT $1, s, $2, now() + $3 * interval '1 millisecond'
+                 FROM unnest($4::bytea[]) AS s {TAKE_WORK_LEASE}"
+            );
+            let rows = c.query(&sql, &[&queue, &node, &lease, &stories])?;
             Ok(rows.iter().map(|r| r.get(0)).collect())
         })
     }
@@ -264,26 +231,18 @@ impl Leases {
         let lease = self.lease_ms();
         let max = i64::try_from(max).unwrap_or(i64::MAX);
         self.pool.run(move |c| {
-            let place = c.place().to_string();
-            let rows = c
-                .client()?
-                .query(
-                    "WITH free AS (
-                       SELECT k.key FROM feedsift_kv k
-                       LEFT JOIN feedsift_work_leases l ON l.queue = $1 AND l.story = k.key
-                       WHERE k.tree = $2
-                         AND (l.story IS NULL OR l.expires < now() OR l.holder = $3)
-                       ORDER BY k.key LIMIT $4)
-                     INSERT INTO feedsift_work_leases (queue, story, holder, expires)
-                     SELECT $1, key, $3, now() + $5 * interval '1 millisecond' FROM free
-                     ON CONFLICT (queue, story) DO UPDATE
-                       SET holder = EXCLUDED.holder, expires = EXCLUDED.expires
-                       WHERE feedsift_work_leases.expires < now()
-                          OR feedsift_work_leases.holder = EXCLUDED.holder
-                     RETURNING story",
-                    &[&queue, &tree, &node, &max, &lease],
-                )
-                .map_err(|e| database_error(&place, &e))?;
+            let sql = format!(
+                "WITH free AS (
+                   SELECT k.key FROM feedsift_kv k
+                   LEFT JOIN feedsift_work_leases l ON l.queue = $1 AND l.story = k.key
+                   WHERE k.tree = $2
+                     AND (l.story IS NULL OR l.expires < now() OR l.holder = $3)
+                   ORDER BY k.key LIMIT $4)
+                 INSERT INTO feedsift_work_leases (queue, story, holder, expires)
+                 SELECT $1, key, $3, now() + $5 * interval '1 millisecond' FROM free
+                 {TAKE_WORK_LEASE}"
+            );
+            let rows = c.query(&sql, &[&queue, &tree, &node, &max, &lease])?;
             let mut stories: Vec<Vec<u8>> = rows.iter().map(|r| r.get(0)).collect();
             stories.sort();
             Ok(stories)
@@ -305,14 +264,11 @@ impl Leases {
         }
         let node = self.node.clone();
         self.pool.run(move |c| {
-            let place = c.place().to_string();
-            c.client()?
-                .execute(
-                    "DELETE FROM feedsift_work_leases
-                     WHERE queue = $1 AND holder = $2 AND story = ANY($3)",
-                    &[&queue, &node, &stories],
-                )
-                .map_err(|e| database_error(&place, &e))?;
+            c.execute(
+                "DELETE FROM feedsift_work_leases
+                 WHERE queue = $1 AND holder = $2 AND story = ANY($3)",
+                &[&queue, &node, &stories],
+            )?;
             Ok(())
         })
     }
@@ -329,36 +285,28 @@ impl Leases {
         let host = host.to_ascii_lowercase();
         let hold = hold.as_millis() as f64;
         self.pool.run(move |c| {
-            let take = c.prepared(
-                "UPDATE feedsift_host_slots
+            let take = "UPDATE feedsift_host_slots
                  SET holder = $3, expires = now() + $4 * interval '1 millisecond'
                  WHERE (host, slot) = (
                    SELECT host, slot FROM feedsift_host_slots
                    WHERE host = $1 AND slot < $2 AND expires < now()
                    ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED)
-                 RETURNING slot",
-            )?;
-            let make = c.prepared(
-                "INSERT INTO feedsift_host_slots (host, slot)
-                 SELECT $1, s::smallint FROM generate_series(0, $2 - 1) AS s
-                 ON CONFLICT DO NOTHING",
-            )?;
-            let place = c.place().to_string();
-            let fail = |e: postgres::Error| database_error(&place, &e);
-            let client = c.client()?;
-            let params: [&(dyn postgres::types::ToSql + Sync); 4] = [&host, &slots, &node, &hold];
-            if let Some(row) = client.query_opt(&take, &params).map_err(fail)? {
+                 RETURNING slot";
+            let params: [Param; 4] = [&host, &slots, &node, &hold];
+            if let Some(row) = c.query_opt(take, &params)? {
                 return Ok(Some(row.get(0)));
             }
             // None free: taken, or the host's slots were never made (its first fetch).
-            let made = client
-                .execute(&make, &[&host, &(slots as i32)])
-                .map_err(fail)?;
+            let made = c.execute(
+                "INSERT INTO feedsift_host_slots (host, slot)
+                 SELECT $1, s::smallint FROM generate_series(0, $2 - 1) AS s
+                 ON CONFLICT DO NOTHING",
+                &[&host, &(slots as i32)],
+            )?;
             if made == 0 {
                 return Ok(None);
             }
-            let row = client.query_opt(&take, &params).map_err(fail)?;
-            Ok(row.map(|r| r.get(0)))
+            Ok(c.query_opt(take, &params)?.map(|r| r.get(0)))
         })
     }
 
@@ -367,14 +315,11 @@ impl Leases {
         let node = self.node.clone();
         let host = host.to_ascii_lowercase();
         self.pool.spawn(move |c| {
-            let place = c.place().to_string();
-            c.client()?
-                .execute(
-                    "UPDATE feedsift_host_slots SET holder = NULL, expires = '-infinity'
-                     WHERE host = $1 AND slot = $2 AND holder = $3",
-                    &[&host, &slot, &node],
-                )
-                .map_err(|e| database_error(&place, &e))?;
+            c.execute(
+                "UPDATE feedsift_host_slots SET holder = NULL, expires = '-infinity'
+                 WHERE host = $1 AND slot = $2 AND holder = $3",
+                &[&host, &slot, &node],
+            )?;
             Ok(())
         });
     }
@@ -395,37 +340,20 @@ impl Leases {
             work_leases: None,
         };
         let read = self.pool.run(move |c| {
-            let place = c.place().to_string();
-            let fail = |e: postgres::Error| database_error(&place, &e);
-            let client = c.client()?;
-            let version: i32 = client
-                .query_one("SELECT coalesce(max(version), 0) FROM feedsift_migrations", &[])
-                .map_err(fail)?
+            let version: i32 = c
+                .query_one("SELECT coalesce(max(version), 0) FROM feedsift_migrations", &[])?
                 .get(0);
-            let live: i64 = client
-                .query_one(
-                    "SELECT count(*) FROM feedsift_nodes
-                     WHERE seen > now() - $1 * interval '1 millisecond'",
-                    &[&lease],
-                )
-                .map_err(fail)?
-                .get(0);
-            let sources: Vec<String> = client
-                .query(
-                    "SELECT source_id FROM feedsift_source_leases
-                     WHERE holder = $1 AND expires > now() ORDER BY source_id",
-                    &[&node],
-                )
-                .map_err(fail)?
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
-            let work: i64 = client
+            let live: i64 = c.query_one(LIVE_NODES, &[&lease])?.get(0);
+            let sources = strings(c.query(
+                "SELECT source_id FROM feedsift_source_leases
+                 WHERE holder = $1 AND expires > now() ORDER BY source_id",
+                &[&node],
+            )?);
+            let work: i64 = c
                 .query_one(
                     "SELECT count(*) FROM feedsift_work_leases WHERE holder = $1 AND expires > now()",
                     &[&node],
-                )
-                .map_err(fail)?
+                )?
                 .get(0);
             Ok((version, live, sources, work))
         });
@@ -443,7 +371,7 @@ impl Leases {
     }
 }
 
-/// `text` as an SQL string literal.
-fn quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
+/// The first column of every row, as text.
+fn strings(rows: Vec<postgres::Row>) -> Vec<String> {
+    rows.iter().map(|r| r.get(0)).collect()
 }

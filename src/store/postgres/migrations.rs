@@ -3,7 +3,7 @@
 //! newer feedsift migrated is refused.
 
 use super::lock_keys;
-use super::pool::{database_error, Connection};
+use super::pool::Connection;
 use crate::store::StoreError;
 
 /// Every migration ever shipped, oldest first: never edited once released, only appended.
@@ -43,55 +43,43 @@ pub(crate) const MIGRATIONS: &[&str] = &[
 
 /// Applies what is missing of `MIGRATIONS`; refuses a database migrated further.
 pub(super) fn migrate(c: &mut Connection) -> Result<(), StoreError> {
-    let place = c.place().to_string();
-    let fail = |e: postgres::Error| database_error(&place, &e);
-    let client = c.client()?;
-    client
-        .execute("SELECT pg_advisory_lock($1)", &[&lock_keys::MIGRATE])
-        .map_err(fail)?;
-    let result = apply_missing(client, &place);
-    let unlocked = client
-        .execute("SELECT pg_advisory_unlock($1)", &[&lock_keys::MIGRATE])
-        .map_err(fail);
+    c.execute("SELECT pg_advisory_lock($1)", &[&lock_keys::MIGRATE])?;
+    let result = apply_missing(c);
+    let unlocked = c.execute("SELECT pg_advisory_unlock($1)", &[&lock_keys::MIGRATE]);
     result.and(unlocked.map(|_| ()))
 }
 
-fn apply_missing(client: &mut postgres::Client, place: &str) -> Result<(), StoreError> {
-    let fail = |e: postgres::Error| database_error(place, &e);
-    client
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS feedsift_migrations (
-                version integer PRIMARY KEY,
-                applied timestamptz NOT NULL DEFAULT now()
-            )",
-        )
-        .map_err(fail)?;
-    let found: i32 = client
+fn apply_missing(c: &mut Connection) -> Result<(), StoreError> {
+    c.batch(
+        "CREATE TABLE IF NOT EXISTS feedsift_migrations (
+            version integer PRIMARY KEY,
+            applied timestamptz NOT NULL DEFAULT now()
+        )",
+    )?;
+    let found: i32 = c
         .query_one(
             "SELECT coalesce(max(version), 0) FROM feedsift_migrations",
             &[],
-        )
-        .map_err(fail)?
+        )?
         .get(0);
     let known = MIGRATIONS.len() as i32;
     if found > known {
         return Err(StoreError::NewerDatabase {
-            place: place.to_string(),
+            place: c.place().to_string(),
             found: found as u64,
             known: known as u64,
         });
     }
     for (n, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = n as i32 + 1;
-        let mut tx = client.transaction().map_err(fail)?;
-        tx.batch_execute(sql).map_err(fail)?;
-        tx.execute(
-            "INSERT INTO feedsift_migrations (version) VALUES ($1)",
-            &[&version],
-        )
-        .map_err(fail)?;
-        tx.commit().map_err(fail)?;
-        tracing::info!(database = %place, version, "database migrated");
+        c.in_transaction(|c| {
+            c.batch(sql)?;
+            c.execute(
+                "INSERT INTO feedsift_migrations (version) VALUES ($1)",
+                &[&version],
+            )
+        })?;
+        tracing::info!(database = %c.place(), version, "database migrated");
     }
     Ok(())
 }

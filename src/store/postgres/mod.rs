@@ -10,7 +10,7 @@ mod migrations;
 mod pool;
 
 pub(crate) use kv::PgKv;
-pub(crate) use pool::{database_error, Pool};
+pub(crate) use pool::Pool;
 
 use super::StoreError;
 use std::time::Duration;
