@@ -3,7 +3,7 @@
 //! poll or request ever waits on the model.
 
 use super::periodic::{repeat, Chore};
-use super::{on_store, Running};
+use super::{leads, Running};
 use crate::config::Config;
 use crate::ingest::llm_summaries::LlmWorker;
 use crate::metrics::Metrics;
@@ -80,8 +80,7 @@ impl Chore for LlmSummaries {
         }
         // On a shared database one node asks the model, so the hourly budget (kept in the
         // database) is one budget, not one per node.
-        let leader = on_store(store, |store| Ok(store.holds_role("llm"))).await;
-        if leader != Ok(true) {
+        if !leads(store, "llm").await {
             return EVERY;
         }
         let generation = store.generation();

@@ -183,3 +183,9 @@ pub(super) async fn on_store<T: Send + 'static>(
         Err(e) => Err(e.to_string()),
     }
 }
+
+/// Whether this node is the one to do `role` now: always on a store of its own; on a shared
+/// database while it holds the role's lease (see `Store::holds_role`).
+pub(super) async fn leads(store: &Store, role: &'static str) -> bool {
+    on_store(store, move |store| Ok(store.holds_role(role))).await == Ok(true)
+}

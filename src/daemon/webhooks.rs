@@ -5,7 +5,7 @@
 
 use super::periodic::{repeat, Chore};
 use super::push_client::PushClient;
-use super::{on_store, Running};
+use super::{leads, on_store, Running};
 use crate::config::{Config, WebhookConfig};
 use crate::fetch::Fetcher;
 use crate::metrics::{Metrics, WebhookHealth};
@@ -73,12 +73,7 @@ impl Chore for Webhooks {
             return EVERY * 5;
         }
         // On a shared database one node does this, so readers hear of a change once.
-        let leader = on_store(
-            &self.running.store,
-            |store| Ok(store.holds_role("webhooks")),
-        )
-        .await;
-        if leader != Ok(true) {
+        if !leads(&self.running.store, "webhooks").await {
             return EVERY;
         }
         let generation = self.running.store.generation();

@@ -4,7 +4,7 @@
 
 use super::periodic::{repeat, Chore};
 use super::push_client::PushClient;
-use super::{on_store, Running};
+use super::{leads, on_store, Running};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::push::digest::{visible_digest, Digest};
@@ -61,8 +61,7 @@ impl Chore for Websub {
             return EVERY * 5;
         }
         // On a shared database one node does this, so readers hear of a change once.
-        let leader = on_store(&self.running.store, |store| Ok(store.holds_role("websub"))).await;
-        if leader != Ok(true) {
+        if !leads(&self.running.store, "websub").await {
             return EVERY;
         }
         self.publisher.set_hubs(&config.push.hubs);

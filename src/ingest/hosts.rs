@@ -1,6 +1,7 @@
 //! Per-host concurrency limit: many sources on one host are never fetched all at once, by
 //! this process, nor (on a database several nodes share) by all nodes together.
 
+use crate::store::postgres::leases::Leases;
 use crate::store::Store;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,22 +17,20 @@ const SHARED_RETRY: Duration = Duration::from_millis(50);
 #[derive(Clone, Default)]
 pub struct HostLimits {
     hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
-    /// The store whose database holds the slots every node shares (none: this process only).
-    shared: Option<Store>,
+    /// The leases of the database whose slots every node shares (none: this process only).
+    shared: Option<Leases>,
 }
 
 /// A slot on a host: the fetch it allows may run while this lives.
 pub struct HostSlot {
     _local: OwnedSemaphorePermit,
-    shared: Option<(Store, String, i16)>,
+    shared: Option<(Leases, String, i16)>,
 }
 
 impl Drop for HostSlot {
     fn drop(&mut self) {
-        if let Some((store, host, slot)) = self.shared.take() {
-            if let Some(leases) = store.leases() {
-                leases.free_host_slot(&host, slot);
-            }
+        if let Some((leases, host, slot)) = self.shared.take() {
+            leases.free_host_slot(&host, slot);
         }
     }
 }
@@ -41,7 +40,7 @@ impl HostLimits {
     pub fn for_store(store: &Store) -> HostLimits {
         HostLimits {
             hosts: Arc::default(),
-            shared: store.leases().is_some().then(|| store.clone()),
+            shared: store.leases().cloned(),
         }
     }
 
@@ -57,25 +56,24 @@ impl HostLimits {
             )
         };
         let local = semaphore.acquire_owned().await.ok()?;
-        let Some(store) = &self.shared else {
+        let Some(leases) = &self.shared else {
             return Some(HostSlot {
                 _local: local,
                 shared: None,
             });
         };
         loop {
-            let (asked, name) = (store.clone(), host.clone());
-            let taken = tokio::task::spawn_blocking(move || match asked.leases() {
-                // Held at most two leases: a node killed mid-fetch frees its slot then.
-                Some(l) => l.take_host_slot(&name, PER_HOST as i16, l.lease() * 2),
-                None => Ok(Some(0)),
+            let (asked, name) = (leases.clone(), host.clone());
+            // Held two leases at most: a node killed mid-fetch frees its slot then.
+            let taken = tokio::task::spawn_blocking(move || {
+                asked.take_host_slot(&name, PER_HOST as i16, asked.lease() * 2)
             })
             .await;
             match taken {
                 Ok(Ok(Some(slot))) => {
                     return Some(HostSlot {
                         _local: local,
-                        shared: Some((store.clone(), host, slot)),
+                        shared: Some((leases.clone(), host, slot)),
                     })
                 }
                 Ok(Ok(None)) => tokio::time::sleep(SHARED_RETRY).await,

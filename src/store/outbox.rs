@@ -29,8 +29,7 @@ fn prefix(hook: &str) -> Vec<u8> {
     [hook.as_bytes(), b"/"].concat()
 }
 
-fn decode_entry(entry: Result<Entry, StoreError>) -> Result<(Vec<u8>, Delivery), StoreError> {
-    let (key, value) = entry?;
+fn decode_entry((key, value): Entry) -> Result<(Vec<u8>, Delivery), StoreError> {
     let delivery = decode(&value, &String::from_utf8_lossy(&key))?;
     Ok((key, delivery))
 }
@@ -106,15 +105,7 @@ impl Store {
         &self,
         hook: &str,
     ) -> Result<Option<(Vec<u8>, Delivery)>, StoreError> {
-        self.kv
-            .scan(
-                Tree::WebhookOutbox,
-                KeyRange::prefix(&prefix(hook)),
-                Direction::Backward,
-            )
-            .next()
-            .map(decode_entry)
-            .transpose()
+        self.end_delivery(hook, Direction::Backward)
     }
 
     /// The oldest delivery `hook` has not had acknowledged, with its outbox key.
@@ -122,13 +113,18 @@ impl Store {
         &self,
         hook: &str,
     ) -> Result<Option<(Vec<u8>, Delivery)>, StoreError> {
+        self.end_delivery(hook, Direction::Forward)
+    }
+
+    /// The delivery of `hook` at the end of its queue that `direction` starts from.
+    fn end_delivery(
+        &self,
+        hook: &str,
+        direction: Direction,
+    ) -> Result<Option<(Vec<u8>, Delivery)>, StoreError> {
+        let range = KeyRange::prefix(&prefix(hook));
         self.kv
-            .scan(
-                Tree::WebhookOutbox,
-                KeyRange::prefix(&prefix(hook)),
-                Direction::Forward,
-            )
-            .next()
+            .first(Tree::WebhookOutbox, range, direction)?
             .map(decode_entry)
             .transpose()
     }

@@ -303,6 +303,19 @@ impl Kv {
         }
     }
 
+    /// The first entry of `range` in `direction` (one row read, not a page).
+    pub(crate) fn first(
+        &self,
+        tree: Tree,
+        range: KeyRange,
+        direction: Direction,
+    ) -> Result<Option<Entry>, StoreError> {
+        match self {
+            Kv::Sled(kv) => kv.scan(tree, range, direction).next().transpose(),
+            Kv::Postgres(kv) => kv.first(tree, &range, direction),
+        }
+    }
+
     /// Number of keys (walks the tree: for reports, not loops).
     pub(crate) fn len(&self, tree: Tree) -> Result<usize, StoreError> {
         match self {

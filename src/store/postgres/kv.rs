@@ -136,13 +136,23 @@ impl PgKv {
         }
     }
 
-    /// One page of `range` in `direction` (with empty values unless `values`).
+    pub(crate) fn first(
+        &self,
+        tree: Tree,
+        range: &KeyRange,
+        direction: Direction,
+    ) -> Result<Option<Entry>, StoreError> {
+        Ok(self.page(tree, range, direction, true, 1)?.pop())
+    }
+
+    /// Up to `limit` entries of `range` in `direction` (with empty values unless `values`).
     fn page(
         &self,
         tree: Tree,
         range: &KeyRange,
         direction: Direction,
         values: bool,
+        limit: i64,
     ) -> Result<Vec<Entry>, StoreError> {
         let (from, to) = (bound_sql(&range.from, ">"), bound_sql(&range.to, "<"));
         let order = match direction {
@@ -151,7 +161,7 @@ impl PgKv {
         };
         let value = if values { "value" } else { "''::bytea" };
         let sql = format!(
-            "SELECT key, {value} FROM feedsift_kv WHERE tree = $1 AND {} AND {} ORDER BY key {order} LIMIT {PAGE}",
+            "SELECT key, {value} FROM feedsift_kv WHERE tree = $1 AND {} AND {} ORDER BY key {order} LIMIT {limit}",
             from.replace('?', "$2"),
             to.replace('?', "$3"),
         );
@@ -286,7 +296,7 @@ impl Iterator for Pages {
         }
         let page = match self
             .kv
-            .page(self.tree, &self.range, self.direction, self.values)
+            .page(self.tree, &self.range, self.direction, self.values, PAGE)
         {
             Ok(page) => page,
             Err(e) => {
