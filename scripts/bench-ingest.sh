@@ -49,33 +49,10 @@ PIDS+=($!)
 for _ in $(seq 50); do curl -sf -o /dev/null "$base/" && break; sleep 0.1; done
 
 serve_port=$(free_port)
-cat > "$WORK/feeds.toml" <<TOML
-[server]
-data_dir = "data"
-listen = "127.0.0.1:$serve_port"
-
-[defaults]
-poll = "15m"
-
-[[topic]]
-slug = "distributed-systems"
-title = "Distributed Systems"
-window = "30d"
-summaries = "feed"
-min_relevance = 2
-[topic.keywords]
-"raft" = 3
-"consensus" = 2
-"distributed" = 1
-"replication" = 1
-
-[[topic]]
-slug = "everything"
-title = "Everything this week"
-window = "7d"
-sort = "hot"
-summaries = "feed"
-TOML
+{
+  printf '[server]\ndata_dir = "data"\nlisten = "127.0.0.1:%s"\n\n' "$serve_port"
+  cat scripts/bench/ingest-topics.toml
+} > "$WORK/feeds.toml"
 # The topics alone: a daemon that builds the indexes without polling anything.
 sed 's/^data_dir = "data"$/data_dir = "data1"/' "$WORK/feeds.toml" > "$WORK/prime1.toml"
 cp "$WORK/feeds.toml" "$WORK/prime.toml"

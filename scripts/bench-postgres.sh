@@ -197,33 +197,10 @@ ingest() {
     for engine in sled postgres; do
       cfg="$WORK/ingest-$engine-$run"
       mkdir -p "$cfg"
-      cat > "$cfg/prime.toml" <<TOML
-[server]
-data_dir = "$cfg/data"
-listen = "127.0.0.1:$serve_port"
-
-[defaults]
-poll = "15m"
-
-[[topic]]
-slug = "distributed-systems"
-title = "Distributed Systems"
-window = "30d"
-summaries = "feed"
-min_relevance = 2
-[topic.keywords]
-"raft" = 3
-"consensus" = 2
-"distributed" = 1
-"replication" = 1
-
-[[topic]]
-slug = "everything"
-title = "Everything this week"
-window = "7d"
-sort = "hot"
-summaries = "feed"
-TOML
+      {
+        printf '[server]\ndata_dir = "%s"\nlisten = "127.0.0.1:%s"\n\n' "$cfg/data" "$serve_port"
+        cat scripts/bench/ingest-topics.toml
+      } > "$cfg/prime.toml"
       { cat "$cfg/prime.toml"; cat "$WORK/sources.toml"; } > "$cfg/feeds.toml"
       if [ "$engine" = sled ]; then db=sled; else db=$(new_db ingest); fi
       # The store starts with its (empty) topic indexes built, as a store a daemon served.
@@ -272,40 +249,7 @@ TOML
 # --- 2. render --------------------------------------------------------------------------------
 # A term no story has changes the topics' fingerprints (as bench-scale.sh does): every store
 # here is fresh anyway.
-cat > "$WORK/topics.toml" <<'TOML'
-[[topic]]
-slug = "distributed-systems"
-title = "Distributed Systems"
-window = "30d"
-limit = 30
-summaries = "feed"
-sort = "points"
-min_relevance = 2
-[topic.keywords]
-"raft" = 3
-"paxos" = 3
-"consensus" = 2
-"CAP theorem" = 3
-"distributed" = 1
-"replication" = 1
-"fault tolerance" = 2
-"leader election" = 2
-"quorum" = 1
-[topic.exclude]
-terms = ["nft", "crypto airdrop"]
-[topic.min_points]
-hackernews = 10
-reddit = 20
-lobsters = 2
-devto = 5
-
-[[topic]]
-slug = "year"
-title = "Best of the year"
-window = "365d"
-limit = 30
-summaries = "feed"
-TOML
+cp scripts/bench/scale-topics.toml "$WORK/topics.toml"
 
 # Fills, indexes and renders one store; figures under F[<what>_<engine>_<n>].
 render_one() { # engine n
@@ -383,18 +327,10 @@ serve() {
     port=$(free_port)
     cfg="$WORK/serve-$engine"
     mkdir -p "$cfg"
-    cat > "$cfg/feeds.toml" <<TOML
-[server]
-listen = "127.0.0.1:$port"
-data_dir = "$cfg/data"
-
-[[topic]]
-slug = "bench"
-title = "Everything, best first"
-description = "Every stored story of the last 30 days, by points."
-limit = $LIMIT
-summaries = "feed"
-TOML
+    {
+      printf '[server]\nlisten = "127.0.0.1:%s"\ndata_dir = "%s"\n\n' "$port" "$cfg/data"
+      sed "s/@LIMIT@/$LIMIT/" scripts/bench/serve-topic.toml
+    } > "$cfg/feeds.toml"
     if [ "$engine" = sled ]; then
       db=sled
       "$GEN_STORE" "$cfg/data" "$SERVE_STORIES" 30 60 > /dev/null 2>&1

@@ -52,42 +52,11 @@ human() { awk -v n="$1" 'BEGIN { if (n >= 1000000) printf "%dM", n / 1000000; el
 # (and drops the previous run's) rather than reusing those a kept store already has.
 NONCE=${REBUILD:-1}
 [ "$NONCE" = 1 ] && NONCE="zzrun$(date +%s%N)" || NONCE="zzkeep"
-cat > "$WORK/topics.toml" <<TOML
-[[topic]]
-slug = "distributed-systems"
-title = "Distributed Systems"
-window = "30d"
-limit = 30
-summaries = "feed"
-sort = "points"
-min_relevance = 2
-[topic.keywords]
-"raft" = 3
-"paxos" = 3
-"consensus" = 2
-"CAP theorem" = 3
-"distributed" = 1
-"replication" = 1
-"fault tolerance" = 2
-"leader election" = 2
-"quorum" = 1
-[topic.exclude]
-terms = ["nft", "crypto airdrop", "$NONCE"]
-[topic.min_points]
-hackernews = 10
-reddit = 20
-lobsters = 2
-devto = 5
-
-[[topic]]
-slug = "year"
-title = "Best of the year"
-window = "365d"
-limit = 30
-summaries = "feed"
-[topic.exclude]
-terms = ["$NONCE"]
-TOML
+{
+  sed "s/\"crypto airdrop\"\]/\"crypto airdrop\", \"$NONCE\"]/" scripts/bench/scale-topics.toml
+  # The year topic is the file's last: its own exclusion of the nonce goes at the end.
+  printf '[topic.exclude]\nterms = ["%s"]\n' "$NONCE"
+} > "$WORK/topics.toml"
 
 declare -A SIZE COLD RENDER RSS HWM BUILD FIRST BUILD_HWM
 for n in $SIZES; do

@@ -50,18 +50,10 @@ wait_http() { for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sl
 # --- feedsift with a store of STORIES stories from the last 30 days -----------------------
 "$GEN" "$WORK/data" "$STORIES" 30 60 >/dev/null
 fs_port=$(free_port)
-cat > "$WORK/feeds.toml" <<TOML
-[server]
-listen = "127.0.0.1:$fs_port"
-data_dir = "data"
-
-[[topic]]
-slug = "bench"
-title = "Everything, best first"
-description = "Every stored story of the last 30 days, by points."
-limit = $LIMIT
-summaries = "feed"
-TOML
+{
+  printf '[server]\nlisten = "127.0.0.1:%s"\ndata_dir = "data"\n\n' "$fs_port"
+  sed "s/@LIMIT@/$LIMIT/" scripts/bench/serve-topic.toml
+} > "$WORK/feeds.toml"
 "$BIN" --config "$WORK/feeds.toml" serve 2> "$WORK/feedsift.log" &
 PIDS+=($!)
 fs="http://127.0.0.1:$fs_port/t/bench.rss"
