@@ -72,25 +72,31 @@ impl Chore for Websub {
         self.publisher.schedule(now, config.push.min_interval);
         self.deliver(&config, now).await;
         let settled = self.publisher.settle();
-        if !settled.is_empty() {
-            let written = on_store(&self.running.store, move |store| {
-                settled
-                    .iter()
-                    .try_for_each(|(slug, d)| store.put_announced_digest(slug, d))
-            })
+        self.remember(settled, "what the WebSub hubs were told")
             .await;
-            if written.is_err() {
-                tracing::warn!(
-                    "what the WebSub hubs were told was not stored; a restart may ping again"
-                );
-            }
-        }
         self.metrics.set_hubs(self.publisher.health());
         EVERY
     }
 }
 
 impl Websub {
+    /// Stores per topic the digest the hubs know of, so a restart pings for what changed
+    /// meanwhile and nothing else; `what` names them in the warning when that fails.
+    async fn remember(&self, digests: Vec<(String, Digest)>, what: &'static str) {
+        if digests.is_empty() {
+            return;
+        }
+        let written = on_store(&self.running.store, move |store| {
+            digests
+                .iter()
+                .try_for_each(|(slug, d)| store.put_announced_digest(slug, d))
+        })
+        .await;
+        if let Err(e) = written {
+            tracing::warn!(error = %e, "{what} not stored; a restart may ping again");
+        }
+    }
+
     fn due_to_read(&self, config: &Arc<Config>, now: DateTime<Utc>) -> bool {
         match &self.last_read {
             None => true,
@@ -132,17 +138,8 @@ impl Websub {
                 first_seen.push((r.slug, d));
             }
         }
-        if !first_seen.is_empty() {
-            let written = on_store(&self.running.store, move |store| {
-                first_seen
-                    .iter()
-                    .try_for_each(|(slug, d)| store.put_announced_digest(slug, d))
-            })
+        self.remember(first_seen, "new topics' WebSub digests")
             .await;
-            if let Err(e) = written {
-                tracing::warn!(error = %e, "new topics' WebSub digests not stored; a restart may ping again");
-            }
-        }
         self.last_read = Some((Arc::clone(config), generation, now));
     }
 

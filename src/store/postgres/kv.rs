@@ -2,7 +2,7 @@
 //! byte order; a batch is one transaction of at most three statements per tree (its final
 //! puts, deletes and put-if-absents), and announces story changes to the other nodes.
 
-use super::pool::Pool;
+use super::pool::{Connection, Pool};
 use super::CHANGES_CHANNEL;
 use crate::store::kv::{Batch, Direction, Entry, KeyRange, Op, Tree};
 use crate::store::StoreError;
@@ -216,7 +216,12 @@ impl PgKv {
         }
         let announce = batch.changes_stories.then(|| self.node.clone());
         self.pool.run(move |c| {
-            c.in_transaction(|c| {
+            let statements = per_tree
+                .values()
+                .map(TreeChanges::statements)
+                .sum::<usize>()
+                + usize::from(announce.is_some());
+            let apply = |c: &mut Connection| {
                 for (tree, changes) in &per_tree {
                     let id = tree.id();
                     let TreeChanges {
@@ -238,7 +243,14 @@ impl PgKv {
                     c.execute("SELECT pg_notify($1, $2)", &[&CHANGES_CHANNEL, node])?;
                 }
                 Ok(())
-            })
+            };
+            // One statement is atomic by itself: no BEGIN and COMMIT round trips for it (a
+            // source's fetch state, an article's state, a queue entry).
+            if statements <= 1 {
+                apply(c)
+            } else {
+                c.in_transaction(apply)
+            }
         })
     }
 }
@@ -254,6 +266,16 @@ struct TreeChanges {
     put: (Vec<Vec<u8>>, Vec<Vec<u8>>),
     deleted: Vec<Vec<u8>>,
     put_if_absent: (Vec<Vec<u8>>, Vec<Vec<u8>>),
+}
+
+impl TreeChanges {
+    /// How many statements apply these changes.
+    fn statements(&self) -> usize {
+        [&self.put.0, &self.deleted, &self.put_if_absent.0]
+            .iter()
+            .filter(|keys| !keys.is_empty())
+            .count()
+    }
 }
 
 /// The condition of one bound on `key` (`?` is its parameter); an open bound is always true.
