@@ -12,6 +12,7 @@
 #   --map LABEL=SLUG     label -> topic slug when the slug differs (e.g. performance=systems-performance)
 #   --label LABEL        evaluate only this label (repeatable)
 #   --items FILE         labelled items (default ../shared/eval/topics/items.jsonl, or $FEEDSIFT_EVAL_ITEMS)
+#   --half tune|check    score one fixed half of the set: tune rules on one, confirm on the other
 #   --json               machine-readable summary on stdout
 #   --verdicts FILE      every item's verdict per label as JSON lines, to study a rule change offline
 # Environment: FEEDSIFT_EVAL_PRIVATE=1/0 forces `[defaults] allow_private_networks = true` on/off
