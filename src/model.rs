@@ -255,11 +255,14 @@ impl StoredSighting {
 }
 
 impl Story {
-    /// The text its embedding is computed from: title, summary and article excerpt (the model
-    /// reads its first 128 tokens).
+    /// The text its embedding is computed from: title, tags, summary and article excerpt (the
+    /// model reads its first 128 tokens). The tags come right after the title because they are
+    /// the site's or the author's own word for what the story is about, and short.
     pub fn embedding_text(&self) -> String {
         let mut text = self.title.clone();
+        let tags = self.tags.join(", ");
         for part in [
+            tags.as_str(),
             self.summary.as_str(),
             self.article.as_ref().map_or("", |a| a.excerpt.as_str()),
         ] {

@@ -171,12 +171,17 @@ mod tests {
 
     /// A story with its embedding computed as the embedding chore would.
     fn story(title: &str, summary: &str, excerpt: Option<&str>) -> Story {
+        tagged_story(title, summary, excerpt, &[])
+    }
+
+    fn tagged_story(title: &str, summary: &str, excerpt: Option<&str>, tags: &[&str]) -> Story {
         let at = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap();
         let mut s = Story {
             summary: summary.into(),
             article: excerpt.map(|e| Article {
                 excerpt: e.to_string(),
             }),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
             ..Story::bare(title, at)
         };
         let text = s.embedding_text();
@@ -240,6 +245,35 @@ mod tests {
         bare.embedding = None;
         let v = rules.evaluate(&bare);
         assert!(v.semantic.is_none() && !v.passes && !rules.passes(&bare));
+    }
+
+    #[test]
+    fn tags_tell_the_model_what_a_vague_story_is_about() {
+        let rules = distributed_systems();
+        let (title, summary) = (
+            "Notes from our week",
+            "What we worked on, and what comes next.",
+        );
+        let tagged = tagged_story(title, summary, None, &["consensus", "fault-tolerance"]);
+        let untagged = story(title, summary, None);
+        assert!(tagged
+            .embedding_text()
+            .starts_with("Notes from our week\nconsensus, fault-tolerance\n"));
+        let with_tags = rules.evaluate(&tagged);
+        let without = rules.evaluate(&untagged);
+        let (a, b) = (
+            with_tags.semantic.clone().unwrap(),
+            without.semantic.clone().unwrap(),
+        );
+        assert!(
+            a.similarity >= DEFAULT_THRESHOLD && b.similarity < DEFAULT_THRESHOLD,
+            "{a:?} {b:?}"
+        );
+        assert!(
+            with_tags.matched.is_empty() && with_tags.passes,
+            "{with_tags:?}"
+        );
+        assert!(!without.passes, "{without:?}");
     }
 
     #[test]

@@ -96,3 +96,37 @@ fn new_and_changed_texts_are_queued_and_set_embedding_drains_them(backend: &Test
 }
 
 on_both_backends!(new_and_changed_texts_are_queued_and_set_embedding_drains_them,);
+
+/// A store written by a build whose embeddings read title and summary only: its embeddings are
+/// stale once the text also has the tags, and the backfill's flag from that build does not
+/// stop the next start from queueing them (each is computed again once).
+fn embeddings_of_the_text_before_tags_are_queued_again(backend: &TestStore) {
+    use crate::store::kv::Tree;
+    use crate::store::schema;
+    let store = backend.open();
+    store.set_queueing(Queue::Embeddings, true);
+    let mut c = candidate("Tagged", "A post about a crate.");
+    c.sighting.tags = vec!["rust".into()];
+    store
+        .apply(std::slice::from_ref(&c), "s", &SourceState::default())
+        .unwrap();
+    let mut story = store.story(c.id).unwrap().unwrap();
+    let old_text = format!("{}\n{}", story.title, story.summary);
+    assert_ne!(old_text, story.embedding_text(), "the tags are in the text");
+    story.embedding = Some(crate::model::StoredEmbedding {
+        text_hash: crate::model::text_hash(&old_text),
+        vector: vec![1; 384],
+    });
+    let mut batch = crate::store::kv::Batch::default();
+    batch.put(Tree::Stories, c.id.0, schema::encode_story(&story).unwrap());
+    // The flag the older build set once its backfill had run.
+    batch.put(Tree::Meta, "embeddings_queued", [1]);
+    batch.delete(Tree::EmbedQueue, c.id.0);
+    store.kv.commit(batch).unwrap();
+    assert!(store.queued(Queue::Embeddings, 10).unwrap().is_empty());
+
+    assert_eq!(store.backfill_embeddings().unwrap(), 1);
+    assert_eq!(store.queued(Queue::Embeddings, 10).unwrap(), [c.id]);
+}
+
+on_both_backends!(embeddings_of_the_text_before_tags_are_queued_again,);

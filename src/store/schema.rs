@@ -15,7 +15,9 @@ const KEY: &str = "schema_version";
 pub(super) const COUNT_KEY: &str = "story_count";
 /// Set while every stored story is known to be queued for its embedding or to have one
 /// (the embedding queue has been on since that was last checked).
-pub(super) const EMBEDDINGS_QUEUED_KEY: &str = "embeddings_queued";
+/// Its name changes with what `Story::embedding_text` reads (v2: tags added), so that a store
+/// from before queues every story again once, at the next start.
+pub(super) const EMBEDDINGS_QUEUED_KEY: &str = "embeddings_queued_v2";
 /// Set while every stored story of the LLM topics' windows is known to be queued for the
 /// model's summary or to have one (like `EMBEDDINGS_QUEUED_KEY`).
 pub(super) const LLM_QUEUED_KEY: &str = "llm_queued";
