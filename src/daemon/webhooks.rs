@@ -1,13 +1,15 @@
 //! The webhook chore: when the store (or the config) changed, queues the items new to each
 //! webhook's topics in the store's outbox (joining a batch not yet tried, with the ids it
 //! carries, before anything is sent), then sends each webhook's outbox oldest first, removing
-//! a delivery only after a 2xx; failures back off, and one failing for a day is dropped.
+//! a delivery only after a 2xx; failures back off, and one failing for a day is dropped. A
+//! delivery whose body the receiver rejects (400, 413, 415, 422) is dropped at once, so one
+//! body it cannot take does not hold back the ones after it for a day.
 
 use super::periodic::{repeat, Chore};
 use super::push_client::PushClient;
 use super::{leads, on_store, Running};
 use crate::config::{Config, WebhookConfig};
-use crate::fetch::Fetcher;
+use crate::fetch::{FetchError, Fetcher};
 use crate::metrics::{Metrics, WebhookHealth};
 use crate::model::{Story, StoryId};
 use crate::push::backoff::Attempts;
@@ -183,6 +185,20 @@ impl Webhooks {
                     }
                     state.attempts.succeeded(now);
                 }
+                Err(e) if rejects_the_body(&e) => {
+                    let error = format!(
+                        "delivery {}: {e}; refused by the receiver, dropped",
+                        delivery.id
+                    );
+                    tracing::warn!(webhook = %hook.shown_url(), error = %error, "webhook delivery refused");
+                    state.dropped += 1;
+                    state.attempts.refused(error);
+                    if let Err(e) = on_store(&store, move |s| s.remove_delivery(&outbox_key)).await
+                    {
+                        tracing::warn!(error = %e, "refused webhook delivery not removed");
+                        return;
+                    }
+                }
                 Err(e) => {
                     let mut error = format!("delivery {}: {e}", delivery.id);
                     if expired(&delivery, now) {
@@ -201,6 +217,13 @@ impl Webhooks {
             }
         }
     }
+}
+
+/// The receiver answered that this body is wrong for it, so sending it again cannot help.
+/// Answers about the endpoint or the moment (401, 403, 404, 408, 429, 5xx, ...) are retried:
+/// a URL or key being fixed, or a receiver coming back, must not lose what waited.
+fn rejects_the_body(error: &FetchError) -> bool {
+    matches!(error.status(), Some(400 | 413 | 415 | 422))
 }
 
 /// A delivery failing for a day is given up on: its receiver is gone, or refuses it for good.
@@ -284,6 +307,23 @@ fn items_of(body: &str) -> Option<Vec<serde_json::Value>> {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn only_answers_about_the_body_drop_a_delivery_at_once() {
+        let status = |status| FetchError::Status {
+            status,
+            retry_after: None,
+        };
+        for refused in [400, 413, 415, 422] {
+            assert!(rejects_the_body(&status(refused)), "{refused}");
+        }
+        for retried in [401, 403, 404, 408, 409, 410, 429, 500, 502, 503] {
+            assert!(!rejects_the_body(&status(retried)), "{retried}");
+        }
+        assert!(!rejects_the_body(&FetchError::Timeout(
+            Duration::from_secs(1)
+        )));
+    }
 
     #[test]
     fn a_delivery_is_retried_for_a_day_then_given_up_on() {

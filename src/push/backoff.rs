@@ -29,6 +29,13 @@ impl Attempts {
         self.delivered += 1;
     }
 
+    /// A delivery the receiver refused for good: shown, counted, but no wait, because the
+    /// receiver answers and the next delivery is another body.
+    pub(crate) fn refused(&mut self, error: String) {
+        self.failed += 1;
+        self.last_error = Some(error);
+    }
+
     /// A failure: the next try waits `after_failures(first, cap)`.
     pub(crate) fn failed(
         &mut self,

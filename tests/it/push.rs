@@ -2,7 +2,7 @@
 //! self URL, a visible change reaches the hub as one publish ping per feed URL, a points-only
 //! change sends nothing, and a hub answering 500 gets the pings once it recovers. Webhooks:
 //! new items arrive as one signed POST of JSON Feed items, are not sent again, survive a
-//! failing receiver and a SIGKILL with the same delivery id.
+//! failing receiver and a SIGKILL with the same delivery id; a rejected body dropped at once.
 
 use crate::support::config::Value;
 use crate::support::{
@@ -163,11 +163,8 @@ async fn points_moving_send_nothing_and_a_new_item_pings_once_per_feed_url() {
     daemon.stop();
 
     // A new item (another source's stories enter the feed): three more pings.
-    let with_blog =
-        hn_topic(&up, &hub).source(feed("blog", up.serve("/blog", "feeds/dist-blog.rss")));
-    ws.write_config(&with_blog);
-    ws.fetch_once();
-    let daemon = ws.serve().await;
+    let blog = up.serve("/blog", "feeds/dist-blog.rss");
+    let (_, daemon) = poll_new_source(&ws, hn_topic(&up, &hub), "blog", blog).await;
     let rss = get_text(&daemon.url("/t/news.rss")).await;
     assert!(rss.contains("Our Office Plants, Ranked"), "{rss}");
     hub.wait_accepted("/hub", 6, WAIT).await;
@@ -251,6 +248,20 @@ fn item_ids(items: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// Adds a source to `config` (new stories for the topics), polls it once with `fetch --once`,
+/// and serves again: a later poll, as a receiver sees it. Returns the config and the daemon.
+async fn poll_new_source(
+    ws: &Workspace,
+    config: ConfigBuilder,
+    id: &str,
+    url: String,
+) -> (ConfigBuilder, crate::support::Daemon) {
+    let config = config.source(feed(id, url));
+    ws.write_config(&config);
+    ws.fetch_once();
+    (config.clone(), ws.serve().await)
+}
+
 #[test]
 fn check_names_hubs_and_webhooks_but_not_keys_or_tokens() {
     std::env::set_var(KEY_ENV, KEY);
@@ -316,11 +327,8 @@ async fn new_items_reach_the_webhook_once_signed_as_the_json_feed_renders_them()
 
     // Points grew on every story and a blog joined: only the blog's items are new.
     up.serve("/hn", "sites/hn_front_page_2.json");
-    let with_blog =
-        hn_webhook(&up, &receiver).source(feed("blog", up.serve("/blog", "feeds/dist-blog.rss")));
-    ws.write_config(&with_blog);
-    ws.fetch_once();
-    let daemon = ws.serve().await;
+    let blog = up.serve("/blog", "feeds/dist-blog.rss");
+    let (_, daemon) = poll_new_source(&ws, hn_webhook(&up, &receiver), "blog", blog).await;
     let got = receiver.wait_accepted("/hook", 2, WAIT).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(receiver.received("/hook").len(), 2, "nothing is sent twice");
@@ -408,19 +416,12 @@ async fn a_receiver_down_across_polls_gets_what_it_missed_in_order_and_batched()
     receiver.wait_received("/hook", 1, WAIT).await;
     daemon.stop();
     // Two more polls while it is down, each bringing new items.
-    let with_blog =
-        hn_webhook(&up, &receiver).source(feed("blog", up.serve("/blog", "feeds/dist-blog.rss")));
-    ws.write_config(&with_blog);
-    ws.fetch_once();
-    let daemon = ws.serve().await;
+    let blog = up.serve("/blog", "feeds/dist-blog.rss");
+    let (with_blog, daemon) = poll_new_source(&ws, hn_webhook(&up, &receiver), "blog", blog).await;
     receiver.wait_received("/hook", 2, WAIT).await;
     daemon.stop();
-    let with_infra = with_blog
-        .clone()
-        .source(feed("infra", up.serve("/infra", "feeds/infra-weekly.atom")));
-    ws.write_config(&with_infra);
-    ws.fetch_once();
-    let daemon = ws.serve().await;
+    let infra = up.serve("/infra", "feeds/infra-weekly.atom");
+    let (_, daemon) = poll_new_source(&ws, with_blog, "infra", infra).await;
     receiver.wait_received("/hook", 3, WAIT).await;
     receiver.fail(false);
     let got = receiver.wait_accepted("/hook", 2, WAIT).await;
@@ -447,6 +448,54 @@ async fn a_receiver_down_across_polls_gets_what_it_missed_in_order_and_batched()
     missed_sorted.sort();
     assert_eq!(second_sorted, missed_sorted);
     assert_signed(&got[1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_the_receiver_rejects_is_dropped_and_the_next_delivery_goes_at_once() {
+    let (up, receiver) = (Upstream::start().await, Receiver::start().await);
+    receiver.answer_next(422);
+    let ws = Workspace::new(&hn_webhook(&up, &receiver));
+    let daemon = ws.serve().await;
+    let refused = receiver.wait_received("/hook", 1, WAIT).await;
+    assert_eq!(refused[0].status, 422);
+    let health = health_when(&daemon, |h| h["webhooks"][0]["dropped"] == 1).await;
+    let hook = &health["webhooks"][0];
+    let error = hook["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("HTTP 422") && error.contains("dropped"),
+        "{error}"
+    );
+    assert_eq!(hook["backlog"], 0, "{health}");
+    daemon.stop();
+    // New items from a poll go out as the next delivery, with no wait for the dropped one.
+    let blog = up.serve("/blog", "feeds/dist-blog.rss");
+    let (_, daemon) = poll_new_source(&ws, hn_webhook(&up, &receiver), "blog", blog).await;
+    let got = receiver.wait_accepted("/hook", 1, WAIT).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let tried = receiver.received("/hook");
+    assert_eq!(
+        tried.len(),
+        2,
+        "the refused body is never sent again: {tried:#?}"
+    );
+    let (first, second) = (
+        item_ids(&body(&refused[0])["items"]),
+        item_ids(&body(&got[0])["items"]),
+    );
+    assert!(
+        !second.is_empty() && second.iter().all(|id| !first.contains(id)),
+        "{first:?} {second:?}"
+    );
+    assert_ne!(
+        got[0].header("x-feedsift-delivery"),
+        refused[0].header("x-feedsift-delivery")
+    );
+    assert_signed(&got[0]);
+    let health = health_when(&daemon, |h| h["webhooks"][0]["delivered"] == 1).await;
+    assert_eq!(
+        health["webhooks"][0]["dropped"], 0,
+        "counted since this start: {health}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,6 @@
 //! A push receiver on loopback, standing in for a WebSub hub or a webhook endpoint: records
 //! every request (path, headers, body, the status it answered) and answers 500 while told to
-//! fail, else 202.
+//! fail, a status it was told to give the next request, else 202.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -33,6 +33,8 @@ impl Received {
 struct Log {
     received: Vec<Received>,
     failing: bool,
+    /// Answered to the next request only.
+    next: Option<StatusCode>,
 }
 
 pub struct Receiver {
@@ -66,6 +68,11 @@ impl Receiver {
     /// From now on answer 500 (`true`) or 202 (`false`).
     pub fn fail(&self, failing: bool) {
         self.log.lock().unwrap().failing = failing;
+    }
+
+    /// Answers `status` to the next request, whatever it is, then as before.
+    pub fn answer_next(&self, status: u16) {
+        self.log.lock().unwrap().next = Some(StatusCode::from_u16(status).unwrap());
     }
 
     /// Every request to `path` so far, oldest first.
@@ -131,7 +138,9 @@ async fn record(
     body: Bytes,
 ) -> StatusCode {
     let mut log = log.lock().unwrap();
-    let status = if log.failing {
+    let status = if let Some(status) = log.next.take() {
+        status
+    } else if log.failing {
         StatusCode::INTERNAL_SERVER_ERROR
     } else {
         StatusCode::ACCEPTED
