@@ -954,6 +954,15 @@ impl Store {
             if let Some(filed) = stories.get(n) {
                 index::mark(&mut batch, *id, filed.as_ref());
             }
+            // What webhooks were sent of it: a pruned story is past every topic window, so no
+            // feed shows it again.
+            for key in self.kv.scan_keys(
+                Tree::WebhookSent,
+                KeyRange::prefix(&id.0),
+                Direction::Forward,
+            ) {
+                batch.delete(Tree::WebhookSent, key?);
+            }
         }
         for key in &doomed {
             batch.delete(Tree::ByTime, key.as_slice());

@@ -34,8 +34,25 @@ fn decode_entry((key, value): Entry) -> Result<(Vec<u8>, Delivery), StoreError> 
     Ok((key, delivery))
 }
 
-fn sent_key(hook: &str, topic: &str, id: StoryId) -> Vec<u8> {
-    format!("{hook}/{topic}/{}", id.to_hex()).into_bytes()
+/// The story first, so that pruning a story finds what was sent of it by prefix.
+pub(super) fn sent_key(hook: &str, topic: &str, id: StoryId) -> Vec<u8> {
+    [&id.0[..], hook.as_bytes(), b"/", topic.as_bytes()].concat()
+}
+
+/// A sent key as schema 4 wrote it (`{hook}/{topic}/{story id in hex}`), in today's form;
+/// `None` when `key` is not one.
+pub(super) fn sent_key_from_v4(key: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(key).ok()?;
+    let (hook_topic, hex) = text.rsplit_once('/')?;
+    let (hook, topic) = hook_topic.split_once('/')?;
+    if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut id = [0u8; 16];
+    for (byte, pair) in id.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(sent_key(hook, topic, StoryId(id)))
 }
 
 impl Store {

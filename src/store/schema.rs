@@ -2,14 +2,15 @@
 //! as JSON; version 2 keeps them in postcard (compact binary, several times faster to read);
 //! version 3 adds the story's article excerpt, and reads version 2 records as they are
 //! (without one); version 4 adds the language model's summary and reads version 3 records
-//! as stories without one. Opening a store migrates an older one in place; a newer one is refused.
+//! as stories without one; version 5 keys what webhooks were sent by story first, so pruning a
+//! story forgets it. Opening a store migrates an older one in place; a newer one is refused.
 
 use super::kv::{Batch, Direction, KeyRange, Kv, Tree};
 use super::StoreError;
 use crate::model::Story;
 
 /// Version of the on-disk layout this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 4;
+pub const SCHEMA_VERSION: u64 = 5;
 const KEY: &str = "schema_version";
 /// Where the number of stories is kept (updated with every write that changes it).
 pub(super) const COUNT_KEY: &str = "story_count";
@@ -47,6 +48,12 @@ pub(super) fn migrate(kv: &Kv, place: &str) -> Result<(), StoreError> {
         stories_json_to_postcard(kv)?;
         tracing::info!(store = %place, "store migrated from schema 1 to 2");
     }
+    if found < 5 {
+        let moved = sent_keys_by_story(kv)?;
+        if moved > 0 {
+            tracing::info!(store = %place, moved, "webhook sent marks keyed by story (schema 5)");
+        }
+    }
     if found != SCHEMA_VERSION || !kv.contains(Tree::Meta, KEY.as_bytes())? {
         kv.put(Tree::Meta, KEY.as_bytes(), &SCHEMA_VERSION.to_be_bytes())?;
     }
@@ -83,6 +90,27 @@ fn stories_json_to_postcard(kv: &Kv) -> Result<(), StoreError> {
         }
     }
     kv.commit(batch)
+}
+
+/// Rewrites schema 4's sent marks under today's keys, a batch at a time (each batch moves its
+/// marks in one commit, so a crash in between leaves every mark under one key or the other).
+fn sent_keys_by_story(kv: &Kv) -> Result<usize, StoreError> {
+    let old: Vec<Vec<u8>> = kv
+        .scan_keys(Tree::WebhookSent, KeyRange::all(), Direction::Forward)
+        .collect::<Result<_, _>>()?;
+    let mut moved = 0;
+    for chunk in old.chunks(BATCH) {
+        let mut batch = Batch::default();
+        for key in chunk {
+            if let Some(new) = super::outbox::sent_key_from_v4(key) {
+                batch.delete(Tree::WebhookSent, key.as_slice());
+                batch.put(Tree::WebhookSent, new, []);
+                moved += 1;
+            }
+        }
+        kv.commit(batch)?;
+    }
+    Ok(moved)
 }
 
 pub(super) fn encode_story(story: &Story) -> Result<Vec<u8>, StoreError> {
@@ -257,7 +285,7 @@ mod tests {
         }
         let err = Store::reopen(dir.path()).err().unwrap().to_string();
         assert!(
-            err.contains("written by a newer feedsift (schema 99, this build reads 4)"),
+            err.contains("written by a newer feedsift (schema 99, this build reads 5)"),
             "{err}"
         );
     }

@@ -305,9 +305,63 @@ fn a_write_on_one_node_is_heard_by_another_within_a_second_and_leases_split_the_
     assert!(b.holds_role("websub"), "another role is free");
 }
 
+/// What webhooks were sent survives the schema 5 migration (marks rewritten under keys that
+/// start with the story), and pruning a story forgets its marks, so they do not pile up.
+fn sent_marks_survive_the_migration_and_leave_with_their_story(backend: &TestStore) {
+    use crate::store::kv::{Batch, Direction, KeyRange, Tree};
+    use crate::store::Delivery;
+    let old = Utc::now() - Duration::days(90);
+    let ids: Vec<StoryId> = {
+        let store = backend.open();
+        let written = candidates(2, old);
+        store.apply(&written, "s", &SourceState::default()).unwrap();
+        let ids: Vec<StoryId> = written.iter().map(|c| c.id).collect();
+        let delivery = Delivery {
+            id: "d".into(),
+            topic: "ds".into(),
+            created: old,
+            stories: ids.clone(),
+            body: "{}".into(),
+            attempted: false,
+        };
+        store.put_delivery("h", None, &delivery).unwrap();
+        // As schema 4 kept them.
+        let mut batch = Batch::default();
+        for id in &ids {
+            batch.delete(Tree::WebhookSent, super::outbox::sent_key("h", "ds", *id));
+            batch.put(Tree::WebhookSent, format!("h/ds/{}", id.to_hex()), []);
+        }
+        batch.put(Tree::Meta, "schema_version", 4u64.to_be_bytes());
+        store.kv.commit(batch).unwrap();
+        ids
+    };
+    let store = backend.open();
+    assert!(
+        store.unsent("h", "ds", &ids).unwrap().is_empty(),
+        "still sent"
+    );
+    assert_eq!(store.unsent("h", "rust", &ids).unwrap(), ids, "per topic");
+    let keys: Vec<Vec<u8>> = store
+        .kv
+        .scan_keys(Tree::WebhookSent, KeyRange::all(), Direction::Forward)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut expected: Vec<Vec<u8>> = ids
+        .iter()
+        .map(|id| super::outbox::sent_key("h", "ds", *id))
+        .collect();
+    expected.sort();
+    assert_eq!(keys, expected);
+
+    assert_eq!(store.prune_before(Utc::now(), 100).unwrap(), 2);
+    assert_eq!(store.kv.len(Tree::WebhookSent).unwrap(), 0);
+    assert_eq!(store.unsent("h", "ds", &ids).unwrap(), ids);
+}
+
 on_both_backends!(
     pruning_removes_only_stories_older_than_the_cutoff_in_batches,
     a_fetch_state_that_could_not_be_written_is_remembered_until_one_is,
+    sent_marks_survive_the_migration_and_leave_with_their_story,
 );
 
 #[test]
