@@ -217,7 +217,7 @@ impl Store {
             .cache_capacity(CACHE_CAPACITY)
             .open()
             .map_err(|e| StoreError::opening(dir, e))?;
-        let kv = Kv::Sled(SledKv::new(db)?);
+        let kv: Kv = std::sync::Arc::new(SledKv::new(db)?);
         schema::migrate(&kv, &dir.display().to_string())?;
         let count = schema::story_count(&kv)?;
         let ledger = Ledger::in_dir(dir);
@@ -259,7 +259,7 @@ impl Store {
     pub fn open_postgres(options: &PgOptions) -> Result<Store, StoreError> {
         let (pool, config) = postgres::connect(options)?;
         let node = options.node_id.clone();
-        let kv = Kv::Postgres(postgres::PgKv::new(pool.clone(), node.clone()));
+        let kv: Kv = std::sync::Arc::new(postgres::PgKv::new(pool.clone(), node.clone()));
         let place = pool.place().to_string();
         schema::migrate(&kv, &place)?;
         let count = schema::story_count(&kv)?;

@@ -4,7 +4,6 @@
 
 mod sled_engine;
 
-use super::postgres::PgKv;
 use super::StoreError;
 pub(super) use sled_engine::SledKv;
 use std::ops::Bound;
@@ -223,141 +222,82 @@ impl Batch {
 /// A key and its value.
 pub(crate) type Entry = (Vec<u8>, Vec<u8>);
 
-/// The engine under a store.
-#[derive(Clone)]
-pub(crate) enum Kv {
-    Sled(SledKv),
-    Postgres(PgKv),
-}
-
-impl Kv {
+/// What an engine under a store does: reads and writes of one key, lazy scans in both
+/// directions, and an atomic `Batch`. sled's and PostgreSQL's implement it; the store holds
+/// one as a `Kv`.
+pub(crate) trait Engine: Send + Sync {
     /// Whether other processes write the same store (their changes arrive unannounced).
-    pub(crate) fn is_shared(&self) -> bool {
-        !matches!(self, Kv::Sled(_))
+    fn is_shared(&self) -> bool {
+        false
     }
 
-    pub(crate) fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        match self {
-            Kv::Sled(kv) => kv.get(tree, key),
-            Kv::Postgres(kv) => kv.get(tree, key),
-        }
-    }
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Values of `keys`, in their order (one round trip where the engine has them).
-    pub(crate) fn get_many(
-        &self,
-        tree: Tree,
-        keys: &[&[u8]],
-    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        match self {
-            Kv::Sled(kv) => keys.iter().map(|k| kv.get(tree, k)).collect(),
-            Kv::Postgres(kv) => kv.get_many(tree, keys),
-        }
+    fn get_many(&self, tree: Tree, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        keys.iter().map(|k| self.get(tree, k)).collect()
     }
 
-    pub(crate) fn contains(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError> {
-        match self {
-            Kv::Sled(kv) => kv.contains(tree, key),
-            Kv::Postgres(kv) => kv.contains(tree, key),
-        }
-    }
+    fn contains(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError>;
 
     /// Writes one key (durable after `flush`).
-    pub(crate) fn put(&self, tree: Tree, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        match self {
-            Kv::Sled(kv) => kv.put(tree, key, value),
-            Kv::Postgres(kv) => kv.put(tree, key, value),
-        }
-    }
+    fn put(&self, tree: Tree, key: &[u8], value: &[u8]) -> Result<(), StoreError>;
 
-    pub(crate) fn delete(&self, tree: Tree, key: &[u8]) -> Result<(), StoreError> {
-        match self {
-            Kv::Sled(kv) => kv.delete(tree, key),
-            Kv::Postgres(kv) => kv.delete(tree, key),
-        }
-    }
+    fn delete(&self, tree: Tree, key: &[u8]) -> Result<(), StoreError>;
 
     /// Entries of `range` in `direction`, read lazily (in pages where the engine is remote).
-    pub(crate) fn scan(
+    fn scan(
         &self,
         tree: Tree,
         range: KeyRange,
         direction: Direction,
-    ) -> Box<dyn Iterator<Item = Result<Entry, StoreError>> + Send> {
-        match self {
-            Kv::Sled(kv) => kv.scan(tree, range, direction),
-            Kv::Postgres(kv) => kv.scan(tree, range, direction),
-        }
-    }
+    ) -> Box<dyn Iterator<Item = Result<Entry, StoreError>> + Send>;
 
     /// Keys of `range` in `direction` (values left unread).
-    pub(crate) fn scan_keys(
+    fn scan_keys(
         &self,
         tree: Tree,
         range: KeyRange,
         direction: Direction,
-    ) -> Box<dyn Iterator<Item = Result<Vec<u8>, StoreError>> + Send> {
-        match self {
-            Kv::Sled(kv) => kv.scan_keys(tree, range, direction),
-            Kv::Postgres(kv) => kv.scan_keys(tree, range, direction),
-        }
-    }
+    ) -> Box<dyn Iterator<Item = Result<Vec<u8>, StoreError>> + Send>;
 
     /// The first entry of `range` in `direction` (one row read, not a page).
-    pub(crate) fn first(
+    fn first(
         &self,
         tree: Tree,
         range: KeyRange,
         direction: Direction,
     ) -> Result<Option<Entry>, StoreError> {
-        match self {
-            Kv::Sled(kv) => kv.scan(tree, range, direction).next().transpose(),
-            Kv::Postgres(kv) => kv.first(tree, &range, direction),
-        }
+        self.scan(tree, range, direction).next().transpose()
     }
 
     /// Number of keys (walks the tree: for reports, not loops).
-    pub(crate) fn len(&self, tree: Tree) -> Result<usize, StoreError> {
-        match self {
-            Kv::Sled(kv) => Ok(kv.len(tree)),
-            Kv::Postgres(kv) => kv.len(tree),
-        }
-    }
+    fn len(&self, tree: Tree) -> Result<usize, StoreError>;
 
-    pub(crate) fn is_empty(&self, tree: Tree) -> Result<bool, StoreError> {
-        match self {
-            Kv::Sled(kv) => Ok(kv.is_empty(tree)),
-            Kv::Postgres(kv) => kv.is_empty(tree),
-        }
-    }
+    fn is_empty(&self, tree: Tree) -> Result<bool, StoreError>;
 
-    pub(crate) fn clear(&self, tree: Tree) -> Result<(), StoreError> {
-        match self {
-            Kv::Sled(kv) => kv.clear(tree),
-            Kv::Postgres(kv) => kv.clear(tree),
-        }
-    }
+    fn clear(&self, tree: Tree) -> Result<(), StoreError>;
+
+    /// `commit` of a batch with changes.
+    fn apply(&self, batch: Batch) -> Result<(), StoreError>;
 
     /// Applies every change of `batch` or none (durable after `flush`).
-    pub(crate) fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+    fn commit(&self, batch: Batch) -> Result<(), StoreError> {
         if batch.is_empty() {
             return Ok(());
         }
-        match self {
-            Kv::Sled(kv) => kv.commit(batch),
-            Kv::Postgres(kv) => kv.commit(batch),
-        }
+        self.apply(batch)
     }
 
-    /// Makes what was written durable.
-    pub(crate) fn flush(&self) -> Result<(), StoreError> {
-        match self {
-            Kv::Sled(kv) => kv.flush(),
-            // Every commit is durable when it returns.
-            Kv::Postgres(_) => Ok(()),
-        }
+    /// Makes what was written durable (an engine whose commits are durable when they return
+    /// has nothing to do).
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
     }
 }
+
+/// The engine under a store, shared by its handles.
+pub(crate) type Kv = std::sync::Arc<dyn Engine>;
 
 #[cfg(test)]
 mod tests {

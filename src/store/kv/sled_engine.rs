@@ -1,7 +1,7 @@
 //! The sled engine: one sled tree per `Tree`, a batch as one sled transaction over the trees
 //! it touches.
 
-use super::{Batch, Direction, Entry, KeyRange, Op, Tree};
+use super::{Batch, Direction, Engine, Entry, KeyRange, Op, Tree};
 use crate::store::StoreError;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
@@ -29,29 +29,31 @@ impl SledKv {
         &self.trees[tree.position()]
     }
 
-    pub(super) fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+    fn iter(&self, tree: Tree, range: KeyRange) -> sled::Iter {
+        self.tree(tree).range::<Vec<u8>, _>((range.from, range.to))
+    }
+}
+
+impl Engine for SledKv {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.tree(tree).get(key)?.map(|v| v.to_vec()))
     }
 
-    pub(super) fn contains(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError> {
+    fn contains(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError> {
         Ok(self.tree(tree).contains_key(key)?)
     }
 
-    pub(super) fn put(&self, tree: Tree, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+    fn put(&self, tree: Tree, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
         self.tree(tree).insert(key, value)?;
         Ok(())
     }
 
-    pub(super) fn delete(&self, tree: Tree, key: &[u8]) -> Result<(), StoreError> {
+    fn delete(&self, tree: Tree, key: &[u8]) -> Result<(), StoreError> {
         self.tree(tree).remove(key)?;
         Ok(())
     }
 
-    fn iter(&self, tree: Tree, range: KeyRange) -> sled::Iter {
-        self.tree(tree).range::<Vec<u8>, _>((range.from, range.to))
-    }
-
-    pub(super) fn scan(
+    fn scan(
         &self,
         tree: Tree,
         range: KeyRange,
@@ -67,7 +69,7 @@ impl SledKv {
         }
     }
 
-    pub(super) fn scan_keys(
+    fn scan_keys(
         &self,
         tree: Tree,
         range: KeyRange,
@@ -83,20 +85,20 @@ impl SledKv {
         }
     }
 
-    pub(super) fn len(&self, tree: Tree) -> usize {
-        self.tree(tree).len()
+    fn len(&self, tree: Tree) -> Result<usize, StoreError> {
+        Ok(self.tree(tree).len())
     }
 
-    pub(super) fn is_empty(&self, tree: Tree) -> bool {
-        self.tree(tree).is_empty()
+    fn is_empty(&self, tree: Tree) -> Result<bool, StoreError> {
+        Ok(self.tree(tree).is_empty())
     }
 
-    pub(super) fn clear(&self, tree: Tree) -> Result<(), StoreError> {
+    fn clear(&self, tree: Tree) -> Result<(), StoreError> {
         self.tree(tree).clear()?;
         Ok(())
     }
 
-    pub(super) fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+    fn apply(&self, batch: Batch) -> Result<(), StoreError> {
         let mut touched: Vec<Tree> = batch.ops.iter().map(Op::tree).collect();
         touched.sort();
         touched.dedup();
@@ -146,7 +148,7 @@ impl SledKv {
             })
     }
 
-    pub(super) fn flush(&self) -> Result<(), StoreError> {
+    fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use super::pool::{Connection, Pool};
 use super::CHANGES_CHANNEL;
-use crate::store::kv::{Batch, Direction, Entry, KeyRange, Op, Tree};
+use crate::store::kv::{Batch, Direction, Engine, Entry, KeyRange, Op, Tree};
 use crate::store::StoreError;
 use std::collections::{btree_map, BTreeMap};
 use std::ops::Bound;
@@ -31,99 +31,6 @@ impl PgKv {
         PgKv { pool, node }
     }
 
-    pub(crate) fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let key = key.to_vec();
-        self.pool.run(move |c| {
-            let sql = "SELECT value FROM feedsift_kv WHERE tree = $1 AND key = $2";
-            Ok(c.query_opt(sql, &[&tree.id(), &key])?.map(|r| r.get(0)))
-        })
-    }
-
-    pub(crate) fn get_many(
-        &self,
-        tree: Tree,
-        keys: &[&[u8]],
-    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let wanted: Vec<Vec<u8>> = keys.iter().map(|k| k.to_vec()).collect();
-        let found = self.pool.run(move |c| {
-            let sql = "SELECT key, value FROM feedsift_kv WHERE tree = $1 AND key = ANY($2)";
-            let rows = c.query(sql, &[&tree.id(), &wanted])?;
-            Ok(rows
-                .into_iter()
-                .map(|r| (r.get::<_, Vec<u8>>(0), r.get::<_, Vec<u8>>(1)))
-                .collect::<BTreeMap<_, _>>())
-        })?;
-        Ok(keys.iter().map(|k| found.get(*k).cloned()).collect())
-    }
-
-    pub(crate) fn contains(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError> {
-        let key = key.to_vec();
-        self.pool.run(move |c| {
-            let sql = "SELECT EXISTS (SELECT 1 FROM feedsift_kv WHERE tree = $1 AND key = $2)";
-            Ok(c.query_one(sql, &[&tree.id(), &key])?.get(0))
-        })
-    }
-
-    pub(crate) fn put(&self, tree: Tree, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        let mut batch = Batch::default();
-        batch.put(tree, key, value);
-        self.commit(batch)
-    }
-
-    pub(crate) fn delete(&self, tree: Tree, key: &[u8]) -> Result<(), StoreError> {
-        let mut batch = Batch::default();
-        batch.delete(tree, key);
-        self.commit(batch)
-    }
-
-    pub(crate) fn is_empty(&self, tree: Tree) -> Result<bool, StoreError> {
-        self.pool.run(move |c| {
-            let sql = "SELECT NOT EXISTS (SELECT 1 FROM feedsift_kv WHERE tree = $1)";
-            Ok(c.query_one(sql, &[&tree.id()])?.get(0))
-        })
-    }
-
-    pub(crate) fn len(&self, tree: Tree) -> Result<usize, StoreError> {
-        self.pool.run(move |c| {
-            let sql = "SELECT count(*) FROM feedsift_kv WHERE tree = $1";
-            let count: i64 = c.query_one(sql, &[&tree.id()])?.get(0);
-            Ok(usize::try_from(count).unwrap_or_default())
-        })
-    }
-
-    pub(crate) fn clear(&self, tree: Tree) -> Result<(), StoreError> {
-        self.pool.run(move |c| {
-            c.execute("DELETE FROM feedsift_kv WHERE tree = $1", &[&tree.id()])?;
-            Ok(())
-        })
-    }
-
-    /// Entries of `range`, a page at a time.
-    pub(crate) fn scan(
-        &self,
-        tree: Tree,
-        range: KeyRange,
-        direction: Direction,
-    ) -> Box<dyn Iterator<Item = Result<Entry, StoreError>> + Send> {
-        Box::new(self.pages(tree, range, direction, true))
-    }
-
-    /// Keys of `range`, a page at a time; the values are never read from the database.
-    pub(crate) fn scan_keys(
-        &self,
-        tree: Tree,
-        range: KeyRange,
-        direction: Direction,
-    ) -> Box<dyn Iterator<Item = Result<Vec<u8>, StoreError>> + Send> {
-        Box::new(
-            self.pages(tree, range, direction, false)
-                .map(|e| e.map(|(k, _)| k)),
-        )
-    }
-
     fn pages(&self, tree: Tree, range: KeyRange, direction: Direction, values: bool) -> Pages {
         Pages {
             kv: self.clone(),
@@ -134,15 +41,6 @@ impl PgKv {
             page: Vec::new().into_iter(),
             done: false,
         }
-    }
-
-    pub(crate) fn first(
-        &self,
-        tree: Tree,
-        range: &KeyRange,
-        direction: Direction,
-    ) -> Result<Option<Entry>, StoreError> {
-        Ok(self.page(tree, range, direction, true, 1)?.pop())
     }
 
     /// Up to `limit` entries of `range` in `direction` (with empty values unless `values`).
@@ -175,9 +73,113 @@ impl PgKv {
                 .collect())
         })
     }
+}
+
+impl Engine for PgKv {
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = key.to_vec();
+        self.pool.run(move |c| {
+            let sql = "SELECT value FROM feedsift_kv WHERE tree = $1 AND key = $2";
+            Ok(c.query_opt(sql, &[&tree.id(), &key])?.map(|r| r.get(0)))
+        })
+    }
+
+    fn get_many(&self, tree: Tree, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted: Vec<Vec<u8>> = keys.iter().map(|k| k.to_vec()).collect();
+        let found = self.pool.run(move |c| {
+            let sql = "SELECT key, value FROM feedsift_kv WHERE tree = $1 AND key = ANY($2)";
+            let rows = c.query(sql, &[&tree.id(), &wanted])?;
+            Ok(rows
+                .into_iter()
+                .map(|r| (r.get::<_, Vec<u8>>(0), r.get::<_, Vec<u8>>(1)))
+                .collect::<BTreeMap<_, _>>())
+        })?;
+        Ok(keys.iter().map(|k| found.get(*k).cloned()).collect())
+    }
+
+    fn contains(&self, tree: Tree, key: &[u8]) -> Result<bool, StoreError> {
+        let key = key.to_vec();
+        self.pool.run(move |c| {
+            let sql = "SELECT EXISTS (SELECT 1 FROM feedsift_kv WHERE tree = $1 AND key = $2)";
+            Ok(c.query_one(sql, &[&tree.id(), &key])?.get(0))
+        })
+    }
+
+    fn put(&self, tree: Tree, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        let mut batch = Batch::default();
+        batch.put(tree, key, value);
+        self.commit(batch)
+    }
+
+    fn delete(&self, tree: Tree, key: &[u8]) -> Result<(), StoreError> {
+        let mut batch = Batch::default();
+        batch.delete(tree, key);
+        self.commit(batch)
+    }
+
+    fn is_empty(&self, tree: Tree) -> Result<bool, StoreError> {
+        self.pool.run(move |c| {
+            let sql = "SELECT NOT EXISTS (SELECT 1 FROM feedsift_kv WHERE tree = $1)";
+            Ok(c.query_one(sql, &[&tree.id()])?.get(0))
+        })
+    }
+
+    fn len(&self, tree: Tree) -> Result<usize, StoreError> {
+        self.pool.run(move |c| {
+            let sql = "SELECT count(*) FROM feedsift_kv WHERE tree = $1";
+            let count: i64 = c.query_one(sql, &[&tree.id()])?.get(0);
+            Ok(usize::try_from(count).unwrap_or_default())
+        })
+    }
+
+    fn clear(&self, tree: Tree) -> Result<(), StoreError> {
+        self.pool.run(move |c| {
+            c.execute("DELETE FROM feedsift_kv WHERE tree = $1", &[&tree.id()])?;
+            Ok(())
+        })
+    }
+
+    /// Entries of `range`, a page at a time.
+    fn scan(
+        &self,
+        tree: Tree,
+        range: KeyRange,
+        direction: Direction,
+    ) -> Box<dyn Iterator<Item = Result<Entry, StoreError>> + Send> {
+        Box::new(self.pages(tree, range, direction, true))
+    }
+
+    /// Keys of `range`, a page at a time; the values are never read from the database.
+    fn scan_keys(
+        &self,
+        tree: Tree,
+        range: KeyRange,
+        direction: Direction,
+    ) -> Box<dyn Iterator<Item = Result<Vec<u8>, StoreError>> + Send> {
+        Box::new(
+            self.pages(tree, range, direction, false)
+                .map(|e| e.map(|(k, _)| k)),
+        )
+    }
+
+    fn first(
+        &self,
+        tree: Tree,
+        range: KeyRange,
+        direction: Direction,
+    ) -> Result<Option<Entry>, StoreError> {
+        Ok(self.page(tree, &range, direction, true, 1)?.pop())
+    }
 
     /// Applies `batch` in one transaction; announces story changes at commit.
-    pub(crate) fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+    fn apply(&self, batch: Batch) -> Result<(), StoreError> {
         let mut effects: BTreeMap<(Tree, Vec<u8>), Effect> = BTreeMap::new();
         for op in batch.ops {
             match op {
@@ -253,6 +255,8 @@ impl PgKv {
             }
         })
     }
+
+    // Every commit is durable when it returns: `flush` has nothing to do.
 }
 
 const UPSERT: &str = "INSERT INTO feedsift_kv (tree, key, value) SELECT $1, k, v FROM unnest($2::bytea[], $3::bytea[]) AS t(k, v) ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value";
