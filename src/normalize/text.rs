@@ -44,7 +44,26 @@ const BLOCK_ELEMENTS: &[&str] = &[
 
 /// Collapses every run of whitespace to one space and trims the ends.
 pub fn collapse_whitespace(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    collapse(text, char::is_whitespace)
+}
+
+/// `text` with every run of characters `is_gap` says are gaps as one space, trimmed. One pass
+/// into one string: ingest calls it for every paragraph of every entry.
+fn collapse(text: &str, is_gap: impl Fn(char) -> bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut gap = false;
+    for c in text.chars() {
+        if is_gap(c) {
+            gap = !out.is_empty();
+        } else {
+            if gap {
+                out.push(' ');
+                gap = false;
+            }
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A title as readers should see it: entities decoded (once; feeds that double-escape get
@@ -112,13 +131,7 @@ pub fn html_to_text(html: &str) -> String {
 /// Splits text on blank lines, collapsing whitespace inside each paragraph.
 pub(crate) fn paragraphs(text: &str) -> Vec<String> {
     text.split("\n\n")
-        .map(|p| {
-            let clean: String = p
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect();
-            collapse_whitespace(&clean)
-        })
+        .map(|p| collapse(p, |c| c.is_whitespace() || c.is_control()))
         .filter(|p| !p.is_empty())
         .collect()
 }
@@ -182,6 +195,42 @@ pub fn tokenize(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every string of up to five characters over whitespace of several kinds (ASCII, tab,
+    /// newline, no-break space, ideographic space), control characters and letters.
+    fn short_strings() -> Vec<String> {
+        let alphabet = [
+            'a', 'é', ' ', '\t', '\n', '\u{a0}', '\u{3000}', '\u{1}', '\u{85}',
+        ];
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..5 {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    #[test]
+    fn collapsing_is_splitting_on_whitespace_and_joining_with_spaces() {
+        for s in short_strings() {
+            let words: Vec<&str> = s.split_whitespace().collect();
+            assert_eq!(collapse_whitespace(&s), words.join(" "), "{s:?}");
+            let no_controls: String = s
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            let words: Vec<&str> = no_controls.split_whitespace().collect();
+            assert_eq!(
+                collapse(&s, |c| c.is_whitespace() || c.is_control()),
+                words.join(" "),
+                "{s:?}"
+            );
+        }
+    }
 
     #[test]
     fn a_huge_title_is_cleaned_from_its_first_kilobytes_only() {
