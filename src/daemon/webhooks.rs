@@ -191,13 +191,15 @@ impl Webhooks {
                         delivery.id
                     );
                     tracing::warn!(webhook = %hook.shown_url(), error = %error, "webhook delivery refused");
-                    state.dropped += 1;
-                    state.attempts.refused(error);
                     if let Err(e) = on_store(&store, move |s| s.remove_delivery(&outbox_key)).await
                     {
+                        // Still first in the outbox: wait as after a failure, not every round.
                         tracing::warn!(error = %e, "refused webhook delivery not removed");
+                        state.attempts.failed(error, now, RETRY_FIRST, RETRY_CAP);
                         return;
                     }
+                    state.dropped += 1;
+                    state.attempts.refused(error);
                 }
                 Err(e) => {
                     let mut error = format!("delivery {}: {e}", delivery.id);
