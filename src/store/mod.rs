@@ -678,7 +678,7 @@ impl Store {
             return self.queued(queue, max);
         };
         Ok(leases
-            .claim_queued(queue.tree().id(), queue.tree().id(), max)?
+            .claim_queued(queue.tree().id(), max)?
             .into_iter()
             .filter_map(|key| <[u8; 16]>::try_from(key.as_slice()).ok().map(StoryId))
             .collect())

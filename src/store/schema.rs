@@ -92,25 +92,27 @@ fn stories_json_to_postcard(kv: &Kv) -> Result<(), StoreError> {
     kv.commit(batch)
 }
 
-/// Rewrites schema 4's sent marks under today's keys, a batch at a time (each batch moves its
-/// marks in one commit, so a crash in between leaves every mark under one key or the other).
+/// Rewrites schema 4's sent marks under today's keys, a batch at a time as the scan reads
+/// them (each batch moves its marks in one commit, so a crash in between leaves every mark
+/// under one key or the other; a rewritten key met again by the scan is not schema 4's).
 fn sent_keys_by_story(kv: &Kv) -> Result<usize, StoreError> {
-    let old: Vec<Vec<u8>> = kv
-        .scan_keys(Tree::WebhookSent, KeyRange::all(), Direction::Forward)
-        .collect::<Result<_, _>>()?;
+    let mut keys = kv.scan_keys(Tree::WebhookSent, KeyRange::all(), Direction::Forward);
     let mut moved = 0;
-    for chunk in old.chunks(BATCH) {
+    loop {
+        let chunk: Vec<Vec<u8>> = keys.by_ref().take(BATCH).collect::<Result<_, _>>()?;
+        if chunk.is_empty() {
+            return Ok(moved);
+        }
         let mut batch = Batch::default();
         for key in chunk {
-            if let Some(new) = super::outbox::sent_key_from_v4(key) {
-                batch.delete(Tree::WebhookSent, key.as_slice());
+            if let Some(new) = super::outbox::sent_key_from_v4(&key) {
+                batch.delete(Tree::WebhookSent, key);
                 batch.put(Tree::WebhookSent, new, []);
                 moved += 1;
             }
         }
         kv.commit(batch)?;
     }
-    Ok(moved)
 }
 
 pub(super) fn encode_story(story: &Story) -> Result<Vec<u8>, StoreError> {

@@ -311,6 +311,10 @@ fn sent_marks_survive_the_migration_and_leave_with_their_story(backend: &TestSto
     use crate::store::kv::{Batch, Direction, KeyRange, Tree};
     use crate::store::Delivery;
     let old = Utc::now() - Duration::days(90);
+    // Marks of stories kept (not stored here, so never pruned): more than one migration batch.
+    let kept: Vec<StoryId> = (0..1500)
+        .map(|n| StoryId::from_canonical_url(&format!("https://kept.example/{n}")))
+        .collect();
     let ids: Vec<StoryId> = {
         let store = backend.open();
         let written = candidates(2, old);
@@ -320,14 +324,14 @@ fn sent_marks_survive_the_migration_and_leave_with_their_story(backend: &TestSto
             id: "d".into(),
             topic: "ds".into(),
             created: old,
-            stories: ids.clone(),
+            stories: [ids.clone(), kept.clone()].concat(),
             body: "{}".into(),
             attempted: false,
         };
         store.put_delivery("h", None, &delivery).unwrap();
         // As schema 4 kept them.
         let mut batch = Batch::default();
-        for id in &ids {
+        for id in ids.iter().chain(&kept) {
             batch.delete(Tree::WebhookSent, super::outbox::sent_key("h", "ds", *id));
             batch.put(Tree::WebhookSent, format!("h/ds/{}", id.to_hex()), []);
         }
@@ -340,6 +344,10 @@ fn sent_marks_survive_the_migration_and_leave_with_their_story(backend: &TestSto
         store.unsent("h", "ds", &ids).unwrap().is_empty(),
         "still sent"
     );
+    assert!(
+        store.unsent("h", "ds", &kept).unwrap().is_empty(),
+        "all batches"
+    );
     assert_eq!(store.unsent("h", "rust", &ids).unwrap(), ids, "per topic");
     let keys: Vec<Vec<u8>> = store
         .kv
@@ -348,14 +356,20 @@ fn sent_marks_survive_the_migration_and_leave_with_their_story(backend: &TestSto
         .unwrap();
     let mut expected: Vec<Vec<u8>> = ids
         .iter()
+        .chain(&kept)
         .map(|id| super::outbox::sent_key("h", "ds", *id))
         .collect();
     expected.sort();
     assert_eq!(keys, expected);
 
     assert_eq!(store.prune_before(Utc::now(), 100).unwrap(), 2);
-    assert_eq!(store.kv.len(Tree::WebhookSent).unwrap(), 0);
+    assert_eq!(
+        store.kv.len(Tree::WebhookSent).unwrap(),
+        kept.len(),
+        "the pruned stories' marks went, no others"
+    );
     assert_eq!(store.unsent("h", "ds", &ids).unwrap(), ids);
+    assert!(store.unsent("h", "ds", &kept).unwrap().is_empty());
 }
 
 on_both_backends!(

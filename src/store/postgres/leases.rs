@@ -218,15 +218,10 @@ impl Leases {
         })
     }
 
-    /// Up to `max` stories waiting in the queue kept in tree `tree` that no other node holds
-    /// the lease of, leased to this node: nodes split a queue instead of taking turns at its
-    /// head.
-    pub(crate) fn claim_queued(
-        &self,
-        queue: i16,
-        tree: i16,
-        max: usize,
-    ) -> Result<Vec<Vec<u8>>, StoreError> {
+    /// Up to `max` stories waiting in `queue` (the id of the tree that keeps it) that no other
+    /// node holds the lease of, leased to this node: nodes split a queue instead of taking
+    /// turns at its head.
+    pub(crate) fn claim_queued(&self, queue: i16, max: usize) -> Result<Vec<Vec<u8>>, StoreError> {
         let node = self.node.clone();
         let lease = self.lease_ms();
         let max = i64::try_from(max).unwrap_or(i64::MAX);
@@ -235,14 +230,14 @@ impl Leases {
                 "WITH free AS (
                    SELECT k.key FROM feedsift_kv k
                    LEFT JOIN feedsift_work_leases l ON l.queue = $1 AND l.story = k.key
-                   WHERE k.tree = $2
-                     AND (l.story IS NULL OR l.expires < now() OR l.holder = $3)
-                   ORDER BY k.key LIMIT $4)
+                   WHERE k.tree = $1
+                     AND (l.story IS NULL OR l.expires < now() OR l.holder = $2)
+                   ORDER BY k.key LIMIT $3)
                  INSERT INTO feedsift_work_leases (queue, story, holder, expires)
-                 SELECT $1, key, $3, now() + $5 * interval '1 millisecond' FROM free
+                 SELECT $1, key, $2, now() + $4 * interval '1 millisecond' FROM free
                  {TAKE_WORK_LEASE}"
             );
-            let rows = c.query(&sql, &[&queue, &tree, &node, &max, &lease])?;
+            let rows = c.query(&sql, &[&queue, &node, &max, &lease])?;
             let mut stories: Vec<Vec<u8>> = rows.iter().map(|r| r.get(0)).collect();
             stories.sort();
             Ok(stories)

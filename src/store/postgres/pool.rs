@@ -73,18 +73,25 @@ impl Connection {
         Ok(statement)
     }
 
-    /// The rows of `sql` (prepared once per connection) with `params`.
-    pub(crate) fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Row>, StoreError> {
+    /// Runs `call` with `sql` prepared (once per connection); its error names the database.
+    fn with_prepared<T>(
+        &mut self,
+        sql: &str,
+        call: impl FnOnce(&mut Client, &Statement) -> Result<T, postgres::Error>,
+    ) -> Result<T, StoreError> {
         let statement = self.prepared(sql)?;
-        let rows = self.client()?.query(&statement, params);
-        rows.map_err(|e| database_error(&self.place, &e))
+        let done = call(self.client()?, &statement);
+        done.map_err(|e| database_error(&self.place, &e))
+    }
+
+    /// The rows of `sql` with `params`.
+    pub(crate) fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Row>, StoreError> {
+        self.with_prepared(sql, |c, s| c.query(s, params))
     }
 
     /// The one row of `sql`.
     pub(crate) fn query_one(&mut self, sql: &str, params: &[Param]) -> Result<Row, StoreError> {
-        let statement = self.prepared(sql)?;
-        let row = self.client()?.query_one(&statement, params);
-        row.map_err(|e| database_error(&self.place, &e))
+        self.with_prepared(sql, |c, s| c.query_one(s, params))
     }
 
     /// The row of `sql`, if any.
@@ -93,16 +100,12 @@ impl Connection {
         sql: &str,
         params: &[Param],
     ) -> Result<Option<Row>, StoreError> {
-        let statement = self.prepared(sql)?;
-        let row = self.client()?.query_opt(&statement, params);
-        row.map_err(|e| database_error(&self.place, &e))
+        self.with_prepared(sql, |c, s| c.query_opt(s, params))
     }
 
     /// Runs `sql`; the number of rows it changed.
     pub(crate) fn execute(&mut self, sql: &str, params: &[Param]) -> Result<u64, StoreError> {
-        let statement = self.prepared(sql)?;
-        let changed = self.client()?.execute(&statement, params);
-        changed.map_err(|e| database_error(&self.place, &e))
+        self.with_prepared(sql, |c, s| c.execute(s, params))
     }
 
     /// Runs statements without parameters (no preparing).
