@@ -204,8 +204,11 @@ async fn three_nodes_share_the_sources_take_over_from_a_killed_one_and_serve_the
         .unwrap();
     assert_eq!(revalidated.status(), 304, "another node's ETag is current");
 
-    // A write by another node (here: the test, as one more node) reaches every node's feed
-    // within a second, with equal bytes and ETag.
+    // A write by another node (here: the test, as one more node) reaches every node's feed,
+    // with equal bytes and ETag. Only a change notice makes a node look (there is no polling
+    // fallback), so the deadline tests the notice; it is 3 s, not the 1 s a quiet machine
+    // shows, because three nodes, PostgreSQL and the other tests share CI's two cores (one
+    // run in six took longer than 1 s).
     let writer = Store::open_postgres(&PgOptions {
         url: url.clone(),
         node_id: "writer".into(),
@@ -237,7 +240,7 @@ async fn three_nodes_share_the_sources_take_over_from_a_killed_one_and_serve_the
         .apply(&[fresh], "s0", &SourceState::default())
         .unwrap();
     let written = Instant::now();
-    let deadline = written + Duration::from_secs(1);
+    let deadline = written + Duration::from_secs(3);
     loop {
         let (a, b) = same("/t/ds.rss").await;
         let shown = |body: &[u8]| String::from_utf8_lossy(body).contains("A brand new post-mortem");
@@ -248,7 +251,7 @@ async fn three_nodes_share_the_sources_take_over_from_a_killed_one_and_serve_the
         }
         assert!(
             Instant::now() < deadline,
-            "the change was not served by both nodes within a second"
+            "the change was not served by both nodes within 3 s"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
