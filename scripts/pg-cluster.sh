@@ -6,7 +6,9 @@
 # Usage:
 #   scripts/pg-cluster.sh start DIR  make DIR if needed, initdb in DIR/data (once), start the
 #                                    postmaster, wait until it accepts connections (30 s at
-#                                    most), print its URL: postgres://feedsift@127.0.0.1:PORT/postgres
+#                                    most), print its URL: postgres://feedsift@127.0.0.1:PORT/postgres;
+#                                    with DIR/server.crt and DIR/server.key there at the first
+#                                    start, the server also offers TLS with that pair
 #   scripts/pg-cluster.sh stop DIR   stop that postmaster (SIGINT: fast shutdown; SIGKILL after
 #                                    10 s); removes nothing but processes (the caller removes DIR)
 #   scripts/pg-cluster.sh url DIR    print the URL of the cluster running in DIR
@@ -186,6 +188,13 @@ unix_socket_directories = '$quoted'
 shared_buffers = 32MB
 max_connections = 200
 EOF
+    # DIR/server.crt and DIR/server.key, when the caller put them there: TLS on, with them.
+    if [ -f "$dir/server.crt" ] && [ -f "$dir/server.key" ]; then
+      install -m 644 "$dir/server.crt" "$dir/data/server.crt"
+      install -m 600 "$dir/server.key" "$dir/data/server.key"
+      [ -z "$run_uid" ] || chown "$run_uid:$run_gid" "$dir/data/server.crt" "$dir/data/server.key"
+      echo "ssl = on" >>"$dir/data/postgresql.conf"
+    fi
   fi
 
   for attempt in 1 2 3; do

@@ -3,6 +3,7 @@
 
 mod error;
 mod raw;
+pub mod store_tls;
 mod suggest;
 pub(crate) mod units;
 mod validate;

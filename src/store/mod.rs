@@ -257,16 +257,16 @@ impl Store {
     /// Opens (or creates) the store in the PostgreSQL database of `options`, as node
     /// `options.node_id`: migrates its schema, and hears other nodes' writes from then on.
     pub fn open_postgres(options: &PgOptions) -> Result<Store, StoreError> {
-        let (pool, config) = postgres::connect(options)?;
+        let (pool, dialer) = postgres::connect(options)?;
         let node = options.node_id.clone();
         let kv: Kv = std::sync::Arc::new(postgres::PgKv::new(pool.clone(), node.clone()));
         let place = pool.place().to_string();
         schema::migrate(&kv, &place)?;
         let count = schema::story_count(&kv)?;
-        let lock_pool = postgres::Pool::new(&config, &place, 1)?;
+        let lock_pool = postgres::Pool::new(&dialer, &place, 1)?;
         let leases = Leases::new(pool, node.clone(), options.lease);
         let store = Store::on(kv, count, None, WriteLock::shared(lock_pool), Some(leases))?;
-        postgres::listen(config, node, &store.generation);
+        postgres::listen(dialer, node, &store.generation);
         Ok(store)
     }
 

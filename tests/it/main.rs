@@ -50,3 +50,5 @@ mod serving;
 mod sites;
 /// Links from source content reach only public addresses (SSRF), redirects included.
 mod ssrf;
+/// The store over TLS to PostgreSQL: sslmode, certificates checked, clear refusals.
+mod store_tls;

@@ -14,7 +14,15 @@ pub(super) fn validate_store(c: &mut Checker, raw: &RawStore) -> StoreConfig {
     let url = raw.url.as_ref().and_then(|v| {
         let text = v.get_ref().trim();
         match url::Url::parse(text) {
-            Ok(u) if matches!(u.scheme(), "postgres" | "postgresql") => Some(text.to_string()),
+            Ok(u) if matches!(u.scheme(), "postgres" | "postgresql") => {
+                match crate::config::store_tls::split_tls(text) {
+                    Ok(_) => Some(text.to_string()),
+                    Err(problem) => {
+                        c.error(v.span(), "store.url", problem);
+                        None
+                    }
+                }
+            }
             _ => {
                 c.error(
                     v.span(),

@@ -336,4 +336,9 @@ fn store_is_sled_by_default_and_a_postgres_url_with_its_settings_otherwise() {
             "feeds.toml:6:1: unknown key `node` (expected one of `url`, `node_id`, `connections`, `lease`)",
         ]
     );
+    let text = "[store]\nurl = \"postgres://db/x?sslmode=verify-full\"\n";
+    assert_eq!(
+        errors(text),
+        ["feeds.toml:2:7: key `store.url`: sslmode=verify-full needs sslrootcert: a PEM file of the CA certificates to trust, or `system` for the public web CAs"]
+    );
 }

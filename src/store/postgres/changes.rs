@@ -2,6 +2,7 @@
 //! LISTENs on a connection of its own and moves its store's generation when another node's
 //! notice arrives, so what it rendered is made again.
 
+use super::dial::Dialer;
 use super::CHANGES_CHANNEL;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -12,20 +13,20 @@ const POLL: Duration = Duration::from_millis(250);
 
 /// Starts the listener of `node` for the store whose generation is `generation`; it ends
 /// when the store does.
-pub(crate) fn listen(config: postgres::Config, node: String, generation: &Arc<AtomicU64>) {
+pub(crate) fn listen(dialer: Dialer, node: String, generation: &Arc<AtomicU64>) {
     let generation = Arc::downgrade(generation);
     let started = std::thread::Builder::new()
         .name("feedsift-pg-listen".into())
-        .spawn(move || run(config, node, generation));
+        .spawn(move || run(dialer, node, generation));
     if let Err(e) = started {
         tracing::error!(error = %e, "cannot start the change listener: other nodes' writes are seen only on this node's own");
     }
 }
 
-fn run(config: postgres::Config, node: String, generation: Weak<AtomicU64>) {
+fn run(dialer: Dialer, node: String, generation: Weak<AtomicU64>) {
     let mut failures = 0u32;
     while generation.strong_count() > 0 {
-        match listen_once(&config, &node, &generation) {
+        match listen_once(&dialer, &node, &generation) {
             Ok(()) => return,
             Err(e) => {
                 failures += 1;
@@ -43,13 +44,9 @@ fn run(config: postgres::Config, node: String, generation: Weak<AtomicU64>) {
 }
 
 /// Listens until the store is gone (`Ok`) or the connection fails.
-fn listen_once(
-    config: &postgres::Config,
-    node: &str,
-    generation: &Weak<AtomicU64>,
-) -> Result<(), String> {
+fn listen_once(dialer: &Dialer, node: &str, generation: &Weak<AtomicU64>) -> Result<(), String> {
     use postgres::fallible_iterator::FallibleIterator;
-    let mut client = config.connect(postgres::NoTls).map_err(|e| e.to_string())?;
+    let mut client = dialer.connect().map_err(|e| e.to_string())?;
     client
         .batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))
         .map_err(|e| e.to_string())?;

@@ -4,11 +4,13 @@
 //! (`leases`).
 
 mod changes;
+mod dial;
 mod kv;
 pub(crate) mod leases;
 mod migrations;
 mod pool;
 
+pub(crate) use dial::Dialer;
 pub(crate) use kv::PgKv;
 pub(crate) use pool::Pool;
 
@@ -56,19 +58,15 @@ pub fn default_node_id() -> String {
 
 /// Connects, brings the schema up to date under an advisory lock, and starts listening for
 /// other nodes' changes.
-pub(crate) fn connect(options: &PgOptions) -> Result<(Pool, postgres::Config), StoreError> {
+pub(crate) fn connect(options: &PgOptions) -> Result<(Pool, Dialer), StoreError> {
     let place = redacted(&options.url);
-    let config: postgres::Config =
-        options
-            .url
-            .parse()
-            .map_err(|e: postgres::Error| StoreError::Database {
-                place: place.clone(),
-                detail: format!("not a PostgreSQL URL: {e}"),
-            })?;
-    let pool = Pool::new(&config, &place, options.connections)?;
+    let dialer = Dialer::new(&options.url).map_err(|detail| StoreError::Database {
+        place: place.clone(),
+        detail,
+    })?;
+    let pool = Pool::new(&dialer, &place, options.connections)?;
     pool.run(migrations::migrate)?;
-    Ok((pool, config))
+    Ok((pool, dialer))
 }
 
 pub(crate) use changes::listen;

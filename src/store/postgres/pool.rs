@@ -2,9 +2,10 @@
 //! anywhere (an async task, a blocking thread), and the synchronous client must never run on
 //! an async runtime's threads. A job is sent to a free connection and its answer awaited.
 
+use super::dial::Dialer;
 use crate::store::StoreError;
 use postgres::types::ToSql;
-use postgres::{Client, NoTls, Row, Statement};
+use postgres::{Client, Row, Statement};
 use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -12,23 +13,22 @@ use std::time::Duration;
 
 /// Longest any one statement may run: a stuck query fails instead of hanging its caller.
 const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 
 /// One connection, opened on first use and again after it is lost, with its prepared
 /// statements.
 pub(crate) struct Connection {
-    config: postgres::Config,
+    dialer: Dialer,
     client: Option<Client>,
     statements: HashMap<String, Statement>,
     place: String,
 }
 
 impl Connection {
-    pub(crate) fn new(config: postgres::Config, place: String) -> Connection {
+    pub(crate) fn new(dialer: Dialer, place: String) -> Connection {
         Connection {
-            config,
+            dialer,
             client: None,
             statements: HashMap::new(),
             place,
@@ -40,8 +40,8 @@ impl Connection {
         if self.client.as_ref().is_none_or(Client::is_closed) {
             self.statements.clear();
             let mut client = self
-                .config
-                .connect(NoTls)
+                .dialer
+                .connect()
                 .map_err(|e| database_error(&self.place, &e))?;
             // Custom plans always: a generic plan of `tree = $1` scans every tree's rows (430 ms
             // per render at 1M stories), and planning these small statements costs microseconds.
@@ -145,7 +145,20 @@ pub(crate) type Param<'a> = &'a (dyn ToSql + Sync);
 pub(crate) fn database_error(place: &str, e: &postgres::Error) -> StoreError {
     let detail = match e.as_db_error() {
         Some(db) => format!("{}: {}", db.code().code(), db.message()),
-        None => e.to_string(),
+        // The client's own text says only "error performing TLS handshake"; the why (an
+        // unknown issuer, a name mismatch) is in its sources.
+        None => {
+            let mut detail = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(cause) = source {
+                let text = cause.to_string();
+                if !detail.contains(&text) {
+                    detail = format!("{detail}: {text}");
+                }
+                source = cause.source();
+            }
+            detail
+        }
     };
     StoreError::Database {
         place: place.to_string(),
@@ -161,21 +174,13 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    /// `size` connections to `config`; `place` names the database in errors (no password).
-    pub(crate) fn new(
-        config: &postgres::Config,
-        place: &str,
-        size: usize,
-    ) -> Result<Pool, StoreError> {
-        let mut config = config.clone();
-        config.connect_timeout(CONNECT_TIMEOUT);
-        config.keepalives(true);
-        config.application_name("feedsift");
+    /// `size` connections by `dialer`; `place` names the database in errors (no password).
+    pub(crate) fn new(dialer: &Dialer, place: &str, size: usize) -> Result<Pool, StoreError> {
         let (sender, receiver) = mpsc::channel::<Job>();
         let receiver = Arc::new(Mutex::new(receiver));
         for n in 0..size.max(1) {
             let receiver = Arc::clone(&receiver);
-            let mut connection = Connection::new(config.clone(), place.to_string());
+            let mut connection = Connection::new(dialer.clone(), place.to_string());
             std::thread::Builder::new()
                 .name(format!("feedsift-pg-{n}"))
                 .spawn(move || loop {

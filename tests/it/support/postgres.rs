@@ -91,10 +91,27 @@ pub fn with_database(url: &str, name: &str) -> String {
     format!("{scheme}{authority}/{name}{query}")
 }
 
+/// The URL of the maintenance database of a cluster of its own that also offers TLS, with
+/// `cert_pem` (its certificate chain) and `key_pem`; stopped and removed when this process
+/// ends. Plain connections are taken too, as PostgreSQL's default `host` rule does.
+pub fn tls_server(cert_pem: &str, key_pem: &str) -> String {
+    let server = start_cluster(&[("server.crt", cert_pem), ("server.key", key_pem)])
+        .unwrap_or_else(|message| panic!("{message}"));
+    // Its watchdog lives as long as this process: the handle is kept for good.
+    let url = server.url.clone();
+    std::mem::forget(server);
+    url
+}
+
 fn start() -> Result<Server, String> {
     if let Some(url) = std::env::var(URL_ENV).ok().filter(|url| !url.is_empty()) {
         return external(url);
     }
+    start_cluster(&[])
+}
+
+/// A cluster in a new directory holding `files` (name, contents) when it starts.
+fn start_cluster(files: &[(&str, &str)]) -> Result<Server, String> {
     // /tmp itself, not $TMPDIR: the socket path must stay short.
     let dir = tempfile::Builder::new()
         .prefix("feedsift-pg-")
@@ -103,6 +120,10 @@ fn start() -> Result<Server, String> {
         .keep();
     // First the watchdog, so even a start this process does not live through is cleaned up.
     let watchdog = spawn_watchdog(&dir)?;
+    for (name, contents) in files {
+        std::fs::write(dir.join(name), contents)
+            .map_err(|e| format!("cannot write {name} for the test PostgreSQL: {e}"))?;
+    }
     let output = Command::new("bash")
         .arg(SCRIPT)
         .arg("start")
