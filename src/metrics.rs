@@ -69,7 +69,7 @@ pub(crate) struct WebhookHealth {
     pub backlog: usize,
     /// Deliveries acknowledged (2xx) since the daemon started.
     pub delivered: u64,
-    /// Deliveries given up on after a day of failures, since the daemon started.
+    /// Deliveries given up on (refused, or failing past `retry_for`), since the daemon started.
     pub dropped: u64,
     /// Failed attempts since the daemon started.
     pub failed: u64,

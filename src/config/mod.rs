@@ -113,6 +113,8 @@ pub struct WebhookConfig {
     /// The name of the environment variable the key was read from (safe to show).
     pub secret_env: Option<String>,
     pub secret: Option<Secret>,
+    /// A delivery still failing this long after it was made is given up on.
+    pub retry_for: Duration,
 }
 
 impl WebhookConfig {

@@ -78,6 +78,7 @@ pub(super) struct RawWebhook {
     pub topics: Option<Spanned<Vec<Spanned<String>>>>,
     pub secret_env: Option<Spanned<String>>,
     pub format: Option<Spanned<String>>,
+    pub retry_for: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default)]
@@ -187,7 +188,7 @@ const TOP_KEYS: &[&str] = &[
     "server", "defaults", "source", "topic", "push", "webhook", "llm", "store",
 ];
 const STORE_KEYS: &[&str] = &["url", "node_id", "connections", "lease"];
-const WEBHOOK_KEYS: &[&str] = &["url", "topics", "secret_env", "format"];
+const WEBHOOK_KEYS: &[&str] = &["url", "topics", "secret_env", "format", "retry_for"];
 const PUSH_KEYS: &[&str] = &["hubs", "min_interval"];
 const LLM_KEYS: &[&str] = &[
     "endpoint",
@@ -430,6 +431,7 @@ fn read_webhook(r: &mut Reader, item: &Spanned<DeValue>, i: usize) -> Option<Spa
             "topics" => out.topics = r.strings(v, &key),
             "secret_env" => out.secret_env = r.string(v, &key),
             "format" => out.format = r.string(v, &key),
+            "retry_for" => out.retry_for = r.string(v, &key),
             _ => r.unknown(k, WEBHOOK_KEYS),
         }
     }

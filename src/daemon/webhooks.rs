@@ -8,6 +8,7 @@
 use super::periodic::{repeat, Chore};
 use super::push_client::PushClient;
 use super::{leads, on_store, Running};
+use crate::config::units::format_duration;
 use crate::config::{Config, WebhookConfig};
 use crate::fetch::{FetchError, Fetcher};
 use crate::metrics::{Metrics, WebhookHealth};
@@ -28,8 +29,6 @@ const EVERY: Duration = Duration::from_secs(1);
 /// Waits after failures in a row: from 5 s, doubling, at most 10 minutes.
 const RETRY_FIRST: Duration = Duration::from_secs(5);
 const RETRY_CAP: Duration = Duration::from_secs(600);
-/// A delivery still failing this long after it was made is given up on.
-const GIVE_UP: chrono::Duration = chrono::Duration::days(1);
 /// Deliveries sent to one webhook per round: a long backlog does not starve the others.
 const PER_ROUND: usize = 50;
 /// The first round waits for the topic indexes to file what is stored.
@@ -203,8 +202,11 @@ impl Webhooks {
                 }
                 Err(e) => {
                     let mut error = format!("delivery {}: {e}", delivery.id);
-                    if expired(&delivery, now) {
-                        error = format!("{error}; given up on after a day");
+                    if expired(&delivery, now, hook.retry_for) {
+                        error = format!(
+                            "{error}; given up on after {} (retry_for)",
+                            format_duration(hook.retry_for)
+                        );
                         state.dropped += 1;
                         if let Err(e) =
                             on_store(&store, move |s| s.remove_delivery(&outbox_key)).await
@@ -228,9 +230,10 @@ fn rejects_the_body(error: &FetchError) -> bool {
     matches!(error.status(), Some(400 | 413 | 415 | 422))
 }
 
-/// A delivery failing for a day is given up on: its receiver is gone, or refuses it for good.
-fn expired(delivery: &Delivery, now: DateTime<Utc>) -> bool {
-    now - delivery.created >= GIVE_UP
+/// A delivery failing for `retry_for` (a day by default) is given up on: its receiver is
+/// gone, or refuses it for good.
+fn expired(delivery: &Delivery, now: DateTime<Utc>, retry_for: Duration) -> bool {
+    chrono::Duration::from_std(retry_for).is_ok_and(|limit| now - delivery.created >= limit)
 }
 
 /// Most items one delivery carries: a long outage is sent in bodies of bounded size.
@@ -328,7 +331,7 @@ mod tests {
     }
 
     #[test]
-    fn a_delivery_is_retried_for_a_day_then_given_up_on() {
+    fn a_delivery_is_retried_for_its_retry_for_then_given_up_on() {
         let created = Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap();
         let delivery = Delivery {
             id: "d1".into(),
@@ -339,9 +342,13 @@ mod tests {
             attempted: true,
         };
         let after = |hours| created + chrono::Duration::hours(hours);
-        assert!(!expired(&delivery, after(1)));
-        assert!(!expired(&delivery, after(23)));
-        assert!(expired(&delivery, after(24)));
-        assert!(expired(&delivery, after(72)));
+        let day = Duration::from_secs(86_400);
+        assert!(!expired(&delivery, after(1), day));
+        assert!(!expired(&delivery, after(23), day));
+        assert!(expired(&delivery, after(24), day));
+        assert!(expired(&delivery, after(72), day));
+        let week = day * 7;
+        assert!(!expired(&delivery, after(72), week));
+        assert!(expired(&delivery, after(168), week));
     }
 }

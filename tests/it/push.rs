@@ -206,16 +206,23 @@ const KEY_ENV: &str = "FEEDSIFT_IT_WEBHOOK_KEY";
 const KEY: &str = "it-webhook-k3y";
 
 fn hn_webhook(up: &Upstream, receiver: &Receiver) -> ConfigBuilder {
+    hn_webhook_with(up, receiver, &[])
+}
+
+/// `hn_webhook` with more keys in its `[[webhook]]`.
+fn hn_webhook_with(up: &Upstream, receiver: &Receiver, more: &[(&str, Value)]) -> ConfigBuilder {
     std::env::set_var(KEY_ENV, KEY);
+    let mut keys = vec![
+        ("url", Value::from(receiver.url("/hook?token=abc"))),
+        ("topics", Value::from(&["news"][..])),
+        ("secret_env", Value::from(KEY_ENV)),
+    ];
+    keys.extend(more.iter().cloned());
     config()
         .source(hn(up.serve("/hn", HN_FRONT_PAGE)))
         .topic(topic("news").sort("recent"))
         .topic(topic("other"))
-        .webhook(&[
-            ("url", Value::from(receiver.url("/hook?token=abc"))),
-            ("topics", Value::from(&["news"][..])),
-            ("secret_env", Value::from(KEY_ENV)),
-        ])
+        .webhook(&keys)
 }
 
 /// The body's signature as the receiver checks it: HMAC-SHA256 under the shared key.
@@ -496,6 +503,51 @@ async fn a_body_the_receiver_rejects_is_dropped_and_the_next_delivery_goes_at_on
         health["webhooks"][0]["dropped"], 0,
         "counted since this start: {health}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_still_failing_after_retry_for_is_dropped_and_the_next_one_goes() {
+    let (up, receiver) = (Upstream::start().await, Receiver::start().await);
+    receiver.fail(true);
+    let retry_for = [("retry_for", Value::from("2s"))];
+    let ws = Workspace::new(&hn_webhook_with(&up, &receiver, &retry_for));
+    let daemon = ws.serve().await;
+    // Tried, failed, tried again after the 5 s backoff: by then older than 2 s, so dropped.
+    let health = health_when(&daemon, |h| h["webhooks"][0]["dropped"] == 1).await;
+    let hook = &health["webhooks"][0];
+    let error = hook["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("HTTP 500") && error.contains("given up on after 2s (retry_for)"),
+        "{error}"
+    );
+    assert_eq!(hook["backlog"], 0, "{health}");
+    let given_up = receiver.received("/hook");
+    assert_eq!(given_up.len(), 2, "{given_up:#?}");
+    let given_up_id = given_up[0]
+        .header("x-feedsift-delivery")
+        .map(str::to_string);
+    assert_eq!(
+        given_up[1].header("x-feedsift-delivery"),
+        given_up_id.as_deref()
+    );
+    daemon.stop();
+    // The receiver is back: new items go out as a new delivery; the dropped one never again.
+    receiver.fail(false);
+    let blog = up.serve("/blog", "feeds/dist-blog.rss");
+    let config = hn_webhook_with(&up, &receiver, &retry_for);
+    let (_, daemon) = poll_new_source(&ws, config, "blog", blog).await;
+    let got = receiver.wait_accepted("/hook", 1, WAIT).await;
+    assert_ne!(got[0].header("x-feedsift-delivery"), given_up_id.as_deref());
+    let (old, new) = (
+        item_ids(&body(&given_up[0])["items"]),
+        item_ids(&body(&got[0])["items"]),
+    );
+    assert!(
+        !new.is_empty() && new.iter().all(|id| !old.contains(id)),
+        "{old:?} {new:?}"
+    );
+    health_when(&daemon, |h| h["webhooks"][0]["delivered"] == 1).await;
+    assert_eq!(receiver.received("/hook").len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -274,7 +274,10 @@ fn webhooks_name_an_url_known_topics_and_a_key_from_the_environment() {
     assert_eq!(a.key().len(), 16);
     assert_ne!(a.key(), b.key());
     assert!(!format!("{c:?}").contains("k3y-value"));
-    let text = "[[topic]]\nslug = \"ds\"\ntitle = \"DS\"\n\n[[webhook]]\nurl = \"ftp://x/\"\ntopics = [\"dss\"]\nformat = \"rss\"\nsecret_env = \"FEEDSIFT_TEST_UNSET_KEY\"\n\n[[webhook]]\ntopics = []\n";
+    assert_eq!(a.retry_for, Duration::from_secs(86_400), "a day by default");
+    let c = config("[[webhook]]\nurl = \"http://10.0.0.9/all\"\nretry_for = \"7d\"\n");
+    assert_eq!(c.webhooks[0].retry_for, Duration::from_secs(7 * 86_400));
+    let text = "[[topic]]\nslug = \"ds\"\ntitle = \"DS\"\n\n[[webhook]]\nurl = \"ftp://x/\"\ntopics = [\"dss\"]\nformat = \"rss\"\nsecret_env = \"FEEDSIFT_TEST_UNSET_KEY\"\nretry_for = \"90d\"\n\n[[webhook]]\ntopics = []\n";
     assert_eq!(
         errors(text),
         [
@@ -282,7 +285,8 @@ fn webhooks_name_an_url_known_topics_and_a_key_from_the_environment() {
             "feeds.toml:7:11: key `webhook[0].topics`: no topic has the slug \"dss\"",
             "feeds.toml:8:10: key `webhook[0].format`: \"rss\" is not a format webhooks send (expected jsonfeed)",
             "feeds.toml:9:14: key `webhook[0].secret_env`: the environment variable FEEDSIFT_TEST_UNSET_KEY holding the webhook's key is not set or empty",
-            "feeds.toml:11:1: key `webhook[1]`: missing key `url`, which every such table needs",
+            "feeds.toml:10:13: key `webhook[0].retry_for`: \"90d\" is too long (at most 30d)",
+            "feeds.toml:12:1: key `webhook[1]`: missing key `url`, which every such table needs",
         ]
     );
 }

@@ -5,7 +5,12 @@ use super::Checker;
 use crate::config::raw::RawWebhook;
 use crate::config::{Secret, WebhookConfig};
 use std::collections::HashSet;
+use std::time::Duration;
 use toml::Spanned;
+
+/// How long a failing delivery is retried unless `retry_for` says otherwise: a receiver
+/// down over a night gets what it missed.
+const DEFAULT_RETRY_FOR: Duration = Duration::from_secs(86_400);
 
 pub(super) fn validate_webhook(
     c: &mut Checker,
@@ -45,6 +50,13 @@ pub(super) fn validate_webhook(
             );
         }
     }
+    let retry_for = c.duration_within(
+        &raw.retry_for,
+        &format!("{key}.retry_for"),
+        DEFAULT_RETRY_FOR,
+        Duration::from_secs(1),
+        Duration::from_secs(30 * 86_400),
+    );
     let secret = match &raw.secret_env {
         None => None,
         Some(name) => secret_from_env(c, name, &format!("{key}.secret_env")),
@@ -54,6 +66,7 @@ pub(super) fn validate_webhook(
     }
     Some(WebhookConfig {
         url: url?,
+        retry_for,
         topics,
         secret_env: raw.secret_env.as_ref().map(|n| n.get_ref().clone()),
         secret,
