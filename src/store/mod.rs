@@ -954,15 +954,12 @@ impl Store {
             if let Some(filed) = stories.get(n) {
                 index::mark(&mut batch, *id, filed.as_ref());
             }
-            // What webhooks were sent of it: a pruned story is past every topic window, so no
-            // feed shows it again.
-            for key in self.kv.scan_keys(
-                Tree::WebhookSent,
-                KeyRange::prefix(&id.0),
-                Direction::Forward,
-            ) {
-                batch.delete(Tree::WebhookSent, key?);
-            }
+        }
+        // What webhooks were sent of them: a pruned story is past every topic window, so no
+        // feed shows it again.
+        let prefixes: Vec<&[u8]> = ids.iter().map(|id| id.0.as_slice()).collect();
+        for key in self.kv.keys_with_prefixes(Tree::WebhookSent, &prefixes)? {
+            batch.delete(Tree::WebhookSent, key);
         }
         for key in &doomed {
             batch.delete(Tree::ByTime, key.as_slice());

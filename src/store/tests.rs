@@ -372,7 +372,49 @@ fn sent_marks_survive_the_migration_and_leave_with_their_story(backend: &TestSto
     assert!(store.unsent("h", "ds", &kept).unwrap().is_empty());
 }
 
+fn keys_with_prefixes_finds_each_prefixs_keys_and_no_neighbours(backend: &TestStore) {
+    use crate::store::kv::{Batch, Tree};
+    let store = backend.open();
+    let mut batch = Batch::default();
+    let keys: [&[u8]; 7] = [
+        b"\x01a",
+        b"\x01b",
+        b"\x01",
+        b"\x02a",
+        b"\x00\xff",
+        b"\xff\xff",
+        b"\xff\xff\x00",
+    ];
+    for key in keys {
+        batch.put(Tree::WebhookSent, key, []);
+    }
+    store.kv.commit(batch).unwrap();
+    let prefixes: [&[u8]; 3] = [b"\x01", b"\xff\xff", b"\x03"];
+    let mut found = store
+        .kv
+        .keys_with_prefixes(Tree::WebhookSent, &prefixes)
+        .unwrap();
+    found.sort();
+    let expected: Vec<Vec<u8>> = [
+        &b"\x01"[..],
+        b"\x01a",
+        b"\x01b",
+        b"\xff\xff",
+        b"\xff\xff\x00",
+    ]
+    .iter()
+    .map(|k| k.to_vec())
+    .collect();
+    assert_eq!(found, expected);
+    assert!(store
+        .kv
+        .keys_with_prefixes(Tree::WebhookSent, &[])
+        .unwrap()
+        .is_empty());
+}
+
 on_both_backends!(
+    keys_with_prefixes_finds_each_prefixs_keys_and_no_neighbours,
     pruning_removes_only_stories_older_than_the_cutoff_in_batches,
     a_fetch_state_that_could_not_be_written_is_remembered_until_one_is,
     sent_marks_survive_the_migration_and_leave_with_their_story,

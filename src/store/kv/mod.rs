@@ -261,6 +261,22 @@ pub(crate) trait Engine: Send + Sync {
         direction: Direction,
     ) -> Box<dyn Iterator<Item = Result<Vec<u8>, StoreError>> + Send>;
 
+    /// Every key that starts with one of `prefixes`, in no set order (one round trip where
+    /// the engine is remote).
+    fn keys_with_prefixes(
+        &self,
+        tree: Tree,
+        prefixes: &[&[u8]],
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut keys = Vec::new();
+        for prefix in prefixes {
+            for key in self.scan_keys(tree, KeyRange::prefix(prefix), Direction::Forward) {
+                keys.push(key?);
+            }
+        }
+        Ok(keys)
+    }
+
     /// The first entry of `range` in `direction` (one row read, not a page).
     fn first(
         &self,

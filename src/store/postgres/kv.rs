@@ -169,6 +169,33 @@ impl Engine for PgKv {
         )
     }
 
+    fn keys_with_prefixes(
+        &self,
+        tree: Tree,
+        prefixes: &[&[u8]],
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        if prefixes.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Each prefix as the range [prefix, its successor); none above for an all-0xff one.
+        let (mut lows, mut highs): (Vec<Vec<u8>>, Vec<Option<Vec<u8>>>) = (Vec::new(), Vec::new());
+        for prefix in prefixes {
+            let range = KeyRange::prefix(prefix);
+            lows.push(prefix.to_vec());
+            highs.push(match range.to {
+                Bound::Excluded(high) => Some(high),
+                _ => None,
+            });
+        }
+        self.pool.run(move |c| {
+            let sql = "SELECT k.key FROM unnest($2::bytea[], $3::bytea[]) AS r(low, high) \
+                       JOIN feedsift_kv k ON k.tree = $1 AND k.key >= r.low \
+                       AND (r.high IS NULL OR k.key < r.high)";
+            let rows = c.query(sql, &[&tree.id(), &lows, &highs])?;
+            Ok(rows.into_iter().map(|r| r.get::<_, Vec<u8>>(0)).collect())
+        })
+    }
+
     fn first(
         &self,
         tree: Tree,
