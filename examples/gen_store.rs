@@ -9,6 +9,8 @@
 //!   DAYS (default 365): stories are published uniformly over the last DAYS days
 //!   SUMMARY_WORDS (default 60): word budget of each story's summary
 //! Env: GEN_STORE_BATCH (default 1000): candidates per `Store::apply`
+//!      GEN_STORE_FIRST (default 0): the first story's number, so runs into one store add
+//!      new stories instead of writing the same ones again
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -36,6 +38,18 @@ fn open(place: &str) -> Result<Store, feedsift::store::StoreError> {
     }
 }
 
+/// The number in the environment variable `name` (`_` allowed), at least `min`; `default`
+/// when unset.
+fn env_number(name: &str, default: u64, min: u64) -> Result<u64, String> {
+    match std::env::var(name) {
+        Err(_) => Ok(default),
+        Ok(v) => match v.replace('_', "").parse::<u64>() {
+            Ok(n) if n >= min => Ok(n),
+            _ => Err(format!("{name}={v} is not a number of at least {min}")),
+        },
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let number = |i: usize, default: u64| -> Option<u64> {
@@ -51,15 +65,15 @@ fn main() -> ExitCode {
         eprintln!("usage: gen_store DIR STORIES [DAYS] [SUMMARY_WORDS]");
         return ExitCode::from(2);
     };
-    let batch_size = match std::env::var("GEN_STORE_BATCH") {
-        Ok(v) => match v.replace('_', "").parse::<u64>() {
-            Ok(n) if n > 0 => n,
-            _ => {
-                eprintln!("gen_store: GEN_STORE_BATCH={v} is not a positive number");
-                return ExitCode::from(2);
-            }
-        },
-        Err(_) => BATCH,
+    let (batch_size, first) = match (
+        env_number("GEN_STORE_BATCH", BATCH, 1),
+        env_number("GEN_STORE_FIRST", 0, 0),
+    ) {
+        (Ok(batch_size), Ok(first)) => (batch_size, first),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("gen_store: {e}");
+            return ExitCode::from(2);
+        }
     };
     let store = match open(&dir) {
         Ok(s) => s,
@@ -71,9 +85,9 @@ fn main() -> ExitCode {
     let started = Instant::now();
     let newest = Utc::now();
     let mut rng = common::Rng::new(stories ^ days);
-    let mut key = 0;
-    while key < stories {
-        let end = (key + batch_size).min(stories);
+    let mut key = first;
+    while key < first + stories {
+        let end = (key + batch_size).min(first + stories);
         let batch = common::candidate_batch(
             &mut rng,
             key..end,

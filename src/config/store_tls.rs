@@ -1,5 +1,5 @@
-//! The TLS settings of a PostgreSQL URL, in libpq's words (`sslmode`, `sslrootcert`): read
-//! here once, for `check` and for the store's connections alike.
+//! The connection settings of a PostgreSQL URL, with its TLS settings in libpq's words
+//! (`sslmode`, `sslrootcert`): read here once, for `check` and for the store's connections.
 
 use std::path::PathBuf;
 
@@ -8,10 +8,12 @@ use std::path::PathBuf;
 pub enum SslMode {
     /// Plain TCP only.
     Disable,
-    /// TLS when the server offers it, its certificate unchecked (`allow` means the same
-    /// here). libpq's default, and ours.
+    /// Plain TCP first; TLS if the server refuses that.
+    Allow,
+    /// TLS first (libpq's default, and ours); plain TCP if the server offers no TLS or the
+    /// TLS attempt fails.
     Prefer,
-    /// TLS or no connection; the certificate is checked only when `sslrootcert` is given.
+    /// TLS or no connection.
     Require,
     /// TLS, and the server's certificate must chain to `sslrootcert`.
     VerifyCa,
@@ -36,12 +38,12 @@ pub struct StoreTls {
 }
 
 impl StoreTls {
-    /// Whether the server's certificate is checked at all (libpq: `verify-*`, or `require`
-    /// with a root certificate file).
+    /// Whether the server's certificate is checked (libpq: `verify-*`, and any mode that
+    /// tries TLS when a root certificate file is given).
     pub fn checks_certificate(&self) -> bool {
         match self.mode {
-            SslMode::Disable | SslMode::Prefer => false,
-            SslMode::Require => self.root_certs.is_some(),
+            SslMode::Disable => false,
+            SslMode::Allow | SslMode::Prefer | SslMode::Require => self.root_certs.is_some(),
             SslMode::VerifyCa | SslMode::VerifyFull => true,
         }
     }
@@ -52,47 +54,79 @@ impl StoreTls {
     }
 }
 
-/// Splits `url` into the URL the PostgreSQL client reads (without `sslmode` and
-/// `sslrootcert`, which it does not know the libpq way) and its TLS settings. The error
-/// says which parameter is wrong and what it may be.
-pub fn split_tls(url: &str) -> Result<(String, StoreTls), String> {
-    let mut parsed = url::Url::parse(url).map_err(|e| format!("not a PostgreSQL URL: {e}"))?;
+/// The client's settings for `url` and its TLS settings. A `postgres://` URL may carry
+/// `sslmode` and `sslrootcert` as libpq reads them (they are taken out before the client
+/// reads the rest, byte for byte); a `key=value` string is the client's own, with its
+/// `sslmode` (disable, prefer, require). The error says what is wrong.
+pub fn client_config(url: &str) -> Result<(postgres::Config, StoreTls), String> {
+    let (client_url, tls) = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let (client_url, tls) = split_tls(url)?;
+        (client_url, Some(tls))
+    } else {
+        (url.to_string(), None)
+    };
+    let config: postgres::Config = client_url
+        .parse()
+        .map_err(|e: postgres::Error| format!("not a PostgreSQL URL: {}", error_chain(&e)))?;
+    let tls = tls.unwrap_or_else(|| StoreTls {
+        mode: match config.get_ssl_mode() {
+            postgres::config::SslMode::Disable => SslMode::Disable,
+            postgres::config::SslMode::Require => SslMode::Require,
+            _ => SslMode::Prefer,
+        },
+        root_certs: None,
+    });
+    Ok((config, tls))
+}
+
+/// `e` and its causes, each once: the client's own text often says only what failed
+/// ("invalid connection string", "error performing TLS handshake"), its sources say why.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// `url` without `sslmode` and `sslrootcert` (every other byte kept), and what they said.
+fn split_tls(url: &str) -> Result<(String, StoreTls), String> {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, query),
+        None => (url, ""),
+    };
     let mut mode = None;
     let mut root_certs = None;
     let mut kept = Vec::new();
-    for (key, value) in parsed.query_pairs() {
-        match key.as_ref() {
-            "sslmode" => {
-                mode = Some(match value.as_ref() {
-                    "disable" => SslMode::Disable,
-                    "allow" | "prefer" => SslMode::Prefer,
-                    "require" => SslMode::Require,
-                    "verify-ca" => SslMode::VerifyCa,
-                    "verify-full" => SslMode::VerifyFull,
-                    other => {
-                        return Err(format!(
-                            "sslmode={other:?}: expected disable, allow, prefer, require, \
-                             verify-ca or verify-full"
-                        ))
+    for segment in query.split('&').filter(|s| !s.is_empty()) {
+        let (key, value) = segment.split_once('=').unwrap_or((segment, ""));
+        let value = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
+        match percent_encoding::percent_decode_str(key)
+            .decode_utf8_lossy()
+            .as_ref()
+        {
+            "sslmode" => mode = Some(parse_mode(&value)?),
+            "sslrootcert" => {
+                root_certs = Some(match value.as_ref() {
+                    "" => {
+                        return Err("sslrootcert is empty: name a PEM file of CA \
+                                    certificates, or `system`"
+                            .into())
                     }
+                    "system" => RootCerts::System,
+                    path => RootCerts::File(PathBuf::from(path)),
                 })
             }
-            "sslrootcert" => {
-                root_certs =
-                    Some(match value.as_ref() {
-                        "" => return Err(
-                            "sslrootcert is empty: name a PEM file of CA certificates, or `system`"
-                                .into(),
-                        ),
-                        "system" => RootCerts::System,
-                        path => RootCerts::File(PathBuf::from(path)),
-                    })
-            }
-            _ => kept.push((key.into_owned(), value.into_owned())),
+            _ => kept.push(segment),
         }
     }
     let mode = mode.unwrap_or(match root_certs {
-        // libpq: `sslrootcert=system` alone means verify-full.
+        // libpq 16: `sslrootcert=system` alone means verify-full.
         Some(RootCerts::System) => SslMode::VerifyFull,
         _ => SslMode::Prefer,
     });
@@ -107,15 +141,40 @@ pub fn split_tls(url: &str) -> Result<(String, StoreTls), String> {
             }
         ));
     }
+    if root_certs == Some(RootCerts::System) && mode != SslMode::VerifyFull {
+        // As libpq 16: any publicly trusted certificate, for any name, would pass.
+        return Err(
+            "sslrootcert=system needs sslmode=verify-full: without the host name \
+                    check, any certificate a public CA signed would pass"
+                .into(),
+        );
+    }
     if mode == SslMode::Disable && root_certs.is_some() {
         return Err("sslrootcert is set but sslmode=disable: nothing would be checked".into());
     }
-    if kept.is_empty() {
-        parsed.set_query(None);
+    let rest = if kept.is_empty() {
+        base.to_string()
     } else {
-        parsed.query_pairs_mut().clear().extend_pairs(kept);
-    }
-    Ok((parsed.to_string(), StoreTls { mode, root_certs }))
+        format!("{base}?{}", kept.join("&"))
+    };
+    Ok((rest, StoreTls { mode, root_certs }))
+}
+
+fn parse_mode(value: &str) -> Result<SslMode, String> {
+    Ok(match value {
+        "disable" => SslMode::Disable,
+        "allow" => SslMode::Allow,
+        "prefer" => SslMode::Prefer,
+        "require" => SslMode::Require,
+        "verify-ca" => SslMode::VerifyCa,
+        "verify-full" => SslMode::VerifyFull,
+        other => {
+            return Err(format!(
+                "sslmode={other:?}: expected disable, allow, prefer, require, verify-ca or \
+                 verify-full"
+            ))
+        }
+    })
 }
 
 #[cfg(test)]
@@ -123,7 +182,7 @@ mod tests {
     use super::*;
 
     fn tls(url: &str) -> StoreTls {
-        split_tls(url).expect("valid").1
+        client_config(url).expect("valid").1
     }
 
     #[test]
@@ -135,14 +194,14 @@ mod tests {
     }
 
     #[test]
-    fn the_tls_parameters_are_taken_out_and_the_others_kept() {
+    fn the_tls_parameters_are_taken_out_and_every_other_byte_kept() {
         let (rest, t) = split_tls(
-            "postgres://u@db/feeds?application_name=fs&sslmode=verify-full&sslrootcert=/etc/ca.pem&connect_timeout=3",
+            "postgres://u%40x:p%20w@a:5432,b:5433/feeds?options=-c%20search_path%3Dfeeds&sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem&password=a+b",
         )
         .unwrap();
         assert_eq!(
             rest,
-            "postgres://u@db/feeds?application_name=fs&connect_timeout=3"
+            "postgres://u%40x:p%20w@a:5432,b:5433/feeds?options=-c%20search_path%3Dfeeds&password=a+b"
         );
         assert_eq!(t.mode, SslMode::VerifyFull);
         assert_eq!(
@@ -150,6 +209,13 @@ mod tests {
             Some(RootCerts::File(PathBuf::from("/etc/ca.pem")))
         );
         assert!(t.checks_certificate() && t.checks_host_name());
+        // What the client then reads: the option with its space, two hosts.
+        let (config, _) = client_config(
+            "postgres://u@a:5432,b:5433/feeds?options=-c%20search_path%3Dfeeds&sslmode=require",
+        )
+        .unwrap();
+        assert_eq!(config.get_options(), Some("-c search_path=feeds"));
+        assert_eq!(config.get_hosts().len(), 2);
     }
 
     #[test]
@@ -158,6 +224,7 @@ mod tests {
             ("sslmode=disable", false, false),
             ("sslmode=allow", false, false),
             ("sslmode=prefer", false, false),
+            ("sslmode=prefer&sslrootcert=ca.pem", true, false),
             ("sslmode=require", false, false),
             ("sslmode=require&sslrootcert=ca.pem", true, false),
             ("sslmode=verify-ca&sslrootcert=ca.pem", true, false),
@@ -169,7 +236,7 @@ mod tests {
             assert_eq!(t.checks_certificate(), certificate, "{query}");
             assert_eq!(t.checks_host_name(), host, "{query}");
         }
-        assert_eq!(tls("postgres://db/x?sslmode=allow").mode, SslMode::Prefer);
+        assert_eq!(tls("postgres://db/x?sslmode=allow").mode, SslMode::Allow);
         assert_eq!(
             tls("postgres://db/x?sslrootcert=system").root_certs,
             Some(RootCerts::System)
@@ -177,17 +244,37 @@ mod tests {
     }
 
     #[test]
+    fn a_key_value_string_keeps_the_clients_own_sslmode() {
+        assert_eq!(tls("host=db user=u sslmode=require").mode, SslMode::Require);
+        assert_eq!(tls("host=db user=u sslmode=disable").mode, SslMode::Disable);
+        assert_eq!(tls("host=db user=u").mode, SslMode::Prefer);
+    }
+
+    #[test]
     fn a_wrong_setting_says_which_and_what_it_may_be() {
-        let err = split_tls("postgres://db/x?sslmode=on").unwrap_err();
+        let err = client_config("postgres://db/x?sslmode=on").unwrap_err();
         assert!(
             err.contains("sslmode=\"on\"") && err.contains("verify-full"),
             "{err}"
         );
-        let err = split_tls("postgres://db/x?sslmode=verify-full").unwrap_err();
+        let err = client_config("postgres://db/x?sslmode=verify-full").unwrap_err();
         assert!(err.contains("needs sslrootcert"), "{err}");
-        let err = split_tls("postgres://db/x?sslrootcert=").unwrap_err();
+        let err = client_config("postgres://db/x?sslrootcert=").unwrap_err();
         assert!(err.contains("sslrootcert is empty"), "{err}");
-        let err = split_tls("postgres://db/x?sslmode=disable&sslrootcert=ca.pem").unwrap_err();
+        let err = client_config("postgres://db/x?sslmode=disable&sslrootcert=ca.pem").unwrap_err();
         assert!(err.contains("sslmode=disable"), "{err}");
+        for weaker in ["verify-ca", "require", "prefer"] {
+            let err = client_config(&format!(
+                "postgres://db/x?sslmode={weaker}&sslrootcert=system"
+            ))
+            .unwrap_err();
+            assert!(err.contains("needs sslmode=verify-full"), "{err}");
+        }
+        // What the client itself does not know is named with its reason.
+        let err = client_config("postgres://db/x?sslcert=client.pem").unwrap_err();
+        assert!(
+            err.contains("unknown option") && err.contains("sslcert"),
+            "{err}"
+        );
     }
 }

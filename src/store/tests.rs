@@ -437,6 +437,16 @@ fn an_unreachable_database_is_named_without_its_password() {
         "{err}"
     );
     assert!(!err.contains("hunter2"), "{err}");
+    let in_query = crate::store::PgOptions {
+        url: "postgres://feedsift@127.0.0.1:1/feedsift?password=hunter2&sslmode=disable".into(),
+        ..options.clone()
+    };
+    let err = Store::open_postgres(&in_query)
+        .err()
+        .expect("nothing listens on port 1")
+        .to_string();
+    assert!(err.contains("password=***"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
     let bad = crate::store::PgOptions {
         url: "postgres://feedsift:hunter2@[::1".into(),
         ..options

@@ -1,6 +1,6 @@
 //! The store over TLS to a real PostgreSQL that offers it: libpq's `sslmode` and
-//! `sslrootcert` in `[store] url`, certificates checked as libpq checks them, and a clear
-//! error naming the database when they do not pass.
+//! `sslrootcert` in `[store] url`, certificates checked as libpq checks them, SCRAM with
+//! channel binding, and a clear error naming the database when a check does not pass.
 
 use crate::support::postgres::{database, psql, tls_server};
 use feedsift::store::{PgOptions, Store};
@@ -9,39 +9,47 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+/// The password of the role that logs in with SCRAM.
+const SCRAM_PASSWORD: &str = "c0rrect-h0rse";
+
 /// One TLS cluster per test process, its certificate for `localhost` only, signed by a CA
-/// of its own.
+/// of its own. `scram` logs in with a password (SCRAM-SHA-256); `feedsift` needs none.
 struct TlsCluster {
-    /// Port of the cluster (the maintenance URL is `postgres://feedsift@127.0.0.1:PORT/postgres`).
     port: u16,
     maintenance: String,
-    dir: tempfile::TempDir,
+    /// The cluster's directory: its Unix socket, the CA files.
+    dir: PathBuf,
 }
 
 impl TlsCluster {
-    fn ca_file(&self) -> PathBuf {
-        self.dir.path().join("ca.pem")
+    fn ca_file(&self) -> String {
+        self.dir.join("ca.pem").display().to_string()
     }
 
-    fn other_ca_file(&self) -> PathBuf {
-        self.dir.path().join("other-ca.pem")
+    fn other_ca_file(&self) -> String {
+        self.dir.join("other-ca.pem").display().to_string()
     }
 
-    /// A new empty database, and its URL at `host` with `query` (no `?` when empty).
-    fn database(&self, host: &str, query: &str) -> (String, String) {
+    /// A new empty database owned by `owner`, and its URL as `user_at_host` (`user@host`,
+    /// no port) with `query` (no `?` when empty).
+    fn database(&self, user_at_host: &str, query: &str) -> (String, String) {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let name = format!(
             "tls_{}_{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        psql(&self.maintenance, &format!("CREATE DATABASE {name}"));
+        let owner = user_at_host.split([':', '@']).next().unwrap_or("feedsift");
+        psql(
+            &self.maintenance,
+            &format!("CREATE DATABASE {name} OWNER {owner}"),
+        );
         let query = if query.is_empty() {
             String::new()
         } else {
             format!("?{query}")
         };
-        let url = format!("postgres://feedsift@{host}:{}/{name}{query}", self.port);
+        let url = format!("postgres://{user_at_host}:{}/{name}{query}", self.port);
         (name, url)
     }
 }
@@ -55,11 +63,23 @@ fn cluster() -> &'static TlsCluster {
             .expect("params")
             .signed_by(&server_key, &ca, &ca_key)
             .expect("signed");
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("ca.pem"), ca.pem()).expect("ca.pem");
+        let (maintenance, dir) = tls_server(&server.pem(), &server_key.serialize_pem());
+        std::fs::write(dir.join("ca.pem"), ca.pem()).expect("ca.pem");
         let (other, _) = authority("another CA");
-        std::fs::write(dir.path().join("other-ca.pem"), other.pem()).expect("other-ca.pem");
-        let maintenance = tls_server(&server.pem(), &server_key.serialize_pem());
+        std::fs::write(dir.join("other-ca.pem"), other.pem()).expect("other-ca.pem");
+        // `scram` must give its password, over TLS or not; everyone else is trusted.
+        psql(
+            &maintenance,
+            &format!("CREATE ROLE scram LOGIN PASSWORD '{SCRAM_PASSWORD}'"),
+        );
+        let hba = dir.join("data/pg_hba.conf");
+        let rules = std::fs::read_to_string(&hba).expect("pg_hba.conf");
+        std::fs::write(
+            &hba,
+            format!("host all scram 0.0.0.0/0 scram-sha-256\n{rules}"),
+        )
+        .expect("pg_hba.conf written");
+        psql(&maintenance, "SELECT pg_reload_conf()");
         let port = maintenance
             .rsplit(':')
             .next()
@@ -96,99 +116,148 @@ fn open(url: &str) -> Result<Store, String> {
     .map_err(|e| e.to_string())
 }
 
-/// feedsift's connections to database `name`: (with TLS, without).
+/// feedsift's connections to database `name` once at least two are open (the change
+/// listener and a pool connection open at start): (with TLS, without).
 fn connections(name: &str) -> (usize, usize) {
-    let rows = psql(
-        &cluster().maintenance,
-        &format!(
-            "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
-             WHERE a.datname = '{name}' AND a.application_name = 'feedsift'"
-        ),
-    );
-    let with = rows.lines().filter(|r| *r == "t").count();
-    let without = rows.lines().filter(|r| *r == "f").count();
-    (with, without)
-}
-
-/// Waits for the store's connections (pool, write lock, listener) to show in the server's
-/// views, which happens as they open.
-fn settled_connections(name: &str) -> (usize, usize) {
-    let mut seen = connections(name);
-    for _ in 0..50 {
-        if seen.0 + seen.1 >= 3 {
+    let count = || {
+        let rows = psql(
+            &cluster().maintenance,
+            &format!(
+                "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+                 WHERE a.datname = '{name}' AND a.application_name = 'feedsift'"
+            ),
+        );
+        let with = rows.lines().filter(|r| *r == "t").count();
+        (with, rows.lines().count() - with)
+    };
+    let mut seen = count();
+    for _ in 0..100 {
+        if seen.0 + seen.1 >= 2 {
             break;
         }
-        std::thread::sleep(Duration::from_millis(100));
-        seen = connections(name);
+        std::thread::sleep(Duration::from_millis(50));
+        seen = count();
     }
     seen
+}
+
+fn assert_all_tls(name: &str) {
+    let (with, without) = connections(name);
+    assert!(
+        with >= 2 && without == 0,
+        "with TLS {with}, without {without}"
+    );
+}
+
+fn assert_no_tls(name: &str) {
+    let (with, without) = connections(name);
+    assert!(
+        with == 0 && without >= 2,
+        "with TLS {with}, without {without}"
+    );
 }
 
 #[test]
 fn verify_full_with_the_servers_ca_encrypts_every_connection_of_the_store() {
     let c = cluster();
-    let query = format!("sslmode=verify-full&sslrootcert={}", c.ca_file().display());
-    let (name, url) = c.database("localhost", &query);
+    let query = format!("sslmode=verify-full&sslrootcert={}", c.ca_file());
+    let (name, url) = c.database("feedsift@localhost", &query);
     let store = open(&url).expect("verify-full against the right CA");
     assert_eq!(store.story_count(), 0);
-    let (with, without) = settled_connections(&name);
-    assert!(with >= 3, "TLS connections: {with}");
-    assert_eq!(without, 0, "a connection without TLS");
+    assert_all_tls(&name);
 }
 
 #[test]
 fn a_certificate_from_a_ca_not_trusted_is_refused_with_the_database_named() {
     let c = cluster();
-    let query = format!(
-        "sslmode=verify-full&sslrootcert={}",
-        c.other_ca_file().display()
-    );
-    let (_, url) = c.database("localhost", &query);
-    let err = open(&url)
-        .err()
-        .expect("another CA's certificate is refused");
-    assert!(
-        err.starts_with(&format!("store postgres://feedsift@localhost:{}/", c.port)),
-        "{err}"
-    );
-    assert!(err.contains("invalid peer certificate"), "{err}");
-    assert!(err.contains("UnknownIssuer"), "{err}");
+    for mode in ["verify-full", "verify-ca", "require"] {
+        let query = format!("sslmode={mode}&sslrootcert={}", c.other_ca_file());
+        let (_, url) = c.database("feedsift@localhost", &query);
+        let err = open(&url)
+            .err()
+            .expect("another CA's certificate is refused");
+        assert!(
+            err.starts_with(&format!("store postgres://feedsift@localhost:{}/", c.port)),
+            "{err}"
+        );
+        assert!(
+            err.contains("invalid peer certificate: UnknownIssuer"),
+            "{mode}: {err}"
+        );
+    }
 }
 
 #[test]
 fn verify_full_checks_the_host_name_and_verify_ca_does_not() {
     let c = cluster();
-    let root = c.ca_file().display().to_string();
+    let root = c.ca_file();
     // The certificate names `localhost`, not 127.0.0.1.
-    let (_, url) = c.database(
-        "127.0.0.1",
-        &format!("sslmode=verify-full&sslrootcert={root}"),
-    );
+    let query = format!("sslmode=verify-full&sslrootcert={root}");
+    let (_, url) = c.database("feedsift@127.0.0.1", &query);
     let err = open(&url).err().expect("the name does not match");
-    assert!(err.contains("invalid peer certificate"), "{err}");
-    assert!(err.contains("not valid for name \"127.0.0.1\""), "{err}");
-    let (name, url) = c.database(
-        "127.0.0.1",
-        &format!("sslmode=verify-ca&sslrootcert={root}"),
+    assert!(
+        err.contains("certificate not valid for name \"127.0.0.1\""),
+        "{err}"
     );
+    let query = format!("sslmode=verify-ca&sslrootcert={root}");
+    let (name, url) = c.database("feedsift@127.0.0.1", &query);
     let _store = open(&url).expect("verify-ca checks the chain only");
-    assert_eq!(settled_connections(&name).1, 0);
+    assert_all_tls(&name);
 }
 
 #[test]
-fn without_sslmode_tls_is_used_when_offered_and_disable_turns_it_off() {
+fn each_sslmode_connects_the_way_libpq_does() {
     let c = cluster();
-    let (name, url) = c.database("127.0.0.1", "");
-    let _preferred = open(&url).expect("prefer (the default) takes any certificate");
-    let (with, without) = settled_connections(&name);
-    assert!(with >= 3 && without == 0, "with {with}, without {without}");
-    let (name, url) = c.database("127.0.0.1", "sslmode=require");
+    // No sslmode is `prefer`: TLS when the server offers it, any certificate.
+    let (name, url) = c.database("feedsift@127.0.0.1", "");
+    let _preferred = open(&url).expect("prefer takes any certificate");
+    assert_all_tls(&name);
+    let (name, url) = c.database("feedsift@127.0.0.1", "sslmode=require");
     let _required = open(&url).expect("require without a root file checks nothing");
-    assert_eq!(settled_connections(&name).1, 0);
-    let (name, url) = c.database("127.0.0.1", "sslmode=disable");
+    assert_all_tls(&name);
+    // `allow` tries plain TCP first, and the server takes it.
+    let (name, url) = c.database("feedsift@127.0.0.1", "sslmode=allow");
+    let _allowed = open(&url).expect("allow");
+    assert_no_tls(&name);
+    let (name, url) = c.database("feedsift@127.0.0.1", "sslmode=disable");
     let _plain = open(&url).expect("disable");
-    let (with, without) = settled_connections(&name);
-    assert!(with == 0 && without >= 3, "with {with}, without {without}");
+    assert_no_tls(&name);
+    // `prefer` with a root file checks the certificate, and when it fails goes on without
+    // TLS, as libpq does: only verify-ca and verify-full insist.
+    let query = format!("sslmode=prefer&sslrootcert={}", c.other_ca_file());
+    let (name, url) = c.database("feedsift@localhost", &query);
+    let _fell_back = open(&url).expect("prefer falls back to plain TCP");
+    assert_no_tls(&name);
+}
+
+#[test]
+fn over_the_unix_socket_no_tls_is_tried_as_libpq_does() {
+    let c = cluster();
+    let socket_dir = c.dir.display().to_string().replace('/', "%2F");
+    let (name, url) = c.database(&format!("feedsift@{socket_dir}"), "sslmode=require");
+    let _local = open(&url).expect("sslmode means nothing on a Unix socket");
+    assert_no_tls(&name);
+}
+
+#[test]
+fn scram_over_verified_tls_binds_the_login_to_the_channel() {
+    let c = cluster();
+    let query = format!(
+        "sslmode=verify-full&sslrootcert={}&channel_binding=require",
+        c.ca_file()
+    );
+    let (name, url) = c.database(&format!("scram:{SCRAM_PASSWORD}@localhost"), &query);
+    let store = open(&url).expect("SCRAM-SHA-256-PLUS over TLS");
+    assert_eq!(store.story_count(), 0);
+    assert_all_tls(&name);
+    // A wrong password is refused, and the right one never shows in the error.
+    let wrong = url.replace(SCRAM_PASSWORD, "wr0ng");
+    let err = open(&wrong).err().expect("wrong password");
+    assert!(err.contains("password authentication failed"), "{err}");
+    assert!(
+        !err.contains("wr0ng") && !err.contains(SCRAM_PASSWORD),
+        "{err}"
+    );
 }
 
 #[test]
@@ -208,22 +277,18 @@ fn require_against_a_server_without_tls_fails_and_says_why() {
 #[test]
 fn an_unreadable_root_certificate_file_is_named() {
     let c = cluster();
-    let missing = c.dir.path().join("no-such-ca.pem");
-    let (_, url) = c.database(
-        "localhost",
-        &format!("sslmode=verify-full&sslrootcert={}", missing.display()),
-    );
+    let missing = c.dir.join("no-such-ca.pem");
+    let query = format!("sslmode=verify-full&sslrootcert={}", missing.display());
+    let (_, url) = c.database("feedsift@localhost", &query);
     let err = open(&url).err().expect("no such file");
     assert!(
         err.contains(&format!("sslrootcert {}", missing.display())),
         "{err}"
     );
-    let not_pem = c.dir.path().join("not-pem.txt");
+    let not_pem = c.dir.join("not-pem.txt");
     std::fs::write(&not_pem, "hello").expect("write");
-    let (_, url) = c.database(
-        "localhost",
-        &format!("sslmode=verify-ca&sslrootcert={}", not_pem.display()),
-    );
+    let query = format!("sslmode=verify-ca&sslrootcert={}", not_pem.display());
+    let (_, url) = c.database("feedsift@localhost", &query);
     let err = open(&url).err().expect("no certificate in it");
     assert!(err.contains("holds no PEM certificate"), "{err}");
 }

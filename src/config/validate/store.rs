@@ -15,7 +15,7 @@ pub(super) fn validate_store(c: &mut Checker, raw: &RawStore) -> StoreConfig {
         let text = v.get_ref().trim();
         match url::Url::parse(text) {
             Ok(u) if matches!(u.scheme(), "postgres" | "postgresql") => {
-                match crate::config::store_tls::split_tls(text) {
+                match crate::config::store_tls::client_config(text) {
                     Ok(_) => Some(text.to_string()),
                     Err(problem) => {
                         c.error(v.span(), "store.url", problem);

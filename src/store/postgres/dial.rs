@@ -1,79 +1,160 @@
 //! How a node opens a connection to PostgreSQL: the client's settings from the URL, and the
-//! TLS its `sslmode` asks for (rustls), with the server's certificate checked as libpq would.
+//! TLS its `sslmode` asks for (rustls), tried in libpq's order with the server's certificate
+//! checked as libpq would.
 
-use crate::config::store_tls::{split_tls, RootCerts, SslMode, StoreTls};
+use crate::config::store_tls::{client_config, error_chain, RootCerts, SslMode, StoreTls};
+use postgres::config::{Host, SslMode as ClientSslMode};
 use postgres::{Client, NoTls};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::WebPkiServerVerifier;
+use rustls::client::{verify_server_cert_signed_by_trust_anchor, WebPkiServerVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore};
+use rustls::server::ParsedCertificate;
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// One way of connecting, tried in turn until one works.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Attempt {
+    Plain,
+    /// TLS, or plain TCP within the same attempt when the server offers no TLS.
+    TlsIfOffered,
+    Tls,
+}
+
 /// Everything a connection of this node needs to be opened, cloned into each connection.
 #[derive(Clone)]
 pub(crate) struct Dialer {
     config: postgres::Config,
+    attempts: Vec<Attempt>,
     tls: Option<MakeRustlsConnect>,
+}
+
+/// Why no connection could be opened: each attempt's error, in order.
+pub(crate) struct DialError(Vec<(Attempt, postgres::Error)>);
+
+impl DialError {
+    /// Every attempt's reason; with more than one, each says how it connected.
+    pub(crate) fn detail(&self, describe: impl Fn(&postgres::Error) -> String) -> String {
+        if let [(_, only)] = self.0.as_slice() {
+            return describe(only);
+        }
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(attempt, e)| {
+                let how = if *attempt == Attempt::Plain {
+                    "without TLS"
+                } else {
+                    "with TLS"
+                };
+                format!("{how}: {}", describe(e))
+            })
+            .collect();
+        parts.join("; ")
+    }
+}
+
+impl std::fmt::Display for DialError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail(|e| error_chain(e)))
+    }
 }
 
 impl Dialer {
     /// The dialer for `url`; the error says what in it is wrong (a bad parameter, an
     /// unreadable root certificate file).
     pub(crate) fn new(url: &str) -> Result<Dialer, String> {
-        let (client_url, tls) = split_tls(url)?;
-        let mut config: postgres::Config = client_url
-            .parse()
-            .map_err(|e: postgres::Error| format!("not a PostgreSQL URL: {e}"))?;
-        config.ssl_mode(match tls.mode {
-            SslMode::Disable => postgres::config::SslMode::Disable,
-            SslMode::Prefer => postgres::config::SslMode::Prefer,
-            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
-                postgres::config::SslMode::Require
-            }
-        });
+        let (mut config, tls) = client_config(url)?;
         config.connect_timeout(CONNECT_TIMEOUT);
         config.keepalives(true);
         config.application_name("feedsift");
-        let tls = match tls.mode {
-            SslMode::Disable => None,
-            _ => Some(MakeRustlsConnect::new(client_config(&tls)?)),
+        // libpq uses no TLS on Unix sockets, whatever sslmode says.
+        let local = !config.get_hosts().is_empty()
+            && config
+                .get_hosts()
+                .iter()
+                .all(|h| matches!(h, Host::Unix(_)));
+        let attempts = match (local, tls.mode) {
+            (true, _) | (_, SslMode::Disable) => vec![Attempt::Plain],
+            (_, SslMode::Allow) => vec![Attempt::Plain, Attempt::Tls],
+            (_, SslMode::Prefer) => vec![Attempt::TlsIfOffered, Attempt::Plain],
+            (_, SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull) => {
+                vec![Attempt::Tls]
+            }
         };
-        Ok(Dialer { config, tls })
+        let tls = if attempts == [Attempt::Plain] {
+            None
+        } else {
+            Some(MakeRustlsConnect::new(tls_config(&tls)?))
+        };
+        Ok(Dialer {
+            config,
+            attempts,
+            tls,
+        })
     }
 
-    /// A new connection.
-    pub(crate) fn connect(&self) -> Result<Client, postgres::Error> {
-        match &self.tls {
-            Some(tls) => self.config.connect(tls.clone()),
-            None => self.config.connect(NoTls),
+    /// A new connection, by the first attempt that works.
+    pub(crate) fn connect(&self) -> Result<Client, DialError> {
+        let mut errors = Vec::new();
+        for attempt in &self.attempts {
+            let mut config = self.config.clone();
+            let connected = match (attempt, &self.tls) {
+                (Attempt::TlsIfOffered, Some(tls)) => {
+                    config.ssl_mode(ClientSslMode::Prefer).connect(tls.clone())
+                }
+                (Attempt::Tls, Some(tls)) => {
+                    config.ssl_mode(ClientSslMode::Require).connect(tls.clone())
+                }
+                _ => config.ssl_mode(ClientSslMode::Disable).connect(NoTls),
+            };
+            match connected {
+                Ok(client) => return Ok(client),
+                Err(e) => {
+                    // As libpq: the next way is tried only if this one reached the server.
+                    let unreachable = unreachable(&e);
+                    errors.push((*attempt, e));
+                    if unreachable {
+                        break;
+                    }
+                }
+            }
         }
+        Err(DialError(errors))
     }
 }
 
-fn client_config(tls: &StoreTls) -> Result<ClientConfig, String> {
+/// The server could not be reached at all (refused, timed out): another way of talking to
+/// it would fare no better. The client names its error kinds only in their text.
+fn unreachable(e: &postgres::Error) -> bool {
+    let text = e.to_string();
+    text.starts_with("error connecting to server") || text.starts_with("timeout waiting for server")
+}
+
+fn tls_config(tls: &StoreTls) -> Result<ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS: {e}"))?;
     let algorithms = provider.signature_verification_algorithms;
-    let chain = match (&tls.root_certs, tls.checks_certificate()) {
-        (Some(certs), true) => Some(
-            WebPkiServerVerifier::builder_with_provider(Arc::new(root_store(certs)?), provider)
-                .build()
-                .map_err(|e| format!("TLS: {e}"))?,
-        ),
+    let roots = match (&tls.root_certs, tls.checks_certificate()) {
+        (Some(certs), true) => Some(Arc::new(root_store(certs)?)),
         (None, true) => return Err("a checked certificate needs sslrootcert".into()),
         (_, false) => None,
     };
-    let verifier: Arc<dyn ServerCertVerifier> = match chain {
-        Some(webpki) if tls.checks_host_name() => webpki,
-        chain => Arc::new(Lenient { chain, algorithms }),
+    let verifier: Arc<dyn ServerCertVerifier> = match roots {
+        Some(roots) if tls.checks_host_name() => {
+            WebPkiServerVerifier::builder_with_provider(roots, provider)
+                .build()
+                .map_err(|e| format!("TLS: {e}"))?
+        }
+        roots => Arc::new(Lenient { roots, algorithms }),
     };
     Ok(builder
         .dangerous()
@@ -100,14 +181,14 @@ fn root_store(certs: &RootCerts) -> Result<RootCertStore, String> {
     Ok(store)
 }
 
-/// What `verify-full` does not check: for `verify-ca` (and `require` with a root file) the
-/// chain must reach a trusted CA but the certificate may name any host; for `prefer` and
-/// `require` without a root file, as libpq, any certificate is taken. Either way the
-/// handshake's signatures are checked, so the session is the certificate holder's.
+/// What `verify-full` does not check. With `roots` (`verify-ca`, or another mode with a
+/// root file), the chain must reach one of them, valid now, whatever host it names; without
+/// (`prefer`, `allow` and `require` without a root file, as libpq), any certificate is
+/// taken: the traffic is encrypted, but nothing proves who holds the other end. The
+/// handshake's signatures are checked either way.
 #[derive(Debug)]
 struct Lenient {
-    /// The chain check; none: no check.
-    chain: Option<Arc<WebPkiServerVerifier>>,
+    roots: Option<Arc<RootCertStore>>,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
@@ -116,19 +197,21 @@ impl ServerCertVerifier for Lenient {
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let Some(chain) = &self.chain else {
-            return Ok(ServerCertVerified::assertion());
-        };
-        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
-            Err(rustls::Error::InvalidCertificate(
-                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
-            other => other,
+        if let Some(roots) = &self.roots {
+            let cert = ParsedCertificate::try_from(end_entity)?;
+            verify_server_cert_signed_by_trust_anchor(
+                &cert,
+                roots,
+                intermediates,
+                now,
+                self.algorithms.all,
+            )?;
         }
+        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(

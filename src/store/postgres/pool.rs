@@ -2,7 +2,8 @@
 //! anywhere (an async task, a blocking thread), and the synchronous client must never run on
 //! an async runtime's threads. A job is sent to a free connection and its answer awaited.
 
-use super::dial::Dialer;
+use super::dial::{DialError, Dialer};
+use crate::config::store_tls::error_chain;
 use crate::store::StoreError;
 use postgres::types::ToSql;
 use postgres::{Client, Row, Statement};
@@ -42,7 +43,7 @@ impl Connection {
             let mut client = self
                 .dialer
                 .connect()
-                .map_err(|e| database_error(&self.place, &e))?;
+                .map_err(|e| dial_error(&self.place, &e))?;
             // Custom plans always: a generic plan of `tree = $1` scans every tree's rows (430 ms
             // per render at 1M stories), and planning these small statements costs microseconds.
             client
@@ -143,26 +144,26 @@ pub(crate) type Param<'a> = &'a (dyn ToSql + Sync);
 
 /// A PostgreSQL error as the store reports it.
 pub(crate) fn database_error(place: &str, e: &postgres::Error) -> StoreError {
-    let detail = match e.as_db_error() {
-        Some(db) => format!("{}: {}", db.code().code(), db.message()),
-        // The client's own text says only "error performing TLS handshake"; the why (an
-        // unknown issuer, a name mismatch) is in its sources.
-        None => {
-            let mut detail = e.to_string();
-            let mut source = std::error::Error::source(e);
-            while let Some(cause) = source {
-                let text = cause.to_string();
-                if !detail.contains(&text) {
-                    detail = format!("{detail}: {text}");
-                }
-                source = cause.source();
-            }
-            detail
-        }
-    };
     StoreError::Database {
         place: place.to_string(),
-        detail,
+        detail: error_detail(e),
+    }
+}
+
+/// The server's code and message, or the client's error with its causes (a TLS handshake's
+/// "invalid peer certificate: UnknownIssuer" is in a cause).
+fn error_detail(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => error_chain(e),
+    }
+}
+
+/// No connection could be opened: every attempt's reason.
+fn dial_error(place: &str, e: &DialError) -> StoreError {
+    StoreError::Database {
+        place: place.to_string(),
+        detail: e.detail(error_detail),
     }
 }
 

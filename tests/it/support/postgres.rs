@@ -91,27 +91,28 @@ pub fn with_database(url: &str, name: &str) -> String {
     format!("{scheme}{authority}/{name}{query}")
 }
 
-/// The URL of the maintenance database of a cluster of its own that also offers TLS, with
-/// `cert_pem` (its certificate chain) and `key_pem`; stopped and removed when this process
-/// ends. Plain connections are taken too, as PostgreSQL's default `host` rule does.
-pub fn tls_server(cert_pem: &str, key_pem: &str) -> String {
-    let server = start_cluster(&[("server.crt", cert_pem), ("server.key", key_pem)])
+/// A cluster of its own that also offers TLS, with `cert_pem` (its certificate chain) and
+/// `key_pem`: the URL of its maintenance database, and its directory (its Unix socket is
+/// there, and its configuration in `data/`). Stopped and removed when this process ends.
+/// Plain connections are taken too, as PostgreSQL's default `host` rule does.
+pub fn tls_server(cert_pem: &str, key_pem: &str) -> (String, PathBuf) {
+    let (server, dir) = start_cluster(&[("server.crt", cert_pem), ("server.key", key_pem)])
         .unwrap_or_else(|message| panic!("{message}"));
     // Its watchdog lives as long as this process: the handle is kept for good.
     let url = server.url.clone();
     std::mem::forget(server);
-    url
+    (url, dir)
 }
 
 fn start() -> Result<Server, String> {
     if let Some(url) = std::env::var(URL_ENV).ok().filter(|url| !url.is_empty()) {
         return external(url);
     }
-    start_cluster(&[])
+    start_cluster(&[]).map(|(server, _)| server)
 }
 
 /// A cluster in a new directory holding `files` (name, contents) when it starts.
-fn start_cluster(files: &[(&str, &str)]) -> Result<Server, String> {
+fn start_cluster(files: &[(&str, &str)]) -> Result<(Server, PathBuf), String> {
     // /tmp itself, not $TMPDIR: the socket path must stay short.
     let dir = tempfile::Builder::new()
         .prefix("feedsift-pg-")
@@ -149,11 +150,12 @@ fn start_cluster(files: &[(&str, &str)]) -> Result<Server, String> {
             "{SCRIPT} start printed no URL but {stdout:?} ({stderr})"
         ));
     }
-    Ok(Server {
+    let server = Server {
         url,
         tag: String::new(),
         _watchdog: Some(watchdog),
-    })
+    };
+    Ok((server, dir))
 }
 
 fn external(url: String) -> Result<Server, String> {
