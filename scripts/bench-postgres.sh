@@ -21,8 +21,13 @@
 #               LIMIT items, ~100 KB of RSS): `wrk -t2 -c$CONNECTIONS --latency` against one
 #               daemon per engine, plain 200 and gzip, REPEAT rounds alternating engines; the
 #               renders the daemon did during each run are counted (expected: 0).
+#   4. visibility  two `serve` nodes on one database, a topic of every story newest first;
+#               VIS_ROUNDS times, a new story written by another process (gen_store, one
+#               story) and the time until each node serves the changed feed (polled every
+#               5 ms; scripts/bench/visibility.py). PostgreSQL only (sled has one process);
+#               the baseline in the same run is one request of that feed from a node.
 #
-# Usage: scripts/bench-postgres.sh            (~8.5 min: LARGE=1000000, 3 runs of each; ~3 GB of disk at most)
+# Usage: scripts/bench-postgres.sh            (~9 min: LARGE=1000000, 3 runs of each; ~3 GB of disk at most)
 #        QUICK=1 scripts/bench-postgres.sh    (~1 min smoke test: 50 listings, 10k and 100k
 #                                             stories, 3 s wrk runs, one run of each)
 # Env:   FEEDS (200), ENTRIES (100), SMALL (10000), LARGE (1000000), RENDERS (9), REPEAT (3),
@@ -30,7 +35,7 @@
 #        PG_FILL_MAX (600: seconds the PostgreSQL fill of LARGE may take, projected from the
 #        SMALL fill; beyond, LARGE_FALLBACK (100000) is measured instead, and said so),
 #        PG_SHARED_BUFFERS (64MB: sled's page cache is 64 MB), BIN (target/release/feedsift),
-#        PARTS ("ingest render serve"), PG_STATEMENTS (1: pg_stat_statements loaded, and the
+#        VIS_ROUNDS (20), PARTS ("ingest render serve visibility"), PG_STATEMENTS (1: pg_stat_statements loaded, and the
 #        statements of each step reported; it costs PostgreSQL a little), PG_SYNCHRONOUS_COMMIT
 #        (on: every commit waits for its WAL fsync, as sled's flush does; off: an experiment),
 #        KEEP=1 keeps the temp dir (the cluster is stopped).
@@ -57,7 +62,8 @@ DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
 PG_FILL_MAX=${PG_FILL_MAX:-600}
 PG_SHARED_BUFFERS=${PG_SHARED_BUFFERS:-64MB}
-PARTS=${PARTS:-"ingest render serve"}
+PARTS=${PARTS:-"ingest render serve visibility"}
+VIS_ROUNDS=${VIS_ROUNDS:-20}
 PG_STATEMENTS=${PG_STATEMENTS:-1}
 PG_SYNCHRONOUS_COMMIT=${PG_SYNCHRONOUS_COMMIT:-on}
 TARGET=${CARGO_TARGET_DIR:-target}
@@ -380,10 +386,42 @@ serve() {
   done
 }
 
+# --- 4. visibility ----------------------------------------------------------------------------
+visibility() {
+  local db node port pids=() feeds=() cfg
+  db=$(new_db vis)
+  for node in a b; do
+    port=$(free_port)
+    cfg="$WORK/vis-$node.toml"
+    { printf '[server]\nlisten = "127.0.0.1:%s"\ndata_dir = "%s"\n\n[store]\nnode_id = "vis-%s"\n\n' "$port" "$WORK/vis-$node" "$node"
+      cat scripts/bench/visibility-topic.toml; } > "$cfg"
+    serve_bg "$db" "$cfg" "$WORK/vis-$node.log"
+    pids+=("$SERVE_PID")
+    feeds+=("http://127.0.0.1:$port/t/latest.json")
+    wait_health "http://127.0.0.1:$port/healthz" "$indexed" "$SERVE_PID" "$WORK/vis-$node.log"
+  done
+  # One story first, so the feed the rounds watch is not the empty one.
+  GEN_STORE_FIRST=999999 "$GEN_STORE" "$db" 1 1 20 > /dev/null 2>&1
+  for _ in $(seq 100); do
+    curl -sf "${feeds[1]}" | grep -q '"url"' && break
+    sleep 0.05
+  done
+  for _ in $(seq 20); do curl -sf -o /dev/null -w '%{time_total}\n' "${feeds[0]}"; done > "$WORK/vis-request.txt"
+  say "visibility: $VIS_ROUNDS writes, two nodes watching ..."
+  python3 scripts/bench/visibility.py "$GEN_STORE" "$db" "$VIS_ROUNDS" "${feeds[@]}" > "$WORK/vis.txt"
+  for node in "${pids[@]}"; do stop "$node"; done
+  F[vis_request]=$(median < "$WORK/vis-request.txt")
+  F[vis_a]=$(awk '{ print $1 }' "$WORK/vis.txt" | median)
+  F[vis_b]=$(awk '{ print $2 }' "$WORK/vis.txt" | median)
+  F[vis_max]=$(tr ' ' '\n' < "$WORK/vis.txt" | sort -g | tail -1)
+  F[vis_over_1s]=$(tr ' ' '\n' < "$WORK/vis.txt" | awk '$1 > 1 { n++ } END { print n + 0 }')
+  say "visibility: median ${F[vis_a]} s / ${F[vis_b]} s, slowest ${F[vis_max]} s"
+}
+
 for part in $PARTS; do
   case $part in
-    ingest | render | serve) "$part" ;;
-    *) echo "unknown part $part (ingest, render, serve)" >&2; exit 2 ;;
+    ingest | render | serve | visibility) "$part" ;;
+    *) echo "unknown part $part (ingest, render, serve, visibility)" >&2; exit 2 ;;
   esac
 done
 
@@ -433,6 +471,12 @@ for part in $PARTS; do
         row "  p99 (median of runs)" "${F[p99_${kind}_sled]} ms" "${F[p99_${kind}_postgres]} ms" "$(ratio "${F[p99_${kind}_postgres]}" "${F[p99_${kind}_sled]}")"
         row "  renders during the runs" "${F[renders_${kind}_sled]}" "${F[renders_${kind}_postgres]}" ""
       done
+      ;;
+    visibility)
+      row "a write seen by two nodes, median (node a / node b)" "-" "$(ms "${F[vis_a]}") / $(ms "${F[vis_b]}")" ""
+      row "  slowest of $VIS_ROUNDS writes x 2 nodes; over 1 s" "-" "$(ms "${F[vis_max]}"); ${F[vis_over_1s]}" ""
+      row "  baseline: one request of that feed (median)" "-" "$(ms "${F[vis_request]}")" \
+        "$(ratio "${F[vis_a]}" "${F[vis_request]}")"
       ;;
   esac
 done

@@ -332,6 +332,9 @@ impl Store {
         for (id, _) in &marks {
             batch.delete(Tree::IndexDirty, id.as_slice());
         }
+        // What every node's feeds show changed: the others must render again too. Each
+        // heard of the write itself, but may have rendered it before it was filed here.
+        batch.changes_stories = !marks.is_empty();
         self.kv.commit(batch)?;
         Ok(marks.len())
     }

@@ -233,6 +233,46 @@ fn a_database_migrated_by_a_newer_feedsift_is_refused_with_a_clear_message() {
 }
 
 #[test]
+fn a_node_hears_each_write_as_it_comes_even_while_another_keeps_writing() {
+    let backend = TestStore::postgres();
+    let (a, b) = (backend.node("a"), backend.node("b"));
+    let started = std::time::Instant::now();
+    while b.generation() < 2 {
+        assert!(started.elapsed().as_secs() < 5, "listener never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let seen = b.generation();
+    // A new story every 100 ms for 3 s: never a quiet moment of 250 ms.
+    let writer = std::thread::spawn(move || {
+        for i in 0..30 {
+            let sighting = Sighting::on_feed(
+                &format!("https://example.com/stream/{i}"),
+                &format!("Story {i}"),
+                Utc::now(),
+            );
+            let story = Candidate::from_sighting(sighting, 60, false).unwrap();
+            a.apply(&[story], "s", &SourceState::default()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    });
+    let first = std::time::Instant::now();
+    while b.generation() == seen {
+        assert!(
+            first.elapsed() < std::time::Duration::from_secs(1),
+            "node b heard nothing within a second of a stream of writes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let moved = b.generation();
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    assert!(
+        b.generation() >= moved + 5,
+        "each write is heard as it comes"
+    );
+    writer.join().unwrap();
+}
+
+#[test]
 fn a_write_on_one_node_is_heard_by_another_within_a_second_and_leases_split_the_work() {
     let backend = TestStore::postgres();
     let (a, b) = (backend.node("a"), backend.node("b"));

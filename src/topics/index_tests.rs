@@ -288,3 +288,46 @@ on_both_backends!(
     stories_changed_during_a_build_are_filed_once_where_they_now_rank,
     a_render_reads_the_last_filed_index_and_filing_invalidates_what_readers_derived,
 );
+
+/// Waits up to `within` for `done`, else fails with `what`.
+fn eventually(within: std::time::Duration, what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + within;
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_story_one_node_files_is_heard_by_the_others_so_their_renders_refresh() {
+    let backend = TestStore::postgres();
+    let (a, b) = (backend.node("a"), backend.node("b"));
+    let wait = std::time::Duration::from_secs(3);
+    // The listener counts from its LISTEN (the generation starts at 1).
+    eventually(wait, "node b's listener never started", || {
+        b.generation() >= 2
+    });
+    let topic = raft_topic(10);
+    for node in [&a, &b] {
+        register(node, &topic);
+        node.build_indexes(now(), &|| false).unwrap();
+    }
+    let before = b.generation();
+    apply(&a, &[seen("a", "Raft at scale", 80, 1)]);
+    eventually(wait, "node b never heard of the write", || {
+        b.generation() > before
+    });
+    // What b renders now comes from the index, where the story is not yet filed.
+    let heard = b.generation();
+    assert!(filed(&b, &topic, PATHS).is_empty());
+    assert_eq!(a.catch_up_indexes().unwrap(), 1);
+    eventually(wait, "node b never heard that a filed the story", || {
+        b.generation() > heard
+    });
+    assert_eq!(filed(&b, &topic, PATHS), [("a".into(), 80)]);
+    assert_eq!(
+        b.catch_up_indexes().unwrap(),
+        0,
+        "nothing left for b to file"
+    );
+}

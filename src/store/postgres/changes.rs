@@ -56,21 +56,23 @@ fn listen_once(dialer: &Dialer, node: &str, generation: &Weak<AtomicU64>) -> Res
         None => return Ok(()),
     };
     loop {
-        let mut heard = false;
         {
             let mut notifications = client.notifications();
             let mut iter = notifications.timeout_iter(POLL);
+            // Each notice moves the generation as it arrives: waiting for a quiet moment
+            // would leave readers stale for as long as another node keeps writing.
             while let Some(n) = iter.next().map_err(|e| e.to_string())? {
-                if n.payload() != node {
-                    heard = true;
+                if n.payload() == node {
+                    continue;
                 }
+                match generation.upgrade() {
+                    Some(g) => g.fetch_add(1, Ordering::AcqRel),
+                    None => return Ok(()),
+                };
             }
         }
-        let Some(g) = generation.upgrade() else {
+        if generation.strong_count() == 0 {
             return Ok(());
-        };
-        if heard {
-            g.fetch_add(1, Ordering::AcqRel);
         }
         if client.is_closed() {
             return Err("connection closed".into());
