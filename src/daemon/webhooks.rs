@@ -1,9 +1,9 @@
 //! The webhook chore: when the store (or the config) changed, queues the items new to each
 //! webhook's topics in the store's outbox (joining a batch not yet tried, with the ids it
 //! carries, before anything is sent), then sends each webhook's outbox oldest first, removing
-//! a delivery only after a 2xx; failures back off, and one failing for a day is dropped. A
-//! delivery whose body the receiver rejects (400, 413, 415, 422) is dropped at once, so one
-//! body it cannot take does not hold back the ones after it for a day.
+//! a delivery only after a 2xx; failures back off, and one still failing `retry_for` after it
+//! was made is dropped. A delivery whose body the receiver rejects (400, 413, 415, 422) is
+//! dropped at once, so one body it cannot take does not hold back the ones after it.
 
 use super::periodic::{repeat, Chore};
 use super::push_client::PushClient;
@@ -201,22 +201,30 @@ impl Webhooks {
                     state.attempts.refused(error);
                 }
                 Err(e) => {
-                    let mut error = format!("delivery {}: {e}", delivery.id);
-                    if expired(&delivery, now, hook.retry_for) {
-                        error = format!(
-                            "{error}; given up on after {} (retry_for)",
-                            format_duration(hook.retry_for)
-                        );
-                        state.dropped += 1;
-                        if let Err(e) =
-                            on_store(&store, move |s| s.remove_delivery(&outbox_key)).await
-                        {
-                            tracing::warn!(error = %e, "expired webhook delivery not removed");
-                        }
+                    let error = format!("delivery {}: {e}", delivery.id);
+                    let deadline = give_up_at(&delivery, hook.retry_for);
+                    if now < deadline {
+                        tracing::warn!(webhook = %hook.shown_url(), error = %error, "webhook delivery failed; will retry");
+                        state.attempts.failed(error, now, RETRY_FIRST, RETRY_CAP);
+                        // The last try is at the deadline, not up to a whole backoff after it.
+                        state.attempts.next_try = state.attempts.next_try.map(|t| t.min(deadline));
+                        return;
                     }
-                    tracing::warn!(webhook = %hook.shown_url(), error = %error, "webhook delivery failed; will retry");
-                    state.attempts.failed(error, now, RETRY_FIRST, RETRY_CAP);
-                    return;
+                    let error = format!(
+                        "{error}; given up on after {} (retry_for), dropped",
+                        format_duration(hook.retry_for)
+                    );
+                    tracing::warn!(webhook = %hook.shown_url(), error = %error, "webhook delivery given up on");
+                    if let Err(e) = on_store(&store, move |s| s.remove_delivery(&outbox_key)).await
+                    {
+                        // Still first in the outbox: tried again after a wait, dropped then.
+                        tracing::warn!(error = %e, "expired webhook delivery not removed");
+                        state.attempts.failed(error, now, RETRY_FIRST, RETRY_CAP);
+                        return;
+                    }
+                    // The next delivery is another body, and goes now.
+                    state.dropped += 1;
+                    state.attempts.refused(error);
                 }
             }
         }
@@ -230,10 +238,13 @@ fn rejects_the_body(error: &FetchError) -> bool {
     matches!(error.status(), Some(400 | 413 | 415 | 422))
 }
 
-/// A delivery failing for `retry_for` (a day by default) is given up on: its receiver is
-/// gone, or refuses it for good.
-fn expired(delivery: &Delivery, now: DateTime<Utc>, retry_for: Duration) -> bool {
-    chrono::Duration::from_std(retry_for).is_ok_and(|limit| now - delivery.created >= limit)
+/// When a delivery still failing is given up on: `retry_for` (a day by default) after it was
+/// made (or last grew, before its first try). Its receiver is gone, or refuses it for good.
+fn give_up_at(delivery: &Delivery, retry_for: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(retry_for)
+        .ok()
+        .and_then(|limit| delivery.created.checked_add_signed(limit))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// Most items one delivery carries: a long outage is sent in bodies of bounded size.
@@ -343,12 +354,12 @@ mod tests {
         };
         let after = |hours| created + chrono::Duration::hours(hours);
         let day = Duration::from_secs(86_400);
-        assert!(!expired(&delivery, after(1), day));
-        assert!(!expired(&delivery, after(23), day));
-        assert!(expired(&delivery, after(24), day));
-        assert!(expired(&delivery, after(72), day));
-        let week = day * 7;
-        assert!(!expired(&delivery, after(72), week));
-        assert!(expired(&delivery, after(168), week));
+        assert_eq!(give_up_at(&delivery, day), after(24));
+        assert_eq!(give_up_at(&delivery, day * 7), after(168));
+        assert_eq!(
+            give_up_at(&delivery, Duration::MAX),
+            DateTime::<Utc>::MAX_UTC,
+            "never, rather than a wrapped date"
+        );
     }
 }

@@ -263,13 +263,17 @@ fn a_node_hears_each_write_as_it_comes_even_while_another_keeps_writing() {
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    let moved = b.generation();
-    std::thread::sleep(std::time::Duration::from_millis(1000));
-    assert!(
-        b.generation() >= moved + 5,
-        "each write is heard as it comes"
-    );
     writer.join().unwrap();
+    // Writes 100 ms apart are each heard (notices within 50 ms of another move it once).
+    let done = std::time::Instant::now();
+    while b.generation() < seen + 10 {
+        assert!(
+            done.elapsed() < std::time::Duration::from_secs(3),
+            "node b heard {} of 30 writes",
+            b.generation() - seen
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 #[test]

@@ -512,17 +512,22 @@ async fn a_delivery_still_failing_after_retry_for_is_dropped_and_the_next_one_go
     let retry_for = [("retry_for", Value::from("2s"))];
     let ws = Workspace::new(&hn_webhook_with(&up, &receiver, &retry_for));
     let daemon = ws.serve().await;
-    // Tried, failed, tried again after the 5 s backoff: by then older than 2 s, so dropped.
+    // Tried, failed, tried once more at the 2 s deadline (not after the 5 s backoff): dropped.
+    let given_up = receiver.wait_received("/hook", 2, WAIT).await;
+    let span = given_up[1].at - given_up[0].at;
+    assert!(
+        span < Duration::from_secs(4),
+        "the last try waited {span:?}"
+    );
     let health = health_when(&daemon, |h| h["webhooks"][0]["dropped"] == 1).await;
     let hook = &health["webhooks"][0];
     let error = hook["last_error"].as_str().unwrap();
     assert!(
-        error.contains("HTTP 500") && error.contains("given up on after 2s (retry_for)"),
+        error.contains("HTTP 500") && error.contains("given up on after 2s (retry_for), dropped"),
         "{error}"
     );
     assert_eq!(hook["backlog"], 0, "{health}");
-    let given_up = receiver.received("/hook");
-    assert_eq!(given_up.len(), 2, "{given_up:#?}");
+    assert_eq!(receiver.received("/hook").len(), 2, "{given_up:#?}");
     let given_up_id = given_up[0]
         .header("x-feedsift-delivery")
         .map(str::to_string);

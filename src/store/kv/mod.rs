@@ -261,8 +261,8 @@ pub(crate) trait Engine: Send + Sync {
         direction: Direction,
     ) -> Box<dyn Iterator<Item = Result<Vec<u8>, StoreError>> + Send>;
 
-    /// Every key that starts with one of `prefixes`, in no set order (one round trip where
-    /// the engine is remote).
+    /// Every key that starts with one of `prefixes`, in no set order, once per prefix it
+    /// starts with (one round trip where the engine is remote).
     fn keys_with_prefixes(
         &self,
         tree: Tree,

@@ -6,10 +6,12 @@ use super::dial::Dialer;
 use super::CHANGES_CHANNEL;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How often the listener looks whether its store is gone.
 const POLL: Duration = Duration::from_millis(250);
+/// Another node's notices closer together than this move the generation once.
+const COALESCE: Duration = Duration::from_millis(50);
 
 /// Starts the listener of `node` for the store whose generation is `generation`; it ends
 /// when the store does.
@@ -55,24 +57,30 @@ fn listen_once(dialer: &Dialer, node: &str, generation: &Weak<AtomicU64>) -> Res
         Some(g) => g.fetch_add(1, Ordering::AcqRel),
         None => return Ok(()),
     };
+    // The first notice after a quiet spell moves the generation at once; while notices keep
+    // coming, at most once per `COALESCE`: every move empties this node's render cache.
+    let mut last_move: Option<Instant> = None;
+    let mut pending = false;
     loop {
-        {
-            let mut notifications = client.notifications();
-            let mut iter = notifications.timeout_iter(POLL);
-            // Each notice moves the generation as it arrives: waiting for a quiet moment
-            // would leave readers stale for as long as another node keeps writing.
-            while let Some(n) = iter.next().map_err(|e| e.to_string())? {
-                if n.payload() == node {
-                    continue;
-                }
-                match generation.upgrade() {
-                    Some(g) => g.fetch_add(1, Ordering::AcqRel),
-                    None => return Ok(()),
-                };
-            }
+        let wait = match (pending, last_move) {
+            (true, Some(at)) => COALESCE.saturating_sub(at.elapsed()),
+            _ => POLL,
+        };
+        let notice = client
+            .notifications()
+            .timeout_iter(wait)
+            .next()
+            .map_err(|e| e.to_string())?;
+        if notice.is_some_and(|n| n.payload() != node) {
+            pending = true;
         }
-        if generation.strong_count() == 0 {
+        let Some(g) = generation.upgrade() else {
             return Ok(());
+        };
+        if pending && last_move.is_none_or(|at| at.elapsed() >= COALESCE) {
+            g.fetch_add(1, Ordering::AcqRel);
+            last_move = Some(Instant::now());
+            pending = false;
         }
         if client.is_closed() {
             return Err("connection closed".into());

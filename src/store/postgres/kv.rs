@@ -174,26 +174,34 @@ impl Engine for PgKv {
         tree: Tree,
         prefixes: &[&[u8]],
     ) -> Result<Vec<Vec<u8>>, StoreError> {
-        if prefixes.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Each prefix as the range [prefix, its successor); none above for an all-0xff one.
-        let (mut lows, mut highs): (Vec<Vec<u8>>, Vec<Option<Vec<u8>>>) = (Vec::new(), Vec::new());
+        // Each prefix as the range [prefix, its successor), both ends index conditions; an
+        // all-0xff prefix has no successor and is scanned on its own.
+        let (mut lows, mut highs, mut open_ended) = (Vec::new(), Vec::new(), Vec::new());
         for prefix in prefixes {
-            let range = KeyRange::prefix(prefix);
-            lows.push(prefix.to_vec());
-            highs.push(match range.to {
-                Bound::Excluded(high) => Some(high),
-                _ => None,
-            });
+            match KeyRange::prefix(prefix).to {
+                Bound::Excluded(high) => {
+                    lows.push(prefix.to_vec());
+                    highs.push(high);
+                }
+                _ => open_ended.push(*prefix),
+            }
         }
-        self.pool.run(move |c| {
-            let sql = "SELECT k.key FROM unnest($2::bytea[], $3::bytea[]) AS r(low, high) \
-                       JOIN feedsift_kv k ON k.tree = $1 AND k.key >= r.low \
-                       AND (r.high IS NULL OR k.key < r.high)";
-            let rows = c.query(sql, &[&tree.id(), &lows, &highs])?;
-            Ok(rows.into_iter().map(|r| r.get::<_, Vec<u8>>(0)).collect())
-        })
+        let mut keys = Vec::new();
+        if !lows.is_empty() {
+            keys = self.pool.run(move |c| {
+                let sql = "SELECT k.key FROM unnest($2::bytea[], $3::bytea[]) AS r(low, high) \
+                           JOIN feedsift_kv k \
+                           ON k.tree = $1 AND k.key >= r.low AND k.key < r.high";
+                let rows = c.query(sql, &[&tree.id(), &lows, &highs])?;
+                Ok(rows.into_iter().map(|r| r.get::<_, Vec<u8>>(0)).collect())
+            })?;
+        }
+        for prefix in open_ended {
+            for key in self.scan_keys(tree, KeyRange::prefix(prefix), Direction::Forward) {
+                keys.push(key?);
+            }
+        }
+        Ok(keys)
     }
 
     fn first(

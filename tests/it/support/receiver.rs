@@ -17,6 +17,8 @@ pub struct Received {
     pub body: Vec<u8>,
     /// What the receiver answered.
     pub status: u16,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 impl Received {
@@ -150,6 +152,7 @@ async fn record(
         headers,
         body: body.to_vec(),
         status: status.as_u16(),
+        at: std::time::Instant::now(),
     });
     status
 }
