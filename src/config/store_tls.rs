@@ -35,6 +35,8 @@ pub enum RootCerts {
 pub struct StoreTls {
     pub mode: SslMode,
     pub root_certs: Option<RootCerts>,
+    /// `sslcert` and `sslkey`: the certificate chain (PEM) this client shows, and its key.
+    pub client_cert: Option<(PathBuf, PathBuf)>,
 }
 
 impl StoreTls {
@@ -75,6 +77,7 @@ pub fn client_config(url: &str) -> Result<(postgres::Config, StoreTls), String> 
             _ => SslMode::Prefer,
         },
         root_certs: None,
+        client_cert: None,
     });
     Ok((config, tls))
 }
@@ -102,6 +105,7 @@ fn split_tls(url: &str) -> Result<(String, StoreTls), String> {
     };
     let mut mode = None;
     let mut root_certs = None;
+    let (mut cert, mut cert_key) = (None, None);
     let mut kept = Vec::new();
     for segment in query.split('&').filter(|s| !s.is_empty()) {
         let (key, value) = segment.split_once('=').unwrap_or((segment, ""));
@@ -122,6 +126,8 @@ fn split_tls(url: &str) -> Result<(String, StoreTls), String> {
                     path => RootCerts::File(PathBuf::from(path)),
                 })
             }
+            "sslcert" => cert = Some(non_empty_path("sslcert", &value)?),
+            "sslkey" => cert_key = Some(non_empty_path("sslkey", &value)?),
             _ => kept.push(segment),
         }
     }
@@ -152,12 +158,35 @@ fn split_tls(url: &str) -> Result<(String, StoreTls), String> {
     if mode == SslMode::Disable && root_certs.is_some() {
         return Err("sslrootcert is set but sslmode=disable: nothing would be checked".into());
     }
+    let client_cert = match (cert, cert_key) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) => None,
+        (Some(_), None) => return Err("sslcert needs sslkey: the file of its private key".into()),
+        (None, Some(_)) => return Err("sslkey needs sslcert: the file of its certificate".into()),
+    };
+    if mode == SslMode::Disable && client_cert.is_some() {
+        return Err("sslcert is set but sslmode=disable: it would never be shown".into());
+    }
     let rest = if kept.is_empty() {
         base.to_string()
     } else {
         format!("{base}?{}", kept.join("&"))
     };
-    Ok((rest, StoreTls { mode, root_certs }))
+    Ok((
+        rest,
+        StoreTls {
+            mode,
+            root_certs,
+            client_cert,
+        },
+    ))
+}
+
+fn non_empty_path(key: &str, value: &str) -> Result<PathBuf, String> {
+    if value.is_empty() {
+        return Err(format!("{key} is empty: name a PEM file"));
+    }
+    Ok(PathBuf::from(value))
 }
 
 fn parse_mode(value: &str) -> Result<SslMode, String> {
@@ -209,6 +238,12 @@ mod tests {
             Some(RootCerts::File(PathBuf::from("/etc/ca.pem")))
         );
         assert!(t.checks_certificate() && t.checks_host_name());
+        assert_eq!(t.client_cert, None);
+        let t = tls("postgres://db/x?sslcert=%2Fetc%2Fc.pem&sslkey=c.key&sslmode=require");
+        assert_eq!(
+            t.client_cert,
+            Some((PathBuf::from("/etc/c.pem"), PathBuf::from("c.key")))
+        );
         // What the client then reads: the option with its space, two hosts.
         let (config, _) = client_config(
             "postgres://u@a:5432,b:5433/feeds?options=-c%20search_path%3Dfeeds&sslmode=require",
@@ -271,10 +306,17 @@ mod tests {
             assert!(err.contains("needs sslmode=verify-full"), "{err}");
         }
         // What the client itself does not know is named with its reason.
-        let err = client_config("postgres://db/x?sslcert=client.pem").unwrap_err();
+        let err = client_config("postgres://db/x?sslcrl=crl.pem").unwrap_err();
         assert!(
-            err.contains("unknown option") && err.contains("sslcert"),
+            err.contains("unknown option") && err.contains("sslcrl"),
             "{err}"
         );
+        let err = client_config("postgres://db/x?sslcert=client.pem").unwrap_err();
+        assert!(err.contains("sslcert needs sslkey"), "{err}");
+        let err = client_config("postgres://db/x?sslkey=client.key").unwrap_err();
+        assert!(err.contains("sslkey needs sslcert"), "{err}");
+        let err = client_config("postgres://db/x?sslmode=disable&sslcert=c.pem&sslkey=c.key")
+            .unwrap_err();
+        assert!(err.contains("never be shown"), "{err}");
     }
 }

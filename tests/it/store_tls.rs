@@ -65,21 +65,43 @@ fn cluster() -> &'static TlsCluster {
             .expect("signed");
         let (maintenance, dir) = tls_server(&server.pem(), &server_key.serialize_pem());
         std::fs::write(dir.join("ca.pem"), ca.pem()).expect("ca.pem");
-        let (other, _) = authority("another CA");
+        let (other, other_key) = authority("another CA");
         std::fs::write(dir.join("other-ca.pem"), other.pem()).expect("other-ca.pem");
-        // `scram` must give its password, over TLS or not; everyone else is trusted.
+        // `scram` must give its password, over TLS or not; `certified` a certificate our CA
+        // signed for that name; everyone else is trusted.
         psql(
             &maintenance,
             &format!("CREATE ROLE scram LOGIN PASSWORD '{SCRAM_PASSWORD}'"),
+        );
+        psql(&maintenance, "CREATE ROLE certified LOGIN");
+        std::fs::write(dir.join("data/client-ca.pem"), ca.pem()).expect("client-ca.pem");
+        psql(
+            &maintenance,
+            "ALTER SYSTEM SET ssl_ca_file = 'client-ca.pem'",
         );
         let hba = dir.join("data/pg_hba.conf");
         let rules = std::fs::read_to_string(&hba).expect("pg_hba.conf");
         std::fs::write(
             &hba,
-            format!("host all scram 0.0.0.0/0 scram-sha-256\n{rules}"),
+            format!(
+                "host all scram 0.0.0.0/0 scram-sha-256\nhostssl all certified 0.0.0.0/0 cert\n\
+                 host all certified 0.0.0.0/0 reject\n{rules}"
+            ),
         )
         .expect("pg_hba.conf written");
         psql(&maintenance, "SELECT pg_reload_conf()");
+        for (name, signer, signer_key) in
+            [("client", &ca, &ca_key), ("stranger", &other, &other_key)]
+        {
+            let key = rcgen::KeyPair::generate().expect("key");
+            let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, "certified");
+            let cert = params.signed_by(&key, signer, signer_key).expect("signed");
+            std::fs::write(dir.join(format!("{name}.pem")), cert.pem()).expect("cert");
+            std::fs::write(dir.join(format!("{name}.key")), key.serialize_pem()).expect("key");
+        }
         let port = maintenance
             .rsplit(':')
             .next()
@@ -256,6 +278,45 @@ fn scram_over_verified_tls_binds_the_login_to_the_channel() {
     assert!(err.contains("password authentication failed"), "{err}");
     assert!(
         !err.contains("wr0ng") && !err.contains(SCRAM_PASSWORD),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_client_certificate_from_sslcert_and_sslkey_logs_in() {
+    let c = cluster();
+    let file = |name: &str| c.dir.join(name).display().to_string();
+    let verified = format!("sslmode=verify-full&sslrootcert={}", c.ca_file());
+    let query = format!(
+        "{verified}&sslcert={}&sslkey={}",
+        file("client.pem"),
+        file("client.key")
+    );
+    let (name, url) = c.database("certified@localhost", &query);
+    let store = open(&url).expect("the server takes the certificate");
+    assert_eq!(store.story_count(), 0);
+    assert_all_tls(&name);
+    // Without one, or with one another CA signed, the server says no.
+    let (_, url) = c.database("certified@localhost", &verified);
+    let err = open(&url).err().expect("no certificate");
+    assert!(err.contains("28000"), "{err}");
+    let query = format!(
+        "{verified}&sslcert={}&sslkey={}",
+        file("stranger.pem"),
+        file("stranger.key")
+    );
+    let (_, url) = c.database("certified@localhost", &query);
+    assert!(open(&url).is_err(), "a stranger's certificate is refused");
+    // A key that is not there is named.
+    let query = format!(
+        "{verified}&sslcert={}&sslkey={}",
+        file("client.pem"),
+        file("no-such.key")
+    );
+    let (_, url) = c.database("certified@localhost", &query);
+    let err = open(&url).err().expect("no key");
+    assert!(
+        err.contains(&format!("sslkey {}", file("no-such.key"))),
         "{err}"
     );
 }

@@ -9,9 +9,10 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::client::{verify_server_cert_signed_by_trust_anchor, WebPkiServerVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres_rustls::MakeRustlsConnect;
@@ -156,10 +157,33 @@ fn tls_config(tls: &StoreTls) -> Result<ClientConfig, String> {
         }
         roots => Arc::new(Lenient { roots, algorithms }),
     };
-    Ok(builder
+    let builder = builder
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth())
+        .with_custom_certificate_verifier(verifier);
+    Ok(match &tls.client_cert {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => {
+            let chain = certificates(cert, "sslcert")?;
+            let key = PrivateKeyDer::from_pem_file(key)
+                .map_err(|e| format!("sslkey {}: {e}", key.display()))?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| format!("sslcert {} with its sslkey: {e}", cert.display()))?
+        }
+    })
+}
+
+/// Every certificate in the PEM file `path` (`what` names the parameter in errors).
+fn certificates(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let named = |e: &dyn std::fmt::Display| format!("{what} {}: {e}", path.display());
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| named(&e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| named(&e))?;
+    if certs.is_empty() {
+        return Err(named(&"holds no PEM certificate"));
+    }
+    Ok(certs)
 }
 
 /// The CA certificates of `certs`: every certificate in the PEM file, or the public roots.
@@ -168,13 +192,10 @@ fn root_store(certs: &RootCerts) -> Result<RootCertStore, String> {
     match certs {
         RootCerts::System => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
         RootCerts::File(path) => {
-            let named = |e: &dyn std::fmt::Display| format!("sslrootcert {}: {e}", path.display());
-            for cert in CertificateDer::pem_file_iter(path).map_err(|e| named(&e))? {
-                let cert = cert.map_err(|e| named(&e))?;
-                store.add(cert).map_err(|e| named(&e))?;
-            }
-            if store.is_empty() {
-                return Err(named(&"holds no PEM certificate"));
+            for cert in certificates(path, "sslrootcert")? {
+                store
+                    .add(cert)
+                    .map_err(|e| format!("sslrootcert {}: {e}", path.display()))?;
             }
         }
     }
