@@ -353,3 +353,34 @@ fn an_unreadable_root_certificate_file_is_named() {
     let err = open(&url).err().expect("no certificate in it");
     assert!(err.contains("holds no PEM certificate"), "{err}");
 }
+
+#[test]
+fn a_server_that_takes_the_connection_and_never_answers_costs_the_deadline_not_forever() {
+    // Accepts every connection and holds it, saying nothing: no TLS answer, no login.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    for mode in ["require", "disable"] {
+        let url =
+            format!("postgres://feedsift@127.0.0.1:{port}/x?connect_timeout=1&sslmode={mode}");
+        let started = std::time::Instant::now();
+        let err = open(&url).err().expect("nothing answers");
+        // The deadline is three socket timeouts; generous slack for a busy machine.
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{mode}: {:?}",
+            started.elapsed()
+        );
+        assert!(
+            err.ends_with(
+                "no connection within 3 s: the server took it but did not finish TLS or the login"
+            ),
+            "{mode}: {err}"
+        );
+    }
+}

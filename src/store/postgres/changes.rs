@@ -2,7 +2,7 @@
 //! LISTENs on a connection of its own and moves its store's generation when another node's
 //! notice arrives, so what it rendered is made again.
 
-use super::dial::Dialer;
+use super::dial::{Dialer, Opener};
 use super::CHANGES_CHANNEL;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -26,9 +26,10 @@ pub(crate) fn listen(dialer: Dialer, node: String, generation: &Arc<AtomicU64>) 
 }
 
 fn run(dialer: Dialer, node: String, generation: Weak<AtomicU64>) {
+    let mut opener = Opener::new(dialer);
     let mut failures = 0u32;
     while generation.strong_count() > 0 {
-        match listen_once(&dialer, &node, &generation) {
+        match listen_once(&mut opener, &node, &generation) {
             Ok(()) => return,
             Err(e) => {
                 failures += 1;
@@ -46,9 +47,13 @@ fn run(dialer: Dialer, node: String, generation: Weak<AtomicU64>) {
 }
 
 /// Listens until the store is gone (`Ok`) or the connection fails.
-fn listen_once(dialer: &Dialer, node: &str, generation: &Weak<AtomicU64>) -> Result<(), String> {
+fn listen_once(
+    opener: &mut Opener,
+    node: &str,
+    generation: &Weak<AtomicU64>,
+) -> Result<(), String> {
     use postgres::fallible_iterator::FallibleIterator;
-    let mut client = dialer.connect().map_err(|e| e.to_string())?;
+    let mut client = opener.open().map_err(|e| e.to_string())?;
     client
         .batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))
         .map_err(|e| e.to_string())?;

@@ -13,15 +13,20 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+/// How long a socket may take to connect, unless the URL's `connect_timeout` says.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long opening a connection may take in all, as a multiple of the socket's timeout:
+/// a server that takes the connection and never finishes TLS or the login costs a caller
+/// this, not forever (the client's own timeout covers the socket only).
+const OPEN_DEADLINE_FACTOR: u32 = 3;
 
 /// One way of connecting, tried in turn until one works.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Attempt {
+pub(crate) enum Attempt {
     Plain,
     /// TLS, or plain TCP within the same attempt when the server offers no TLS.
     TlsIfOffered,
@@ -36,17 +41,34 @@ pub(crate) struct Dialer {
     tls: Option<MakeRustlsConnect>,
 }
 
-/// Why no connection could be opened: each attempt's error, in order.
-pub(crate) struct DialError(Vec<(Attempt, postgres::Error)>);
+/// Why no connection could be opened.
+pub(crate) enum DialError {
+    /// Each attempt's error, in order.
+    Failed(Vec<(Attempt, postgres::Error)>),
+    /// No answer within the deadline.
+    TimedOut(Duration),
+    /// The thread that opens connections could not be started, or died.
+    Lost(String),
+}
 
 impl DialError {
     /// Every attempt's reason; with more than one, each says how it connected.
     pub(crate) fn detail(&self, describe: impl Fn(&postgres::Error) -> String) -> String {
-        if let [(_, only)] = self.0.as_slice() {
+        let attempts = match self {
+            DialError::Failed(attempts) => attempts,
+            DialError::TimedOut(deadline) => {
+                return format!(
+                    "no connection within {} s: the server took it but did not finish TLS or \
+                     the login",
+                    deadline.as_secs()
+                )
+            }
+            DialError::Lost(why) => return why.clone(),
+        };
+        if let [(_, only)] = attempts.as_slice() {
             return describe(only);
         }
-        let parts: Vec<String> = self
-            .0
+        let parts: Vec<String> = attempts
             .iter()
             .map(|(attempt, e)| {
                 let how = if *attempt == Attempt::Plain {
@@ -72,7 +94,9 @@ impl Dialer {
     /// unreadable root certificate file).
     pub(crate) fn new(url: &str) -> Result<Dialer, String> {
         let (mut config, tls) = client_config(url)?;
-        config.connect_timeout(CONNECT_TIMEOUT);
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
         config.keepalives(true);
         config.application_name("feedsift");
         // libpq uses no TLS on Unix sockets, whatever sslmode says.
@@ -127,7 +151,62 @@ impl Dialer {
                 }
             }
         }
-        Err(DialError(errors))
+        Err(DialError::Failed(errors))
+    }
+
+    /// How long opening a connection may take in all.
+    fn open_deadline(&self) -> Duration {
+        self.config
+            .get_connect_timeout()
+            .copied()
+            .unwrap_or(CONNECT_TIMEOUT)
+            .saturating_mul(OPEN_DEADLINE_FACTOR)
+    }
+}
+
+/// Opens connections by a `Dialer` on a thread of its own, so a caller waits at most the
+/// open deadline. One opening at a time: a caller that gave up leaves it running, and the
+/// next caller waits for that one first instead of starting another.
+pub(crate) struct Opener {
+    dialer: Dialer,
+    pending: Option<mpsc::Receiver<Result<Client, DialError>>>,
+}
+
+impl Opener {
+    pub(crate) fn new(dialer: Dialer) -> Opener {
+        Opener {
+            dialer,
+            pending: None,
+        }
+    }
+
+    /// A new connection, or why there is none within the deadline.
+    pub(crate) fn open(&mut self) -> Result<Client, DialError> {
+        let deadline = self.dialer.open_deadline();
+        let opening = match self.pending.take() {
+            Some(opening) => opening,
+            None => {
+                let (done, opening) = mpsc::channel();
+                let dialer = self.dialer.clone();
+                std::thread::Builder::new()
+                    .name("feedsift-pg-open".into())
+                    .spawn(move || {
+                        let _ = done.send(dialer.connect());
+                    })
+                    .map_err(|e| DialError::Lost(format!("cannot start a thread: {e}")))?;
+                opening
+            }
+        };
+        match opening.recv_timeout(deadline) {
+            Ok(opened) => opened,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                self.pending = Some(opening);
+                Err(DialError::TimedOut(deadline))
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Err(DialError::Lost("the connecting thread died".into()))
+            }
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! anywhere (an async task, a blocking thread), and the synchronous client must never run on
 //! an async runtime's threads. A job is sent to a free connection and its answer awaited.
 
-use super::dial::{DialError, Dialer};
+use super::dial::{DialError, Dialer, Opener};
 use crate::config::store_tls::error_chain;
 use crate::store::StoreError;
 use postgres::types::ToSql;
@@ -20,7 +20,7 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 /// One connection, opened on first use and again after it is lost, with its prepared
 /// statements.
 pub(crate) struct Connection {
-    dialer: Dialer,
+    opener: Opener,
     client: Option<Client>,
     statements: HashMap<String, Statement>,
     place: String,
@@ -29,7 +29,7 @@ pub(crate) struct Connection {
 impl Connection {
     pub(crate) fn new(dialer: Dialer, place: String) -> Connection {
         Connection {
-            dialer,
+            opener: Opener::new(dialer),
             client: None,
             statements: HashMap::new(),
             place,
@@ -41,8 +41,8 @@ impl Connection {
         if self.client.as_ref().is_none_or(Client::is_closed) {
             self.statements.clear();
             let mut client = self
-                .dialer
-                .connect()
+                .opener
+                .open()
                 .map_err(|e| dial_error(&self.place, &e))?;
             // Custom plans always: a generic plan of `tree = $1` scans every tree's rows (430 ms
             // per render at 1M stories), and planning these small statements costs microseconds.
