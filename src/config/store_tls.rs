@@ -1,5 +1,6 @@
 //! The connection settings of a PostgreSQL URL, with its TLS settings in libpq's words
-//! (`sslmode`, `sslrootcert`): read here once, for `check` and for the store's connections.
+//! (`sslmode`, `sslrootcert`, `sslcert`, `sslkey`): read here once, for `check` and for the
+//! store's connections.
 
 use std::path::PathBuf;
 
@@ -21,6 +22,27 @@ pub enum SslMode {
     VerifyFull,
 }
 
+/// Each `sslmode` value and what it means: the one table parsing, messages and the list of
+/// accepted values read.
+const MODES: [(&str, SslMode); 6] = [
+    ("disable", SslMode::Disable),
+    ("allow", SslMode::Allow),
+    ("prefer", SslMode::Prefer),
+    ("require", SslMode::Require),
+    ("verify-ca", SslMode::VerifyCa),
+    ("verify-full", SslMode::VerifyFull),
+];
+
+impl SslMode {
+    /// The value as written in a URL.
+    pub fn name(self) -> &'static str {
+        MODES
+            .iter()
+            .find(|(_, mode)| *mode == self)
+            .map_or("?", |(name, _)| name)
+    }
+}
+
 /// Whose certificates a checked connection trusts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RootCerts {
@@ -40,14 +62,11 @@ pub struct StoreTls {
 }
 
 impl StoreTls {
-    /// Whether the server's certificate is checked (libpq: `verify-*`, and any mode that
-    /// tries TLS when a root certificate file is given).
+    /// Whether the server's certificate is checked: whenever there are roots to check it
+    /// against (libpq: `verify-*`, which need them, and any mode that tries TLS when a root
+    /// file is given; `disable` with roots is refused when the URL is read).
     pub fn checks_certificate(&self) -> bool {
-        match self.mode {
-            SslMode::Disable => false,
-            SslMode::Allow | SslMode::Prefer | SslMode::Require => self.root_certs.is_some(),
-            SslMode::VerifyCa | SslMode::VerifyFull => true,
-        }
+        self.root_certs.is_some()
     }
 
     /// Whether the certificate must name the host.
@@ -57,8 +76,8 @@ impl StoreTls {
 }
 
 /// The client's settings for `url` and its TLS settings. A `postgres://` URL may carry
-/// `sslmode` and `sslrootcert` as libpq reads them (they are taken out before the client
-/// reads the rest, byte for byte); a `key=value` string is the client's own, with its
+/// `sslmode`, `sslrootcert`, `sslcert` and `sslkey` as libpq reads them (they are taken out
+/// before the client reads the rest, byte for byte); a `key=value` string is the client's own, with its
 /// `sslmode` (disable, prefer, require). The error says what is wrong.
 pub fn client_config(url: &str) -> Result<(postgres::Config, StoreTls), String> {
     let (client_url, tls) = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -97,7 +116,7 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// `url` without `sslmode` and `sslrootcert` (every other byte kept), and what they said.
+/// `url` without its TLS parameters (every other byte kept), and what they said.
 fn split_tls(url: &str) -> Result<(String, StoreTls), String> {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, query),
@@ -116,18 +135,14 @@ fn split_tls(url: &str) -> Result<(String, StoreTls), String> {
         {
             "sslmode" => mode = Some(parse_mode(&value)?),
             "sslrootcert" => {
-                root_certs = Some(match value.as_ref() {
-                    "" => {
-                        return Err("sslrootcert is empty: name a PEM file of CA \
-                                    certificates, or `system`"
-                            .into())
-                    }
-                    "system" => RootCerts::System,
-                    path => RootCerts::File(PathBuf::from(path)),
+                let what = "a PEM file of CA certificates, or `system`";
+                root_certs = Some(match non_empty_path("sslrootcert", &value, what)? {
+                    path if path.as_os_str() == "system" => RootCerts::System,
+                    path => RootCerts::File(path),
                 })
             }
-            "sslcert" => cert = Some(non_empty_path("sslcert", &value)?),
-            "sslkey" => cert_key = Some(non_empty_path("sslkey", &value)?),
+            "sslcert" => cert = Some(non_empty_path("sslcert", &value, "a PEM file")?),
+            "sslkey" => cert_key = Some(non_empty_path("sslkey", &value, "a PEM file")?),
             _ => kept.push(segment),
         }
     }
@@ -140,11 +155,7 @@ fn split_tls(url: &str) -> Result<(String, StoreTls), String> {
         return Err(format!(
             "sslmode={} needs sslrootcert: a PEM file of the CA certificates to trust, or \
              `system` for the public web CAs",
-            if mode == SslMode::VerifyCa {
-                "verify-ca"
-            } else {
-                "verify-full"
-            }
+            mode.name()
         ));
     }
     if root_certs == Some(RootCerts::System) && mode != SslMode::VerifyFull {
@@ -182,28 +193,26 @@ fn split_tls(url: &str) -> Result<(String, StoreTls), String> {
     ))
 }
 
-fn non_empty_path(key: &str, value: &str) -> Result<PathBuf, String> {
+/// `value` as a path; empty, an error that says what `key` should name.
+fn non_empty_path(key: &str, value: &str, what: &str) -> Result<PathBuf, String> {
     if value.is_empty() {
-        return Err(format!("{key} is empty: name a PEM file"));
+        return Err(format!("{key} is empty: name {what}"));
     }
     Ok(PathBuf::from(value))
 }
 
 fn parse_mode(value: &str) -> Result<SslMode, String> {
-    Ok(match value {
-        "disable" => SslMode::Disable,
-        "allow" => SslMode::Allow,
-        "prefer" => SslMode::Prefer,
-        "require" => SslMode::Require,
-        "verify-ca" => SslMode::VerifyCa,
-        "verify-full" => SslMode::VerifyFull,
-        other => {
-            return Err(format!(
-                "sslmode={other:?}: expected disable, allow, prefer, require, verify-ca or \
-                 verify-full"
+    match MODES.iter().find(|(name, _)| *name == value) {
+        Some((_, mode)) => Ok(*mode),
+        None => {
+            let names: Vec<&str> = MODES.iter().map(|(name, _)| *name).collect();
+            let (last, rest) = names.split_last().unwrap_or((&"", &[]));
+            Err(format!(
+                "sslmode={value:?}: expected {} or {last}",
+                rest.join(", ")
             ))
         }
-    })
+    }
 }
 
 #[cfg(test)]

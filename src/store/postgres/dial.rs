@@ -2,7 +2,8 @@
 //! TLS its `sslmode` asks for (rustls), tried in libpq's order with the server's certificate
 //! checked as libpq would.
 
-use crate::config::store_tls::{client_config, error_chain, RootCerts, SslMode, StoreTls};
+use super::pool::error_detail;
+use crate::config::store_tls::{client_config, RootCerts, SslMode, StoreTls};
 use postgres::config::{Host, SslMode as ClientSslMode};
 use postgres::{Client, NoTls};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -53,7 +54,7 @@ pub(crate) enum DialError {
 
 impl DialError {
     /// Every attempt's reason; with more than one, each says how it connected.
-    pub(crate) fn detail(&self, describe: impl Fn(&postgres::Error) -> String) -> String {
+    pub(crate) fn detail(&self) -> String {
         let attempts = match self {
             DialError::Failed(attempts) => attempts,
             DialError::TimedOut(deadline) => {
@@ -66,7 +67,7 @@ impl DialError {
             DialError::Lost(why) => return why.clone(),
         };
         if let [(_, only)] = attempts.as_slice() {
-            return describe(only);
+            return error_detail(only);
         }
         let parts: Vec<String> = attempts
             .iter()
@@ -76,7 +77,7 @@ impl DialError {
                 } else {
                     "with TLS"
                 };
-                format!("{how}: {}", describe(e))
+                format!("{how}: {}", error_detail(e))
             })
             .collect();
         parts.join("; ")
@@ -85,7 +86,7 @@ impl DialError {
 
 impl std::fmt::Display for DialError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.detail(|e| error_chain(e)))
+        f.write_str(&self.detail())
     }
 }
 
@@ -223,10 +224,9 @@ fn tls_config(tls: &StoreTls) -> Result<ClientConfig, String> {
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS: {e}"))?;
     let algorithms = provider.signature_verification_algorithms;
-    let roots = match (&tls.root_certs, tls.checks_certificate()) {
-        (Some(certs), true) => Some(Arc::new(root_store(certs)?)),
-        (None, true) => return Err("a checked certificate needs sslrootcert".into()),
-        (_, false) => None,
+    let roots = match &tls.root_certs {
+        Some(certs) => Some(Arc::new(root_store(certs)?)),
+        None => None,
     };
     let verifier: Arc<dyn ServerCertVerifier> = match roots {
         Some(roots) if tls.checks_host_name() => {

@@ -155,7 +155,7 @@ pub(crate) fn database_error(place: &str, e: &postgres::Error) -> StoreError {
 
 /// The server's code and message, or the client's error with its causes (a TLS handshake's
 /// "invalid peer certificate: UnknownIssuer" is in a cause).
-fn error_detail(e: &postgres::Error) -> String {
+pub(super) fn error_detail(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{}: {}", db.code().code(), db.message()),
         None => error_chain(e),
@@ -166,7 +166,7 @@ fn error_detail(e: &postgres::Error) -> String {
 fn dial_error(place: &str, e: &DialError) -> StoreError {
     StoreError::Database {
         place: place.to_string(),
-        detail: e.detail(error_detail),
+        detail: e.detail(),
     }
 }
 
