@@ -173,7 +173,7 @@ impl Webhooks {
                 )
                 .await;
             let now = Utc::now();
-            match sent {
+            let why_dropped = match sent {
                 Ok(_) => {
                     if let Err(e) = on_store(&store, move |s| s.remove_delivery(&outbox_key)).await
                     {
@@ -183,22 +183,13 @@ impl Webhooks {
                         return;
                     }
                     state.attempts.succeeded(now);
+                    continue;
                 }
                 Err(e) if rejects_the_body(&e) => {
-                    let error = format!(
+                    format!(
                         "delivery {}: {e}; refused by the receiver, dropped",
                         delivery.id
-                    );
-                    tracing::warn!(webhook = %hook.shown_url(), error = %error, "webhook delivery refused");
-                    if let Err(e) = on_store(&store, move |s| s.remove_delivery(&outbox_key)).await
-                    {
-                        // Still first in the outbox: wait as after a failure, not every round.
-                        tracing::warn!(error = %e, "refused webhook delivery not removed");
-                        state.attempts.failed(error, now, RETRY_FIRST, RETRY_CAP);
-                        return;
-                    }
-                    state.dropped += 1;
-                    state.attempts.refused(error);
+                    )
                 }
                 Err(e) => {
                     let error = format!("delivery {}: {e}", delivery.id);
@@ -207,26 +198,27 @@ impl Webhooks {
                         tracing::warn!(webhook = %hook.shown_url(), error = %error, "webhook delivery failed; will retry");
                         state.attempts.failed(error, now, RETRY_FIRST, RETRY_CAP);
                         // The last try is at the deadline, not up to a whole backoff after it.
-                        state.attempts.next_try = state.attempts.next_try.map(|t| t.min(deadline));
+                        state.attempts.no_later_than(deadline);
                         return;
                     }
-                    let error = format!(
+                    format!(
                         "{error}; given up on after {} (retry_for), dropped",
                         format_duration(hook.retry_for)
-                    );
-                    tracing::warn!(webhook = %hook.shown_url(), error = %error, "webhook delivery given up on");
-                    if let Err(e) = on_store(&store, move |s| s.remove_delivery(&outbox_key)).await
-                    {
-                        // Still first in the outbox: tried again after a wait, dropped then.
-                        tracing::warn!(error = %e, "expired webhook delivery not removed");
-                        state.attempts.failed(error, now, RETRY_FIRST, RETRY_CAP);
-                        return;
-                    }
-                    // The next delivery is another body, and goes now.
-                    state.dropped += 1;
-                    state.attempts.refused(error);
+                    )
                 }
+            };
+            tracing::warn!(webhook = %hook.shown_url(), error = %why_dropped, "webhook delivery dropped");
+            if let Err(e) = on_store(&store, move |s| s.remove_delivery(&outbox_key)).await {
+                // Still first in the outbox: tried again after a wait, and dropped then.
+                tracing::warn!(error = %e, "dropped webhook delivery not removed");
+                state
+                    .attempts
+                    .failed(why_dropped, now, RETRY_FIRST, RETRY_CAP);
+                return;
             }
+            // The next delivery is another body, and goes now.
+            state.dropped += 1;
+            state.attempts.dropped(why_dropped);
         }
     }
 }

@@ -29,11 +29,16 @@ impl Attempts {
         self.delivered += 1;
     }
 
-    /// A delivery the receiver refused for good: shown, counted, but no wait, because the
-    /// receiver answers and the next delivery is another body.
-    pub(crate) fn refused(&mut self, error: String) {
+    /// A delivery dropped (refused for good, or given up on): shown, counted, but no wait,
+    /// because the next delivery is another body.
+    pub(crate) fn dropped(&mut self, error: String) {
         self.failed += 1;
         self.last_error = Some(error);
+    }
+
+    /// The next try comes no later than `deadline`.
+    pub(crate) fn no_later_than(&mut self, deadline: DateTime<Utc>) {
+        self.next_try = self.next_try.map(|t| t.min(deadline));
     }
 
     /// A failure: the next try waits `after_failures(first, cap)`.
