@@ -457,6 +457,43 @@ async fn a_receiver_down_across_polls_gets_what_it_missed_in_order_and_batched()
     assert_signed(&got[1]);
 }
 
+/// The webhook dropped one delivery (counted, backlog empty), saying each of `why` in its
+/// last error.
+async fn assert_one_dropped(daemon: &crate::support::Daemon, why: &[&str]) {
+    let health = health_when(daemon, |h| h["webhooks"][0]["dropped"] == 1).await;
+    let hook = &health["webhooks"][0];
+    let error = hook["last_error"].as_str().unwrap();
+    assert!(why.iter().all(|w| error.contains(w)), "{error}");
+    assert_eq!(hook["backlog"], 0, "{health}");
+}
+
+/// After `dropped` was dropped, a new source's items go out as a delivery of their own: a
+/// new id, none of the dropped body's items. Returns it and the daemon now serving.
+async fn next_delivery_after_a_drop(
+    ws: &Workspace,
+    up: &Upstream,
+    receiver: &Receiver,
+    config: ConfigBuilder,
+    dropped: &crate::support::Received,
+) -> (crate::support::Received, crate::support::Daemon) {
+    let blog = up.serve("/blog", "feeds/dist-blog.rss");
+    let (_, daemon) = poll_new_source(ws, config, "blog", blog).await;
+    let got = receiver.wait_accepted("/hook", 1, WAIT).await.remove(0);
+    assert_ne!(
+        got.header("x-feedsift-delivery"),
+        dropped.header("x-feedsift-delivery")
+    );
+    let (old, new) = (
+        item_ids(&body(dropped)["items"]),
+        item_ids(&body(&got)["items"]),
+    );
+    assert!(
+        !new.is_empty() && new.iter().all(|id| !old.contains(id)),
+        "{old:?} {new:?}"
+    );
+    (got, daemon)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_the_receiver_rejects_is_dropped_and_the_next_delivery_goes_at_once() {
     let (up, receiver) = (Upstream::start().await, Receiver::start().await);
@@ -465,19 +502,11 @@ async fn a_body_the_receiver_rejects_is_dropped_and_the_next_delivery_goes_at_on
     let daemon = ws.serve().await;
     let refused = receiver.wait_received("/hook", 1, WAIT).await;
     assert_eq!(refused[0].status, 422);
-    let health = health_when(&daemon, |h| h["webhooks"][0]["dropped"] == 1).await;
-    let hook = &health["webhooks"][0];
-    let error = hook["last_error"].as_str().unwrap();
-    assert!(
-        error.contains("HTTP 422") && error.contains("dropped"),
-        "{error}"
-    );
-    assert_eq!(hook["backlog"], 0, "{health}");
+    assert_one_dropped(&daemon, &["HTTP 422", "dropped"]).await;
     daemon.stop();
     // New items from a poll go out as the next delivery, with no wait for the dropped one.
-    let blog = up.serve("/blog", "feeds/dist-blog.rss");
-    let (_, daemon) = poll_new_source(&ws, hn_webhook(&up, &receiver), "blog", blog).await;
-    let got = receiver.wait_accepted("/hook", 1, WAIT).await;
+    let config = hn_webhook(&up, &receiver);
+    let (got, daemon) = next_delivery_after_a_drop(&ws, &up, &receiver, config, &refused[0]).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let tried = receiver.received("/hook");
     assert_eq!(
@@ -485,19 +514,7 @@ async fn a_body_the_receiver_rejects_is_dropped_and_the_next_delivery_goes_at_on
         2,
         "the refused body is never sent again: {tried:#?}"
     );
-    let (first, second) = (
-        item_ids(&body(&refused[0])["items"]),
-        item_ids(&body(&got[0])["items"]),
-    );
-    assert!(
-        !second.is_empty() && second.iter().all(|id| !first.contains(id)),
-        "{first:?} {second:?}"
-    );
-    assert_ne!(
-        got[0].header("x-feedsift-delivery"),
-        refused[0].header("x-feedsift-delivery")
-    );
-    assert_signed(&got[0]);
+    assert_signed(&got);
     let health = health_when(&daemon, |h| h["webhooks"][0]["delivered"] == 1).await;
     assert_eq!(
         health["webhooks"][0]["dropped"], 0,
@@ -519,14 +536,11 @@ async fn a_delivery_still_failing_after_retry_for_is_dropped_and_the_next_one_go
         span < Duration::from_secs(4),
         "the last try waited {span:?}"
     );
-    let health = health_when(&daemon, |h| h["webhooks"][0]["dropped"] == 1).await;
-    let hook = &health["webhooks"][0];
-    let error = hook["last_error"].as_str().unwrap();
-    assert!(
-        error.contains("HTTP 500") && error.contains("given up on after 2s (retry_for), dropped"),
-        "{error}"
-    );
-    assert_eq!(hook["backlog"], 0, "{health}");
+    assert_one_dropped(
+        &daemon,
+        &["HTTP 500", "given up on after 2s (retry_for), dropped"],
+    )
+    .await;
     assert_eq!(receiver.received("/hook").len(), 2, "{given_up:#?}");
     let given_up_id = given_up[0]
         .header("x-feedsift-delivery")
@@ -538,19 +552,8 @@ async fn a_delivery_still_failing_after_retry_for_is_dropped_and_the_next_one_go
     daemon.stop();
     // The receiver is back: new items go out as a new delivery; the dropped one never again.
     receiver.fail(false);
-    let blog = up.serve("/blog", "feeds/dist-blog.rss");
     let config = hn_webhook_with(&up, &receiver, &retry_for);
-    let (_, daemon) = poll_new_source(&ws, config, "blog", blog).await;
-    let got = receiver.wait_accepted("/hook", 1, WAIT).await;
-    assert_ne!(got[0].header("x-feedsift-delivery"), given_up_id.as_deref());
-    let (old, new) = (
-        item_ids(&body(&given_up[0])["items"]),
-        item_ids(&body(&got[0])["items"]),
-    );
-    assert!(
-        !new.is_empty() && new.iter().all(|id| !old.contains(id)),
-        "{old:?} {new:?}"
-    );
+    let (_, daemon) = next_delivery_after_a_drop(&ws, &up, &receiver, config, &given_up[0]).await;
     health_when(&daemon, |h| h["webhooks"][0]["delivered"] == 1).await;
     assert_eq!(receiver.received("/hook").len(), 3);
 }

@@ -230,26 +230,43 @@ fn verify_full_checks_the_host_name_and_verify_ca_does_not() {
 #[test]
 fn each_sslmode_connects_the_way_libpq_does() {
     let c = cluster();
-    // No sslmode is `prefer`: TLS when the server offers it, any certificate.
-    let (name, url) = c.database("feedsift@127.0.0.1", "");
-    let _preferred = open(&url).expect("prefer takes any certificate");
-    assert_all_tls(&name);
-    let (name, url) = c.database("feedsift@127.0.0.1", "sslmode=require");
-    let _required = open(&url).expect("require without a root file checks nothing");
-    assert_all_tls(&name);
-    // `allow` tries plain TCP first, and the server takes it.
-    let (name, url) = c.database("feedsift@127.0.0.1", "sslmode=allow");
-    let _allowed = open(&url).expect("allow");
-    assert_no_tls(&name);
-    let (name, url) = c.database("feedsift@127.0.0.1", "sslmode=disable");
-    let _plain = open(&url).expect("disable");
-    assert_no_tls(&name);
-    // `prefer` with a root file checks the certificate, and when it fails goes on without
-    // TLS, as libpq does: only verify-ca and verify-full insist.
-    let query = format!("sslmode=prefer&sslrootcert={}", c.other_ca_file());
-    let (name, url) = c.database("feedsift@localhost", &query);
-    let _fell_back = open(&url).expect("prefer falls back to plain TCP");
-    assert_no_tls(&name);
+    let wrong_root = format!("sslmode=prefer&sslrootcert={}", c.other_ca_file());
+    // (user@host, query, encrypted, why it connects)
+    let cases = [
+        // No sslmode is `prefer`: TLS when the server offers it, any certificate.
+        (
+            "feedsift@127.0.0.1",
+            "",
+            true,
+            "prefer takes any certificate",
+        ),
+        (
+            "feedsift@127.0.0.1",
+            "sslmode=require",
+            true,
+            "require without a root file checks nothing",
+        ),
+        // `allow` tries plain TCP first, and the server takes it.
+        ("feedsift@127.0.0.1", "sslmode=allow", false, "allow"),
+        ("feedsift@127.0.0.1", "sslmode=disable", false, "disable"),
+        // `prefer` with a root file checks the certificate, and when it fails goes on without
+        // TLS, as libpq does: only verify-ca and verify-full insist.
+        (
+            "feedsift@localhost",
+            wrong_root.as_str(),
+            false,
+            "prefer falls back to plain TCP",
+        ),
+    ];
+    for (user_at_host, query, encrypted, why) in cases {
+        let (name, url) = c.database(user_at_host, query);
+        let _store = open(&url).expect(why);
+        if encrypted {
+            assert_all_tls(&name);
+        } else {
+            assert_no_tls(&name);
+        }
+    }
 }
 
 #[test]
@@ -368,14 +385,18 @@ fn a_server_that_takes_the_connection_and_never_answers_costs_the_deadline_not_f
     for mode in ["require", "disable"] {
         let url =
             format!("postgres://feedsift@127.0.0.1:{port}/x?connect_timeout=1&sslmode={mode}");
-        let started = std::time::Instant::now();
-        let err = open(&url).err().expect("nothing answers");
+        // On a thread, so a build that waits forever fails here instead of hanging the run.
+        let (done, outcome) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let _ = done.send((open(&url).err(), started.elapsed()));
+        });
+        let (err, took) = outcome
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("{mode}: opening the store never gave up"));
+        let err = err.expect("nothing answers");
         // The deadline is three socket timeouts; generous slack for a busy machine.
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "{mode}: {:?}",
-            started.elapsed()
-        );
+        assert!(took < Duration::from_secs(20), "{mode}: {took:?}");
         assert!(
             err.ends_with(
                 "no connection within 3 s: the server took it but did not finish TLS or the login"
