@@ -96,11 +96,12 @@ pub fn with_database(url: &str, name: &str) -> String {
 /// there, and its configuration in `data/`). Stopped and removed when this process ends.
 /// Plain connections are taken too, as PostgreSQL's default `host` rule does.
 pub fn tls_server(cert_pem: &str, key_pem: &str) -> (String, PathBuf) {
+    // Kept for the life of this process: dropping one closes its watchdog's pipe.
+    static KEPT: std::sync::Mutex<Vec<Server>> = std::sync::Mutex::new(Vec::new());
     let (server, dir) = start_cluster(&[("server.crt", cert_pem), ("server.key", key_pem)])
         .unwrap_or_else(|message| panic!("{message}"));
-    // Its watchdog lives as long as this process: the handle is kept for good.
     let url = server.url.clone();
-    std::mem::forget(server);
+    KEPT.lock().unwrap_or_else(|p| p.into_inner()).push(server);
     (url, dir)
 }
 
